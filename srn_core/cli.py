@@ -1,0 +1,24 @@
+"""`python -m srn_core`: the command line; each subcommand lives in the module that owns its job."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from . import predict_cli
+
+COMMAND_MODULES = (predict_cli,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m srn_core",
+                                     description="Spatial Regularization Network: predict, train, evaluate, generate data.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args) or 0)

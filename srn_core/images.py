@@ -1,0 +1,119 @@
+"""Load any image a user may have as an 8-bit RGB PIL image, or fail with one clear error type."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 64_000_000
+ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
+
+
+class ImageLoadError(ValueError):
+    """An image could not be used; `source` names it and `reason` says why."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+def source_name(source: ImageSource, name: str | None = None) -> str:
+    """A short human name for an image source, used in messages and reports."""
+    if name:
+        return name
+    if isinstance(source, (str, Path)):
+        return str(source)
+    if isinstance(source, Image.Image) and getattr(source, "filename", None):
+        return str(source.filename)
+    return f"<{type(source).__name__}>"
+
+
+def _to_8bit(im: Image.Image) -> Image.Image:
+    """Scale 16/32-bit integer and float images to 8 bits instead of clipping them."""
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        arr = np.asarray(im, dtype=np.float64)
+        top = 1.0 if im.mode == "F" and arr.max(initial=0) <= 1.0 else (255.0 if arr.max(initial=0) <= 255 else 65535.0)
+        return Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    return im
+
+
+def _composite_on_white(im: Image.Image) -> Image.Image:
+    if im.mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    if im.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return im.convert("RGB")
+
+
+def _from_array(arr: np.ndarray, name: str) -> Image.Image:
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)) or arr.size == 0:
+        raise ImageLoadError(name, f"array of shape {arr.shape} is not an HxW, HxWx3 or HxWx4 image")
+    if arr.dtype == np.uint8:
+        data = arr
+    elif arr.dtype == np.uint16:
+        data = (arr.astype(np.float64) / 65535.0 * 255.0 + 0.5).astype(np.uint8)
+    elif np.issubdtype(arr.dtype, np.floating):
+        if not np.isfinite(arr).all():
+            raise ImageLoadError(name, "array holds NaN or infinite values")
+        scale = 255.0 if arr.max(initial=0) <= 1.0 else 1.0
+        data = np.clip(arr * scale + 0.5, 0, 255).astype(np.uint8)
+    else:
+        raise ImageLoadError(name, f"unsupported array dtype {arr.dtype}")
+    return Image.fromarray(np.ascontiguousarray(data))
+
+
+def _open(source: ImageSource, name: str) -> Image.Image:
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.exists():
+            raise ImageLoadError(name, "file does not exist")
+        if not path.is_file():
+            raise ImageLoadError(name, "not a file")
+        if path.stat().st_size == 0:
+            raise ImageLoadError(name, "file is empty")
+        return Image.open(path)
+    if isinstance(source, (bytes, bytearray)):
+        if not source:
+            raise ImageLoadError(name, "file is empty")
+        return Image.open(io.BytesIO(source))
+    raise ImageLoadError(name, f"unsupported image source type {type(source).__name__}")
+
+
+def load_image(source: ImageSource, name: str | None = None, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Return `source` as an RGB image: EXIF orientation applied, alpha composited on white,
+    first frame of animations, 16-bit scaled to 8-bit. Raises ImageLoadError on any problem."""
+    label = source_name(source, name)
+    if isinstance(source, np.ndarray):
+        return _from_array(source, label).convert("RGB")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = source if isinstance(source, Image.Image) else _open(source, label)
+            width, height = im.size
+            if width * height > max_pixels:
+                raise ImageLoadError(label, f"{width}x{height} pixels exceeds the limit of {max_pixels:,} pixels")
+            if width == 0 or height == 0:
+                raise ImageLoadError(label, "image has no pixels")
+            if getattr(im, "n_frames", 1) > 1:
+                im.seek(0)
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            return _composite_on_white(_to_8bit(im))
+    except ImageLoadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageLoadError(label, "not an image file (format not recognised)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageLoadError(label, f"too many pixels (possible decompression bomb): {exc}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageLoadError(label, f"corrupt or truncated image ({exc})") from None

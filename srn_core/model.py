@@ -1,0 +1,174 @@
+"""The Spatial Regularization Network (Zhu et al., CVPR 2017), built as SRN_SPEC.md draws it.
+
+Sub-module names follow the paper: f_cnn, f_cls, f_att, conv1 (confidence), f_sr (conv2, conv3,
+conv4, fc). One forward pass returns every logit and every map, so nothing is recomputed for
+visualisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .backbones import COMPACT, build_backbone
+
+FEATURE_STRIDE = 16
+
+
+@dataclass(frozen=True)
+class SRNConfig:
+    """Everything needed to rebuild an SRN's layers; stored in every checkpoint."""
+
+    num_labels: int
+    backbone: str = "resnet101"
+    widths: tuple[int, ...] | None = None
+    alpha: float = 0.5
+    input_size: int = 224
+    att_channels: int = 512
+    sr_channels: int = 512
+    filters_per_channel: int = 4
+
+    def __post_init__(self) -> None:
+        if self.num_labels < 1:
+            raise ValueError(f"num_labels must be >= 1, got {self.num_labels}")
+        if self.input_size % FEATURE_STRIDE or self.input_size < FEATURE_STRIDE:
+            raise ValueError(f"input_size must be a positive multiple of {FEATURE_STRIDE}, got {self.input_size}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"alpha must lie in [0, 1], got {self.alpha}")
+        if self.widths is not None:
+            object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+
+    @property
+    def grid(self) -> int:
+        """Side of the attention grid (input / 16), which is also conv4's kernel size."""
+        return self.input_size // FEATURE_STRIDE
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["widths"] = list(self.widths) if self.widths is not None else None
+        return data
+
+
+@dataclass
+class SRNOutput:
+    """All outputs of one forward pass. Logits are (B, C); maps are (B, C, g, g)."""
+
+    logits: torch.Tensor
+    cls_logits: torch.Tensor
+    sr_logits: torch.Tensor
+    att_logits: torch.Tensor
+    attention: torch.Tensor
+    confidence: torch.Tensor
+    weighted_attention: torch.Tensor
+
+
+class MainNetHead(nn.Module):
+    """f_cls: ResNet stage 4, global average pooling and a linear layer -> y_cls."""
+
+    def __init__(self, stage4: nn.Module, in_channels: int, num_labels: int) -> None:
+        super().__init__()
+        self.layer4 = stage4
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(in_channels, num_labels)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.pool(self.layer4(features)), 1))
+
+
+class AttentionNet(nn.Module):
+    """f_att: conv 1x1, conv 3x3, conv 1x1 -> Z (one map per label), then a spatial softmax -> A."""
+
+    def __init__(self, in_channels: int, num_labels: int, width: int = 512) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=1)
+        self.conv2 = nn.Conv2d(width, width, kernel_size=3, padding=1)
+        self.conv3 = nn.Conv2d(width, num_labels, kernel_size=1)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Attention A: (B, C, g, g), each label's map sums to 1 over the g*g positions."""
+        z = self.conv3(self.relu(self.conv2(self.relu(self.conv1(features)))))
+        return torch.softmax(z.flatten(2), dim=-1).view_as(z)
+
+
+class SpatialRegularizationNet(nn.Module):
+    """f_sr: conv2, conv3 (1x1, semantic), conv4 (grouped g x g single-channel filters, spatial), fc."""
+
+    def __init__(self, num_labels: int, grid: int, channels: int = 512, filters_per_channel: int = 4) -> None:
+        super().__init__()
+        self.conv2 = nn.Conv2d(num_labels, channels, kernel_size=1)
+        self.conv3 = nn.Conv2d(channels, channels, kernel_size=1)
+        self.conv4 = nn.Conv2d(channels, channels * filters_per_channel, kernel_size=grid, groups=channels)
+        self.fc = nn.Linear(channels * filters_per_channel, num_labels)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, weighted_attention: torch.Tensor) -> torch.Tensor:
+        """y_sr (B, C) from the weighted attention maps U (B, C, g, g)."""
+        x = self.relu(self.conv2(weighted_attention))
+        x = self.relu(self.conv3(x))
+        x = self.relu(self.conv4(x))
+        return self.fc(torch.flatten(x, 1))
+
+
+class SRN(nn.Module):
+    """Spatial Regularization Network: main net f_cnn + f_cls, f_att, conv1 and f_sr, fused by alpha."""
+
+    def __init__(self, num_labels: int, backbone: str = "resnet101", alpha: float = 0.5,
+                 input_size: int = 224, widths: tuple[int, ...] | None = None, att_channels: int = 512,
+                 sr_channels: int = 512, filters_per_channel: int = 4,
+                 pretrained: str | Path | bool | None = None) -> None:
+        super().__init__()
+        if backbone != COMPACT and widths is not None:
+            raise ValueError(f"widths only apply to the compact backbone, not {backbone}")
+        parts = build_backbone(backbone, widths, pretrained)
+        self.config = SRNConfig(num_labels, backbone, parts.widths if backbone == COMPACT else None, alpha,
+                                input_size, att_channels, sr_channels, filters_per_channel)
+        grid = self.config.grid
+        self.f_cnn = parts.stem_to_stage3
+        self.f_cls = MainNetHead(parts.stage4, parts.final_channels, num_labels)
+        self.f_att = AttentionNet(parts.feature_channels, num_labels, att_channels)
+        self.conv1 = nn.Conv2d(parts.feature_channels, num_labels, kernel_size=1)
+        self.f_sr = SpatialRegularizationNet(num_labels, grid, sr_channels, filters_per_channel)
+
+    @classmethod
+    def from_config(cls, config: SRNConfig) -> "SRN":
+        """A freshly initialised SRN with the layers `config` describes."""
+        return cls(config.num_labels, config.backbone, config.alpha, config.input_size, config.widths,
+                   config.att_channels, config.sr_channels, config.filters_per_channel)
+
+    @property
+    def num_labels(self) -> int:
+        return self.config.num_labels
+
+    def check_input(self, images: torch.Tensor) -> None:
+        """Raise ValueError unless `images` is (B, 3, S, S) with S the model's input size."""
+        size = self.config.input_size
+        if images.dim() != 4 or images.shape[1] != 3 or tuple(images.shape[-2:]) != (size, size):
+            raise ValueError(
+                f"expected images of shape (B, 3, {size}, {size}) so that the feature grid is "
+                f"{self.config.grid}x{self.config.grid}, got {tuple(images.shape)}; resize images to "
+                f"{size}x{size} first (srn_core.preprocess.Preprocessor does)"
+            )
+
+    def fuse(self, cls_logits: torch.Tensor, sr_logits: torch.Tensor) -> torch.Tensor:
+        """y = alpha * y_cls + (1 - alpha) * y_sr."""
+        alpha = self.config.alpha
+        return alpha * cls_logits + (1.0 - alpha) * sr_logits
+
+    def forward(self, images: torch.Tensor) -> SRNOutput:
+        self.check_input(images)
+        features = self.f_cnn(images)
+        cls_logits = self.f_cls(features)
+        attention = self.f_att(features)
+        confidence = self.conv1(features)
+        att_logits = (attention * confidence).sum(dim=(2, 3))
+        weighted_attention = torch.sigmoid(confidence) * attention
+        sr_logits = self.f_sr(weighted_attention)
+        return SRNOutput(self.fuse(cls_logits, sr_logits), cls_logits, sr_logits, att_logits,
+                         attention, confidence, weighted_attention)
+
+
+__all__ = ["SRN", "SRNConfig", "SRNOutput", "AttentionNet", "MainNetHead", "SpatialRegularizationNet"]

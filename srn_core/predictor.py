@@ -1,0 +1,97 @@
+"""Load a checkpoint once, then turn images into per-label scores and attention maps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import CheckpointMeta, load_checkpoint
+from .images import ImageSource, load_image, source_name
+from .model import SRN
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """`auto` picks CUDA when present, else the CPU; anything else is passed to torch.device."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+@dataclass
+class Prediction:
+    """One image's result. Probabilities are (C,); maps are float32 (C, g, g).
+
+    `confidence` holds sigmoid(S), the per-position confidence in [0, 1]; `attention` is A and
+    `weighted_attention` is U = sigmoid(S) * A, the input of f_sr.
+    """
+
+    source: str
+    image_size: tuple[int, int]
+    label_names: list[str]
+    probabilities: np.ndarray
+    cls_probabilities: np.ndarray
+    sr_probabilities: np.ndarray
+    att_probabilities: np.ndarray
+    attention: np.ndarray
+    confidence: np.ndarray
+    weighted_attention: np.ndarray
+
+    def above(self, threshold: float = 0.5) -> list[str]:
+        """Labels whose fused probability exceeds `threshold`, highest first."""
+        order = np.argsort(-self.probabilities)
+        return [self.label_names[i] for i in order if self.probabilities[i] > threshold]
+
+    def top_k(self, k: int) -> list[str]:
+        """The `k` labels with the highest fused probability."""
+        return [self.label_names[i] for i in np.argsort(-self.probabilities)[:k]]
+
+    def scores(self) -> dict[str, dict[str, float]]:
+        """Every label's fused / main-net / SRN / attention probability, as plain floats."""
+        return {name: {"fused": float(self.probabilities[i]), "main": float(self.cls_probabilities[i]),
+                       "srn": float(self.sr_probabilities[i]), "attention": float(self.att_probabilities[i])}
+                for i, name in enumerate(self.label_names)}
+
+
+class Predictor:
+    """A model and its preprocessing, loaded once; `predict` runs batches under inference mode."""
+
+    def __init__(self, model: SRN, meta: CheckpointMeta, device: str | torch.device = "auto") -> None:
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).eval()
+        self.meta = meta
+        self.preprocess = meta.preprocessor()
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "auto") -> "Predictor":
+        model, meta = load_checkpoint(path, "cpu")
+        return cls(model, meta, device)
+
+    @property
+    def label_names(self) -> list[str]:
+        return self.meta.label_names
+
+    def predict(self, images: Iterable[ImageSource], batch_size: int = 8,
+                names: Sequence[str] | None = None) -> list[Prediction]:
+        """Predict each image (paths, bytes, PIL images or arrays). Raises ImageLoadError on a bad one."""
+        sources = list(images)
+        labels = list(names) if names is not None else [source_name(s) for s in sources]
+        loaded = [load_image(src, name) for src, name in zip(sources, labels)]
+        results: list[Prediction] = []
+        for start in range(0, len(loaded), batch_size):
+            chunk = loaded[start:start + batch_size]
+            batch = self.preprocess.batch(chunk).to(self.device)
+            with torch.inference_mode():
+                out = self.model(batch)
+            arrays = {key: value.float().cpu().numpy() for key, value in {
+                "probabilities": torch.sigmoid(out.logits), "cls_probabilities": torch.sigmoid(out.cls_logits),
+                "sr_probabilities": torch.sigmoid(out.sr_logits), "att_probabilities": torch.sigmoid(out.att_logits),
+                "attention": out.attention, "confidence": torch.sigmoid(out.confidence),
+                "weighted_attention": out.weighted_attention}.items()}
+            for row, image in enumerate(chunk):
+                results.append(Prediction(labels[start + row], image.size, self.label_names,
+                                          **{key: value[row] for key, value in arrays.items()}))
+        return results

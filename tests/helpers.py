@@ -1,0 +1,16 @@
+"""Small models and label sets that build in milliseconds, shared by the tests."""
+
+from __future__ import annotations
+
+import torch
+
+from srn_core import SRN
+
+TINY = dict(backbone="compact", widths=(8, 16, 32, 64), input_size=64, att_channels=16, sr_channels=16)
+TINY_LABELS = ["cat", "dog", "car", "tree", "sun"]
+
+
+def tiny_model(num_labels: int = len(TINY_LABELS), seed: int = 0, **overrides) -> SRN:
+    """A small compact-backbone SRN with a 4x4 grid, deterministic for `seed`."""
+    torch.manual_seed(seed)
+    return SRN(num_labels, **{**TINY, **overrides}).eval()
