@@ -1,0 +1,171 @@
+"""Cross-rule checks of a parsed spec: things each field alone cannot tell (ambiguity, cycles, fit).
+
+Each check calls `fail(field, reason)` (which raises) at the first problem, naming the field as
+`section[index].key` so the user can find it in the spec file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .spec import Context, Cooccurrence, Layout, SceneSpec
+
+    Placement = Layout | Context
+
+Fail = Callable[[str, str], NoReturn]
+
+
+
+def _check_ids(fail: Fail, spec: SceneSpec) -> None:
+    seen: dict[str, str] = {}
+    for section in ("cooccurrence", "exclusive", "layout", "context"):
+        for i, rule in enumerate(getattr(spec, section)):
+            if not isinstance(rule.id, str) or not rule.id:
+                fail(f"{section}[{i}].id", f"expected a non-empty string, got {rule.id!r}")
+            if rule.id in seen:
+                fail(f"{section}[{i}].id", f"duplicate rule id {rule.id!r} (also {seen[rule.id]})")
+            seen[rule.id] = f"{section}[{i}]"
+
+
+def _check_context(fail: Fail, spec: SceneSpec) -> None:
+    """Context labels: no prior, exactly one context rule, no other rule; shared glyphs need context."""
+    context_labels = {c.name for c in spec.classes if c.prior is None}
+    rule_of: dict[str, Context] = {}
+    for i, c in enumerate(spec.context):
+        if c.label not in context_labels:
+            fail(f"context[{i}].label", f"class {c.label!r} has a prior, but a context label's presence comes "
+                                          "from its rule: remove its 'prior'")
+        if c.label in rule_of:
+            fail(f"context[{i}].label", f"{c.label!r} already has a context rule ({rule_of[c.label].id})")
+        if c.beside in context_labels:
+            fail(f"context[{i}].beside", f"{c.beside!r} is itself a context label")
+        rule_of[c.label] = c
+    uses = [(f"cooccurrence[{i}].{k}", getattr(x, k))
+            for i, x in enumerate(spec.cooccurrence) for k in ("given", "then")]
+    uses += [(f"exclusive[{i}].labels[{k}]", v) for i, x in enumerate(spec.exclusive) for k, v in enumerate(x.labels)]
+    uses += [(f"layout[{i}].{k}", getattr(x, k)) for i, x in enumerate(spec.layout) for k in ("anchor", "other")]
+    for where, label in uses:
+        if label in context_labels:
+            fail(where, f"{label!r} is a context label; it may only appear in its own context rule")
+    related = {label for _, label in uses} | {c.beside for c in spec.context} | context_labels
+    for i, name in enumerate(spec.controls):
+        if name in related:
+            fail(f"controls[{i}]", f"{name!r} takes part in a rule; a control must have no relation")
+        if name in spec.controls[:i]:
+            fail(f"controls[{i}]", f"duplicate control {name!r}")
+    by_glyph: dict[str, list[int]] = {}
+    for j, c in enumerate(spec.classes):
+        if c.prior is None and c.name not in rule_of:
+            fail(f"classes[{j}].prior", "missing: only context labels (named in a 'context' rule) may omit it")
+        by_glyph.setdefault(c.glyph, []).append(j)
+    for glyph, members in by_glyph.items():
+        names = [spec.classes[j].name for j in members]
+        for j in members:
+            if len(members) > 1 and spec.classes[j].name not in rule_of:
+                fail(f"classes[{j}].glyph", f"glyph {glyph!r} is shared by {names}; only context labels, each "
+                                              "beside a different object, may share a glyph")
+        besides = [rule_of[n].beside for n in names if n in rule_of]
+        if len(members) > 1 and len(set(besides)) < len(besides):
+            fail("context", f"labels {names} share glyph {glyph!r} and sit beside the same object; "
+                              "nothing would tell them apart")
+
+
+def _check_cooccurrence(fail: Fail, spec: SceneSpec) -> None:
+    """Each label is the 'then' of at most one rule, never exclusive, and rules form no cycle."""
+    in_exclusive: dict[str, str] = {}
+    for i, x in enumerate(spec.exclusive):
+        if x.labels[0] == x.labels[1]:
+            fail(f"exclusive[{i}].labels", "the two labels must differ")
+        for v in x.labels:
+            in_exclusive.setdefault(v, f"exclusive[{i}]")
+    by_then: dict[str, Cooccurrence] = {}
+    for i, x in enumerate(spec.cooccurrence):
+        w = f"cooccurrence[{i}]"
+        if x.given == x.then:
+            fail(f"{w}.then", "a label cannot be conditioned on itself")
+        if x.then in by_then:
+            fail(f"{w}.then", f"{x.then!r} is already the 'then' of rule {by_then[x.then].id!r}; "
+                                "P(then | given) = p could not hold for both")
+        if x.then in in_exclusive:
+            fail(f"{w}.then", f"{x.then!r} is in {in_exclusive[x.then]}; dropping it would break P(then | given) = p")
+        by_then[x.then] = x
+    for i, x in enumerate(spec.cooccurrence):
+        seen, cur = {x.then}, x.given
+        while cur in by_then:
+            if cur in seen:
+                fail(f"cooccurrence[{i}]", f"co-occurrence rules form a cycle through {cur!r}")
+            seen.add(cur)
+            cur = by_then[cur].given
+
+
+def _check_placement(fail: Fail, spec: SceneSpec) -> None:
+    """Offsets must keep objects apart and every group of chained offsets must fit in the image."""
+    size, smax = spec.image_size, spec.render.object_size[1]
+    parent: dict[str, tuple[str, Placement, str]] = {}
+    for section in ("layout", "context"):
+        for i, x in enumerate(getattr(spec, section)):
+            w = f"{section}[{i}]"
+            anchor, child = x.anchor_label, x.placed_label
+            if anchor == child:
+                fail(w, "an object cannot be placed relative to itself")
+            if child in parent:
+                fail(w, f"{child!r} is already placed by {parent[child][2]}; an object has one anchor")
+            if max(abs(x.offset[0]), abs(x.offset[1])) - x.jitter < smax:
+                fail(f"{w}.offset", f"{list(x.offset)} with jitter {x.jitter:g} lets objects of up to {smax} px "
+                                      f"overlap: need max(|dx|, |dy|) - jitter >= {smax}")
+            for axis, d in zip("xy", x.offset):
+                if abs(d) + 2 * x.jitter + smax > size:
+                    fail(f"{w}.offset", f"|d{axis}| = {abs(d):g} cannot fit: the pair needs "
+                                          f"{abs(d) + 2 * x.jitter + smax:g} px but the image is {size} px")
+            parent[child] = (anchor, x, w)
+    paths: dict[str, list[tuple[str, Placement]]] = {}
+    for child in parent:
+        path, cur = [], child
+        while cur in parent:
+            if any(cur == node for node, _ in path):
+                fail(parent[child][2], f"placement rules form a cycle through {cur!r}")
+            path.append((cur, parent[cur][1]))
+            cur = parent[cur][0]
+        paths[child] = path
+        paths.setdefault(cur, [])
+    _check_groups(fail, spec, paths, {c: w for c, (_, _, w) in parent.items()})
+
+
+def _check_groups(fail: Fail, spec: SceneSpec, paths: dict[str, list[tuple[str, Any]]], where: dict[str, str]) -> None:
+    """Each group (an object and everything placed from it) must fit and its members must not overlap.
+
+    A failure names the rule that places the farthest (or the overlapping) member.
+    """
+    size, smax = spec.image_size, spec.render.object_size[1]
+    groups: dict[str, list[str]] = {}
+    for name, path in paths.items():
+        groups.setdefault(path[-1][1].anchor_label if path else name, []).append(name)
+    for root, members in groups.items():
+        pos = {m: np.sum([x.offset for _, x in paths[m]], axis=0) if paths[m] else np.zeros(2) for m in members}
+        jit = {m: sum(x.jitter for _, x in paths[m]) for m in members}
+        for axis in (0, 1):
+            need = max(pos[m][axis] + jit[m] for m in members) - min(pos[m][axis] - jit[m] for m in members) + smax
+            if need > size:
+                far = max((m for m in members if m != root), key=lambda m: abs(pos[m][axis]) + jit[m])
+                fail(where[far], f"the group {sorted(members)} placed around {root!r} needs {need:g} px along "
+                                 f"{'xy'[axis]} but the image is {size} px")
+        for i, u in enumerate(members):
+            for v in members[i + 1:]:
+                shared = {x.id for _, x in paths[u]} & {x.id for _, x in paths[v]}
+                rel = sum(x.jitter for _, x in paths[u] + paths[v] if x.id not in shared)
+                if np.max(np.abs(pos[u] - pos[v])) - rel < smax:
+                    fail(where[v if v != root else u], f"{u!r} and {v!r} (both placed around {root!r}) can come "
+                                                       f"closer than {smax} px and overlap")
+
+
+def check_relations(spec: SceneSpec, fail: Fail) -> None:
+    """Check the rules against each other and the image; call `fail(field, reason)` at the first problem."""
+    _check_ids(fail, spec)
+    _check_context(fail, spec)
+    _check_cooccurrence(fail, spec)
+    _check_placement(fail, spec)
+
