@@ -9,17 +9,26 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _file_mode() -> int:
+    """0666 minus the process umask: the mode an ordinary new file gets."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success rename it over `path`, else delete it.
 
-    The temporary file lives in the same folder so the final `os.replace` is atomic.
+    The temporary file lives in the same folder so the final `os.replace` is atomic; the result gets
+    the usual permissions of a new file, not mkstemp's private 0600.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, _file_mode())
     try:
         yield tmp
         with open(tmp, "rb+") as handle:

@@ -1,0 +1,96 @@
+"""`python -m analysis report`: analyse a folder or dataset of images and write every figure and data file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from srn_core.checkpoint import CheckpointError
+
+from .export import FIGURE_FORMATS
+from .gradcam import GRADCAM_LAYERS
+from .overlay import UPSAMPLING
+from .report import ReportOptions, run_report
+from .report_inputs import gather_inputs
+from .session import Analyzer
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report", help="write figures, data files and an index.html for a set of images",
+        description="Analyse every image of a folder (or of a dataset / manifest, whose labels and boxes are "
+                    "then used) and write per-image, data-set and model figures with their numbers, and an "
+                    "index.html linking them. A failing image is listed with its reason; the rest go on.")
+    parser.add_argument("--weights", required=True, type=Path, help="SRN checkpoint (.safetensors)")
+    parser.add_argument("--images", required=True, type=Path, metavar="DIR_OR_MANIFEST",
+                        help="a folder of images, or a dataset srn_core reads (manifest .json/.csv, COCO, VOC)")
+    parser.add_argument("--out", required=True, type=Path, help="output folder (created; re-runs overwrite atomically)")
+    parser.add_argument("--formats", nargs="+", default=list(FIGURE_FORMATS), choices=FIGURE_FORMATS,
+                        help="figure formats (default: png svg pdf)")
+    parser.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
+    parser.add_argument("--top-k", type=_positive, default=3, help="labels per image to draw (default 3)")
+    parser.add_argument("--upsampling", default="nearest", choices=tuple(UPSAMPLING), help="map upsampling (default nearest)")
+    parser.add_argument("--cmap", default="jet", help="matplotlib colour map of the overlays (default jet)")
+    parser.add_argument("--opacity", type=float, default=0.5, help="overlay opacity in [0, 1] (default 0.5)")
+    parser.add_argument("--gradcam", action="store_true", help="add Grad-CAM of the main net and the pointing game")
+    parser.add_argument("--gradcam-layer", default="layer4", choices=GRADCAM_LAYERS)
+    parser.add_argument("--tolerance", type=float, default=15.0,
+                        help="pointing game: pixels a peak may lie outside its box (default 15)")
+    parser.add_argument("--html", action="store_true", help="also write interactive plotly pages (no server needed)")
+    parser.add_argument("--channels", type=int, nargs="+", help="conv4 channels to draw (default: the 6 strongest)")
+    parser.add_argument("--pairs", type=int, default=6, help="label pairs for offset plots and relation fields")
+    parser.add_argument("--threshold", type=float, default=0.5, help="fused probability that counts as present")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(run=run)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit status: 0 all images done, 1 some failed, 2 nothing could be analysed or bad arguments."""
+    try:
+        analyzer = Analyzer.from_checkpoint(args.weights, args.device)
+    except (CheckpointError, OSError, ValueError) as exc:
+        print(f"error: cannot load weights: {exc}", file=sys.stderr)
+        return 2
+    try:
+        inputs = gather_inputs(args.images, analyzer.label_names)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    options = ReportOptions(formats=tuple(dict.fromkeys(args.formats)), dpi=args.dpi, top_k=args.top_k,
+                            mode=args.upsampling, cmap=args.cmap, opacity=args.opacity, gradcam=args.gradcam,
+                            gradcam_layer=args.gradcam_layer, html=args.html, channels=args.channels,
+                            pairs=args.pairs, threshold=args.threshold, tolerance=args.tolerance)
+    if args.channels:
+        limit = analyzer.model.config.sr_channels
+        bad = [c for c in args.channels if not 0 <= c < limit]
+        if bad:
+            print(f"error: --channels {bad} outside 0..{limit - 1}", file=sys.stderr)
+            return 2
+    summary = run_report(analyzer, inputs, args.out, options, progress=not args.no_progress,
+                         log=lambda line: print(line, file=sys.stderr))
+    print(f"{summary.analysed} of {summary.images} images analysed; report: {summary.out / 'index.html'}")
+    if summary.analysed == 0:
+        return 2
+    return 1 if summary.failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description="SRN analysis: measures and figures.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args) or 0)

@@ -1,0 +1,10 @@
+"""All plotly figures in one namespace, same names and arguments as `figures_mpl`:
+`from analysis import figures_plotly as fp`."""
+
+from .figures_plotly_maps import attention_grid_figure, influence_maps_figure, label_maps_figure, score_bars_figure
+from .figures_plotly_relations import (conv4_filters_figure, matrix_figure, offsets_figure, pointing_figure,
+                                       relation_field_figure, what_if_figure)
+
+__all__ = ["attention_grid_figure", "conv4_filters_figure", "influence_maps_figure", "label_maps_figure",
+           "matrix_figure", "offsets_figure", "pointing_figure", "relation_field_figure", "score_bars_figure",
+           "what_if_figure"]
