@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import predict_cli
+from . import evaluate_cli, predict_cli
+from .scenes import cli as scenes_cli
+from .training import cli as train_cli
 
-COMMAND_MODULES = (predict_cli,)
+COMMAND_MODULES = (predict_cli, train_cli, evaluate_cli, scenes_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,198 @@
+"""Score a labelled image set with every SRN head and measure it the way the official code does.
+
+Heads: `main` (y_cls), `attention` (y_att), `srn` (y_sr) and `fused` (y). Metrics come from
+`srn_core.metrics.evaluate_scores` (mAP, CP, CR, CF1, OP, OR, OF1 and the top-3 variants, percent).
+`srn_core.sources` turns datasets, in-memory lists or generators into what is scored here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from .backbones import IMAGENET_MEAN, IMAGENET_STD
+from .fileio import atomic_path, atomic_write_text
+from .metrics import evaluate_scores, per_class_metrics
+from .model import SRN, SRNOutput
+from .predictor import Predictor, resolve_device
+from .preprocess import Preprocessor
+from .sources import LabelledImages, aligned, as_source
+
+HEADS = ("main", "attention", "srn", "fused")
+HEAD_OUTPUTS = {"main": "cls_logits", "attention": "att_logits", "srn": "sr_logits", "fused": "logits"}
+METRIC_ORDER = ("mAP", "CP", "CR", "CF1", "OP", "OR", "OF1")
+CSV_HEADS = ("fused", "main", "srn", "attention")
+
+
+class ImageTensors(Dataset):
+    """Map-style torch dataset: index -> (preprocessed image (3, S, S), targets int8 (C,), index)."""
+
+    def __init__(self, source: LabelledImages, preprocess: Preprocessor) -> None:
+        self.source = source
+        self.preprocess = preprocess
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+        image = self.preprocess(self.source.image(index))
+        return image, torch.from_numpy(np.asarray(self.source.targets(index), dtype=np.int8)), index
+
+
+def head_logits(out: SRNOutput) -> dict[str, torch.Tensor]:
+    """The (B, C) logits of every head of one forward pass."""
+    return {head: getattr(out, field) for head, field in HEAD_OUTPUTS.items()}
+
+
+@torch.inference_mode()
+def predict_scores(model: SRN, dataset: ImageTensors, batch_size: int = 32, device: str | torch.device = "cpu",
+                   workers: int = 0, indices: Sequence[int] | None = None,
+                   progress: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Sigmoid scores (N, C) float32 of each head and the targets (N, C) int8 for `dataset` (or its
+    `indices`), in order. The model is left in eval mode."""
+    device = torch.device(device)
+    model.eval()
+    subset = dataset if indices is None else torch.utils.data.Subset(dataset, list(indices))
+    loader = DataLoader(subset, batch_size=batch_size, shuffle=False, num_workers=workers,
+                        pin_memory=device.type == "cuda")
+    chunks: dict[str, list[np.ndarray]] = {head: [] for head in (*HEADS, "targets")}
+    for images, targets, _ in tqdm(loader, desc="evaluate", unit="batch", leave=False, disable=not progress):
+        out = model(images.to(device, non_blocking=True))
+        for head, logits in head_logits(out).items():
+            chunks[head].append(torch.sigmoid(logits.float()).cpu().numpy())
+        chunks["targets"].append(targets.numpy())
+    empty = np.zeros((0, model.num_labels), np.float32)
+    arrays = {head: np.concatenate(parts) if parts else empty for head, parts in chunks.items()}
+    return {head: arrays[head] for head in HEADS}, arrays.pop("targets").astype(np.int8)
+
+
+@dataclass
+class EvaluationResult:
+    """Per-image scores of every head, the targets, and the paper's metrics per head (percent)."""
+
+    label_names: list[str]
+    names: list[str]
+    targets: np.ndarray
+    scores: dict[str, np.ndarray]
+    metrics: dict[str, dict[str, float]]
+    per_class: dict[str, dict[str, dict[str, float]]]
+    threshold: float = 0.5
+    top_k: int = 3
+
+    @classmethod
+    def from_scores(cls, label_names: list[str], names: list[str], targets: np.ndarray,
+                    scores: dict[str, np.ndarray], threshold: float = 0.5, top_k: int = 3) -> "EvaluationResult":
+        """Compute every head's metrics from its scores."""
+        metrics = {head: evaluate_scores(scores[head], targets, threshold, top_k) for head in HEADS}
+        per_class = {}
+        for head in HEADS:
+            table = per_class_metrics(scores[head], targets, threshold)
+            per_class[head] = {name: {key: float(table[key][c]) for key in ("AP", "P", "R", "F1", "positives")}
+                               for c, name in enumerate(label_names)}
+        return cls(label_names, names, targets, scores, metrics, per_class, threshold, top_k)
+
+    def table(self) -> str:
+        """The metrics as a fixed-width text table, one row per head."""
+        return format_table(self.metrics, self.top_k)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Metrics as plain JSON-ready data (NaN becomes null)."""
+        return json_safe({"num_images": len(self.names), "num_labels": len(self.label_names),
+                           "label_names": self.label_names, "threshold": self.threshold, "top_k": self.top_k,
+                           "heads": self.metrics, "per_class": self.per_class})
+
+    def write(self, out_dir: str | Path, scores_format: str = "csv", extra: dict[str, Any] | None = None) -> list[Path]:
+        """Write metrics.json and the per-image scores (scores.csv and/or scores.npz) atomically."""
+        if scores_format not in ("csv", "npz", "both", "none"):
+            raise ValueError(f"scores_format must be csv, npz, both or none, got {scores_format!r}")
+        out = Path(out_dir)
+        written = [atomic_write_text(out / "metrics.json", json.dumps({**(extra or {}), **self.to_dict()}, indent=2))]
+        if scores_format in ("csv", "both"):
+            written.append(atomic_write_text(out / "scores.csv", self.scores_csv()))
+        if scores_format in ("npz", "both"):
+            with atomic_path(out / "scores.npz") as tmp, open(tmp, "wb") as handle:
+                np.savez_compressed(handle, names=np.array(self.names, dtype=str),
+                                    label_names=np.array(self.label_names, dtype=str), targets=self.targets,
+                                    **{head: self.scores[head] for head in HEADS})
+            written.append(out / "scores.npz")
+        return written
+
+    def scores_csv(self) -> str:
+        """One row per (image, label): path, label, fused, main, srn, attention, target (1/0/-1)."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["path", "label", *CSV_HEADS, "target"])
+        for i, name in enumerate(self.names):
+            for c, label in enumerate(self.label_names):
+                values = (f"{self.scores[head][i, c]:.6g}" for head in CSV_HEADS)
+                writer.writerow([name, label, *values, int(self.targets[i, c])])
+        return buffer.getvalue()
+
+
+def format_table(metrics: dict[str, dict[str, float]], top_k: int = 3) -> str:
+    """Per-head metrics as a fixed-width text table: mAP, CP ... OF1, then the top-k variants."""
+    columns = [*METRIC_ORDER, *(f"{m}-{top_k}" for m in METRIC_ORDER[1:])]
+    lines = [f"{'head':<10}" + "".join(f"{c:>8}" for c in columns)]
+    for head in HEADS:
+        if head in metrics:
+            lines.append(f"{head:<10}" + "".join(f"{metrics[head][c]:>8.2f}" for c in columns))
+    return "\n".join(lines)
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with NaN and infinities replaced by None, so strict JSON readers accept it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def evaluate(model: SRN | Predictor | str | Path, data: Any, batch_size: int = 32,
+             device: str | torch.device | None = None, threshold: float = 0.5, top_k: int = 3, workers: int = 0,
+             label_names: Sequence[str] | None = None, preprocess: Preprocessor | None = None,
+             progress: bool = False) -> EvaluationResult:
+    """Evaluate every head of `model` (an SRN, a Predictor or a checkpoint path) on `data`.
+
+    `data` is anything `srn_core.sources.as_source` takes (a MultiLabelDataset, a LabelledImages
+    source). Its labels are matched to the model's by name (reordered when needed). A bare SRN uses
+    `label_names` (default: the data's) and `preprocess` (default: resize + ImageNet normalisation).
+    """
+    if isinstance(model, (str, Path)):
+        model = Predictor.from_checkpoint(model, device or "auto")
+    if isinstance(model, Predictor):
+        net, names, preprocess = model.model, model.label_names, preprocess or model.preprocess
+        device = device or model.device
+    else:
+        net, names = model, list(label_names) if label_names is not None else None
+        preprocess = preprocess or Preprocessor(model.config.input_size, IMAGENET_MEAN, IMAGENET_STD)
+        device = resolve_device(device or next(model.parameters()).device)
+    source = as_source(data)
+    if names is not None:
+        source = aligned(source, list(names))
+    if len(source.label_names) != net.num_labels:
+        raise ValueError(f"the data has {len(source.label_names)} labels but the model has {net.num_labels}")
+    if len(source) == 0:
+        raise ValueError("cannot evaluate on an empty dataset")
+    net.to(device)
+    scores, targets = predict_scores(net, ImageTensors(source, preprocess), batch_size, device, workers,
+                                     progress=progress)
+    image_names = [source.name(i) for i in range(len(source))]
+    return EvaluationResult.from_scores(list(source.label_names), image_names, targets, scores, threshold, top_k)
+
+
+__all__ = ["HEADS", "EvaluationResult", "ImageTensors", "evaluate", "format_table", "head_logits", "json_safe",
+           "predict_scores"]
