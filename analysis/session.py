@@ -19,7 +19,7 @@ import torch
 from srn_core import SRN, Preprocessor, load_checkpoint
 from srn_core.datasets import Box, MultiLabelDataset, Sample
 from srn_core.images import ImageLoadError, ImageSource, load_image, source_name
-from srn_core.predictor import resolve_device
+from srn_core.predictor import forward_arrays, resolve_device
 
 MAP_KINDS = ("attention", "confidence", "weighted")
 LabelRef = str | int
@@ -186,20 +186,13 @@ class Analyzer:
         labels = list(names) if names is not None else [source_name(s) for s in sources]
         pictures = [load_image(src, name) for src, name in zip(sources, labels)]
         results: list[ImageAnalysis] = []
-        for start in range(0, len(pictures), batch_size):
-            chunk = pictures[start:start + batch_size]
-            batch = self.preprocessor.batch(chunk).to(self.device)
-            with torch.inference_mode():
-                out = self.model(batch)
-            arrays = {key: value.float().cpu().numpy() for key, value in {
-                "logits": out.logits, "cls_logits": out.cls_logits, "sr_logits": out.sr_logits,
-                "att_logits": out.att_logits, "attention": out.attention, "confidence_logits": out.confidence,
-                "weighted_attention": out.weighted_attention}.items()}
-            for row, picture in enumerate(chunk):
+        for start, out in forward_arrays(self.model, self.preprocessor, pictures, self.device, batch_size):
+            out["confidence_logits"] = out.pop("confidence")
+            for row in range(len(out["logits"])):
                 n = start + row
                 results.append(ImageAnalysis(
-                    labels[n], np.asarray(picture, dtype=np.uint8), self.label_names, self.alpha,
-                    **{key: value[row] for key, value in arrays.items()},
+                    labels[n], np.asarray(pictures[n], dtype=np.uint8), self.label_names, self.alpha,
+                    **{key: value[row] for key, value in out.items()},
                     targets=None if targets is None or targets[n] is None else np.asarray(targets[n], np.int8),
                     boxes=list(boxes[n]) if boxes is not None else []))
         return results

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from .checkpoint import CheckpointMeta, load_checkpoint
 from .images import ImageSource, load_image, source_name
 from .model import SRN
+from .preprocess import Preprocessor
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -19,6 +21,26 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+OUTPUT_FIELDS = ("logits", "cls_logits", "sr_logits", "att_logits", "attention", "confidence", "weighted_attention")
+
+
+def forward_arrays(model: SRN, preprocess: Preprocessor, images: Sequence[Image.Image], device: torch.device,
+                   batch_size: int = 8) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """Run loaded RGB images through `model` in batches under inference mode.
+
+    Yields (index of the batch's first image, {SRNOutput field: float32 array with a batch axis}).
+    """
+    for start in range(0, len(images), batch_size):
+        batch = preprocess.batch(images[start:start + batch_size]).to(device)
+        with torch.inference_mode():
+            out = model(batch)
+        yield start, {name: getattr(out, name).float().cpu().numpy() for name in OUTPUT_FIELDS}
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
 
 
 @dataclass
@@ -81,17 +103,13 @@ class Predictor:
         labels = list(names) if names is not None else [source_name(s) for s in sources]
         loaded = [load_image(src, name) for src, name in zip(sources, labels)]
         results: list[Prediction] = []
-        for start in range(0, len(loaded), batch_size):
-            chunk = loaded[start:start + batch_size]
-            batch = self.preprocess.batch(chunk).to(self.device)
-            with torch.inference_mode():
-                out = self.model(batch)
-            arrays = {key: value.float().cpu().numpy() for key, value in {
-                "probabilities": torch.sigmoid(out.logits), "cls_probabilities": torch.sigmoid(out.cls_logits),
-                "sr_probabilities": torch.sigmoid(out.sr_logits), "att_probabilities": torch.sigmoid(out.att_logits),
-                "attention": out.attention, "confidence": torch.sigmoid(out.confidence),
-                "weighted_attention": out.weighted_attention}.items()}
-            for row, image in enumerate(chunk):
-                results.append(Prediction(labels[start + row], image.size, self.label_names,
+        for start, out in forward_arrays(self.model, self.preprocess, loaded, self.device, batch_size):
+            arrays = {"probabilities": _sigmoid(out["logits"]), "cls_probabilities": _sigmoid(out["cls_logits"]),
+                      "sr_probabilities": _sigmoid(out["sr_logits"]), "att_probabilities": _sigmoid(out["att_logits"]),
+                      "attention": out["attention"], "confidence": _sigmoid(out["confidence"]),
+                      "weighted_attention": out["weighted_attention"]}
+            for row in range(len(out["logits"])):
+                n = start + row
+                results.append(Prediction(labels[n], loaded[n].size, self.label_names,
                                           **{key: value[row] for key, value in arrays.items()}))
         return results
