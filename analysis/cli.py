@@ -1,4 +1,7 @@
-"""`python -m analysis report`: analyse a folder or dataset of images and write every figure and data file."""
+"""`python -m analysis`: `report` (here) and `scene-proof` (proof_cli).
+
+`report` analyses a folder or dataset of images and writes every figure and data file.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 
 from srn_core.checkpoint import CheckpointError
 
+from . import proof_cli
 from .export import FIGURE_FORMATS
 from .gradcam import GRADCAM_LAYERS
 from .overlay import UPSAMPLING
@@ -88,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description="SRN analysis: measures and figures.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_parser(subparsers)
+    proof_cli.add_parser(subparsers)
     return parser
 
 
