@@ -69,7 +69,7 @@ def map_stats(maps: np.ndarray, image_size: tuple[int, int], labels: Sequence[st
     if maps.ndim != 3 or maps.shape[1] != maps.shape[2]:
         raise ValueError(f"maps must be (K, g, g), got shape {maps.shape}")
     k, grid, _ = maps.shape
-    flat = maps.reshape(k, -1)
+    flat = maps.reshape(k, grid * grid)
     peak = flat.argmax(axis=1)
     peak_cell = np.stack([peak // grid, peak % grid], axis=1)
     mass = flat.sum(axis=1)

@@ -157,3 +157,8 @@ def test_dataset_labels_are_aligned_to_the_model():
     assert aligned.label_names == TINY_LABELS and aligned.samples[0].targets.tolist() == [0, 1, -1, 0, 1]
     with pytest.raises(ValueError, match=r"missing \['tree'\]"):
         align_dataset(MultiLabelDataset(["cat", "dog", "car", "sun", "moon"], []), TINY_LABELS)
+
+
+def test_map_stats_of_no_labels_is_empty_not_an_error():
+    stats = map_stats(np.zeros((0, 4, 4)), (64, 64), [])
+    assert stats.peak_xy.shape == (0, 2) and stats.centroid_xy.shape == (0, 2) and stats.labels == []
