@@ -1,0 +1,44 @@
+"""Where the dashboard finds its checkpoints and samples, and the choices its widgets offer.
+
+`SRN_WEIGHTS_DIR` (default: the repository's `weights/`) is the folder whose `*.safetensors` files
+the model picker lists; `SRN_SAMPLES` (default: `weights/samples/manifest.json`) the sample images
+with ground truth. `SRN_DEFAULT_MODEL` names the checkpoint opened first (default demo_scenes).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "demo_scenes.safetensors"
+IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff")
+MAX_IMAGE_BYTES = 50 * 1024 * 1024
+MAX_CHECKPOINT_BYTES = 1024 * 1024 * 1024
+COLOUR_MAPS = ("jet", "viridis", "inferno", "magma", "plasma", "turbo", "gray")
+UPSAMPLING = ("nearest", "bilinear", "bicubic")
+KIND_NAMES = {"attention": "A (attention)", "confidence": "sigmoid(S) (confidence)", "weighted": "U = sigmoid(S) A"}
+THUMBNAIL_SIDE = 224
+LARGE_SIDE = 320
+VIEWS = ("Images", "conv4 filters", "Label relations", "What-if")
+
+
+def weights_dir() -> Path:
+    """The folder of checkpoints the model picker lists."""
+    return Path(os.environ.get("SRN_WEIGHTS_DIR") or REPO / "weights")
+
+
+def samples_manifest() -> Path:
+    """The manifest of the sample images (with ground truth) offered beside uploads."""
+    return Path(os.environ.get("SRN_SAMPLES") or REPO / "weights" / "samples" / "manifest.json")
+
+
+def default_model() -> str:
+    """File name of the checkpoint the dashboard opens with."""
+    return os.environ.get("SRN_DEFAULT_MODEL") or DEFAULT_MODEL
+
+
+def upload_dir() -> Path:
+    """Where uploaded checkpoints are staged (loading needs a file); one folder per content hash."""
+    return Path(os.environ.get("SRN_UPLOAD_DIR") or Path(tempfile.gettempdir()) / "srn-dashboard")

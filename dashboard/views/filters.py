@@ -1,0 +1,80 @@
+"""conv4 filters view: browse the channels x filters of f_sr's conv4, sorted by norm or by how
+strongly a label drives them, and follow one label's path label -> channel -> filter -> label."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from analysis import path_table
+from analysis.browse import channel_rows, filter_rows, rank_channels
+from analysis.bundle import shared_figure
+
+from .. import state
+from ..downloads import figure_downloads, table_download
+from ..sidebar import Selection
+
+SORTS = ("filter norm", "drive by the label")
+EXPLAIN = ("conv4 gives each of f_sr's channels its own spatial filters, each spanning the whole grid: a "
+           "template of **where** things sit. A channel's drive by a label is measured by feeding f_sr that "
+           "label's attention alone (spread evenly) and reading the channel's change. Red weights excite, "
+           "blue inhibit.")
+
+
+def _browser(sel: Selection, tools: state.ModelTools, label: str) -> None:
+    filters, probes = tools.filters, tools.probes
+    count = filters.weights.shape[0]
+    sort, size, page = st.columns([2, 2, 1])
+    how = sort.radio("Sort channels by", SORTS, horizontal=True, key="keep.f_sort")
+    per_page = size.select_slider("Channels per page", (2, 4, 6, 8, 12), key="keep.f_per_page")
+    pages = math.ceil(count / per_page)
+    if st.session_state.get("keep.f_page", 1) > pages:
+        st.session_state["keep.f_page"] = pages
+    number = page.number_input(f"Page (of {pages})", 1, pages, step=1, key="keep.f_page")
+    order, scores = rank_channels(filters, probes, label if how == SORTS[1] else None)
+    channels = [int(c) for c in order[(number - 1) * per_page:number * per_page]]
+    st.dataframe(channel_rows(filters, probes, channels, scores), hide_index=True, key="channel_table",
+                 column_config={"score": st.column_config.NumberColumn(
+                     "score", help="filter norm, or the label's measured drive", format="%.4g")})
+    spec = shared_figure(f"conv4_page{number}_{'norm' if how == SORTS[0] else label}",
+                         f"filters of page {number}", "conv4_filters_figure", filters, channels,
+                         rows=lambda: filter_rows(filters, tools.readout, channels))
+    st.plotly_chart(spec.plotly(), key="filters_page", width="content")
+    figure_downloads(spec, "filters_page")
+
+
+def _path(sel: Selection, tools: state.ModelTools, label: str) -> None:
+    st.subheader(f"{label} -> channels -> filters -> labels")
+    k = st.slider("Channels to follow", 1, 8, key="keep.f_channels")
+    drives = tools.probes.label_channels(label, k)
+    channels = [c for c, _ in drives]
+    st.markdown("The channels **" + label + "** drives most: " +
+                ", ".join(f"ch{c} ({d:+.3g})" for c, d in drives))
+    spec = shared_figure(f"conv4_{label}", f"filters of {label}'s channels", "conv4_filters_figure", tools.filters,
+                         channels, rows=lambda: filter_rows(tools.filters, tools.readout, channels))
+    st.plotly_chart(spec.plotly(), key="filters_label", width="content")
+    st.markdown("What the fc layer reads each of these filters into (the labels whose SRN logit it raises "
+                "and lowers most):")
+    st.dataframe(spec.rows(), hide_index=True, key="readout_table")
+    figure_downloads(spec, "filters_label")
+    st.markdown(f"**Strongest paths** from {label}: the contribution of each filter to each label's SRN logit "
+                f"when only {label} holds attention (they add up to the probe's whole effect).")
+    paths = path_table(sel.model.model, tools.probes, [label], top=20)
+    st.dataframe(paths, hide_index=True, key="path_table")
+    table_download(lambda: paths, f"paths_{label}", "paths")
+
+
+def render(sel: Selection) -> None:
+    """Draw the conv4 filters view."""
+    tools = state.model_tools(sel.model.key, sel.model)
+    names = sel.model.label_names
+    st.caption(EXPLAIN)
+    st.session_state.setdefault("keep.f_sort", SORTS[0])
+    st.session_state.setdefault("keep.f_per_page", 4)
+    st.session_state.setdefault("keep.f_channels", 3)
+    if st.session_state.get("keep.f_label") not in names:
+        st.session_state["keep.f_label"] = names[sel.analysis.top_labels(1)[0]]
+    label = st.selectbox("Label (for sorting and for its path)", names, key="keep.f_label")
+    _browser(sel, tools, label)
+    _path(sel, tools, label)

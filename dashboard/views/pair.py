@@ -1,0 +1,117 @@
+"""One pair of labels: both attention maps on the images that hold both, the distribution of their
+offsets, the relation field f_sr learned for them, and the conv4 filters they share."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis import centroid_offsets, overlay_maps, point_attention, relation_field, relation_fields
+from analysis.browse import filter_rows, images_with, preferred_offsets, shared_channels
+from analysis.bundle import shared_figure
+from analysis.spatial import RelationField
+
+from .. import state
+from ..downloads import figure_downloads, table_download
+from ..sidebar import Selection
+
+SHOWN_IMAGES = 4
+IMAGE_SIDE = 200
+SYNTHETIC = "synthetic: the anchor alone, mass 1 at the centre"
+
+
+def _images(analyses, found: list[int], anchor: str, other: str) -> None:
+    if not found:
+        st.info(f"No image holds both {anchor} and {other}.")
+        return
+    st.markdown(f"**Attention of both labels** on {min(len(found), SHOWN_IMAGES)} of the {len(found)} images "
+                "holding both")
+    for n in found[:SHOWN_IMAGES]:
+        overlays = overlay_maps(analyses[n], [anchor, other], "attention", max_side=IMAGE_SIDE)
+        st.image(list(overlays.images), caption=[f"{analyses[n].source}: A of {anchor}", f"A of {other}"],
+                 width=IMAGE_SIDE)
+
+
+def _offsets(analyses, anchor: str, other: str, source: str) -> None:
+    stats = centroid_offsets(analyses, "attention", "cells", float(st.session_state.get("keep.threshold", 0.5)))
+    points = stats.pair(anchor, other)
+    spec = shared_figure(f"offsets_{anchor}_{other}_{source}", "the offsets", "offsets_figure", stats,
+                         [(anchor, other)], rows=lambda: [{"anchor": anchor, "other": other, "dx": float(dx),
+                                                           "dy": float(dy), "units": "cells"} for dx, dy in points])
+    st.plotly_chart(spec.plotly(), key="pair_offsets")
+    figure_downloads(spec, "offsets")
+
+
+def _field_input(sel: Selection, analyses, found: list[int], anchor: str):
+    names = sel.model.label_names
+    options = [SYNTHETIC] + [analyses[n].source for n in found]
+    if st.session_state.get("keep.r_field_source") not in options:
+        st.session_state["keep.r_field_source"] = SYNTHETIC
+    choice = st.selectbox("Relation field measured on", options, key="keep.r_field_source",
+                          help="The synthetic input shows f_sr's own preference; an image keeps its other labels.")
+    if choice == SYNTHETIC:
+        grid = sel.analysis.grid
+        return choice, point_attention(len(names), grid, {names.index(anchor): (grid // 2, grid // 2, 1.0)}), 1.0
+    analysis = next(analyses[n] for n in found if analyses[n].source == choice)
+    return choice, analysis.weighted_attention, None
+
+
+def _field(sel: Selection, analyses, found: list[int], anchor: str, other: str) -> None:
+    choice, u, mass = _field_input(sel, analyses, found, anchor)
+    field = relation_field(sel.model.model, u, sel.model.label_names, moved=other, anchor=anchor, mass=mass)
+    spec = shared_figure(f"field_{other}_around_{anchor}", "the relation field", "relation_field_figure", field,
+                         rows=field.rows)
+    st.plotly_chart(spec.plotly(), key="pair_field")
+    dx, dy = field.preferred_offset()
+    st.caption(f"f_sr scores {anchor} highest with {other} at dx={dx}, dy={dy} cells from it (y down).")
+    figure_downloads(spec, "field")
+    if st.toggle(f"Where does f_sr want every label around {anchor}?", key="keep.r_all_fields"):
+        rows = _all_fields(sel, u, anchor, mass, (choice, anchor))
+        st.dataframe(rows, hide_index=True, key="all_fields_table")
+        table_download(lambda: rows, f"preferred_offsets_{anchor}", "all_fields")
+
+
+def _all_fields(sel: Selection, u, anchor: str, mass: float | None, key: tuple) -> list[dict]:
+    """Relation fields of every label around `anchor`, computed once per input, with a progress bar."""
+    store = state.store(sel.model.key)
+    if ("fields", key) not in store:
+        names = [n for n in sel.model.label_names if n != anchor]
+        bar = st.progress(0.0, text="Relation fields ...")
+        fields: list[RelationField] = []
+        for start in range(0, len(names), 4):
+            fields += relation_fields(sel.model.model, u, sel.model.label_names, anchor, names[start:start + 4],
+                                      mass=mass)
+            bar.progress(min(1.0, (start + 4) / len(names)), text=f"Relation fields: {len(fields)} of {len(names)}")
+        bar.empty()
+        store[("fields", key)] = preferred_offsets(fields)
+    return store[("fields", key)]
+
+
+def _shared(sel: Selection, anchor: str, other: str) -> None:
+    tools = state.model_tools(sel.model.key, sel.model)
+    rows = shared_channels(tools.probes, anchor, other, 4)
+    st.markdown("**conv4 channels both labels drive** (ranked by the smaller drive)")
+    st.dataframe(rows, hide_index=True, key="shared_table")
+    channels = [row["channel"] for row in rows]
+    spec = shared_figure(f"conv4_shared_{anchor}_{other}", "the shared filters", "conv4_filters_figure",
+                         tools.filters, channels, rows=lambda: filter_rows(tools.filters, tools.readout, channels))
+    st.plotly_chart(spec.plotly(), key="pair_filters", width="content")
+    figure_downloads(spec, "shared")
+
+
+def render(sel: Selection, pairs, anchor: str, other: str, source: str) -> None:
+    """Draw the panel of the pair (anchor, other) over the (item, analysis) `pairs`."""
+    if anchor == other:
+        st.info("Pick two different labels.")
+        return
+    analyses = [analysis for _, analysis in pairs]
+    threshold = float(st.session_state.get("keep.threshold", 0.5))
+    found = images_with(analyses, [anchor, other], threshold)
+    _images(analyses, found, anchor, other)
+    offsets, field = st.columns(2)
+    with offsets:
+        st.markdown(f"**Offsets of {other} around {anchor}** (attention centroids, cells)")
+        _offsets(analyses, anchor, other, source)
+    with field:
+        st.markdown(f"**Relation field**: {anchor}'s SRN score with {other}'s attention moved to each offset")
+        _field(sel, analyses, found, anchor, other)
+    _shared(sel, anchor, other)

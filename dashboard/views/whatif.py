@@ -1,0 +1,101 @@
+"""What-if view: remove, weaken or move one label's weighted attention U in the chosen image (click the
+map to move its peak there) and see every label's SRN and fused score change at once."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from analysis import Edit, apply_edits, attention_stats, figures_mpl, figures_plotly, overlay_image, what_if
+from analysis.bundle import FigureSpec, image_figures
+from analysis.figures_plotly_maps import add_map_panel
+from analysis.overlay import fit_image
+
+from .. import settings
+from ..downloads import figure_downloads
+from ..selection import add_click_layer, clicked_point
+from ..sidebar import Selection
+from .images import view_settings
+
+OPERATIONS = {"remove": "remove", "weaken or strengthen": "scale", "move": "move"}
+
+
+def _on_click(peak: tuple[int, int], grid: int, size: tuple[int, int]) -> None:
+    point = clicked_point(st.session_state.get("whatif_click"))
+    if point and point[0] is not None:
+        height, width = size
+        col, row = int(point[0] * grid / width), int(point[1] * grid / height)
+        st.session_state["keep.w_op"] = "move"
+        st.session_state["keep.w_dx"], st.session_state["keep.w_dy"] = col - peak[1], row - peak[0]
+
+
+def _map_figure(base, values, peak, grid: int, title: str, view) -> go.Figure:
+    fig = make_subplots(rows=1, cols=1)
+    add_map_panel(fig, base, values, 1, 1, title, view.mode, view.cmap, view.opacity, (0.0, float(values.max()) or 1.0))
+    fig.update_traces(hoverinfo="skip", selector={"type": "heatmap"})
+    height, width = base.shape[:2]
+    xs = [(c + 0.5) * width / grid for c in range(grid)]
+    ys = [(r + 0.5) * height / grid for r in range(grid)]
+    add_click_layer(fig, xs, ys, values, "U %{customdata:.4g}<extra>click: move the peak here</extra>",
+                    size=max(6, int(0.8 * settings.LARGE_SIDE / grid)))
+    fig.add_trace(go.Scatter(x=[xs[peak[1]]], y=[ys[peak[0]]], mode="markers", showlegend=False, hoverinfo="skip",
+                             marker={"symbol": "x", "size": 12, "color": "white"}))
+    fig.update_xaxes(visible=False, range=[-0.5, width - 0.5])
+    fig.update_yaxes(visible=False, range=[height - 0.5, -0.5], scaleanchor="x")
+    fig.update_layout(title=title, height=settings.LARGE_SIDE + 80, width=settings.LARGE_SIDE + 40,
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return fig
+
+
+def _edit_controls(names: list[str], grid: int) -> Edit:
+    label, op = st.columns([1, 2])
+    chosen = label.selectbox("Label to edit", names, key="keep.w_label")
+    operation = op.radio("Edit", list(OPERATIONS.values()), horizontal=True, key="keep.w_op",
+                         format_func={v: k for k, v in OPERATIONS.items()}.get)
+    factor, dx, dy = st.columns(3)
+    scale = factor.slider("Factor (weaken < 1 < strengthen)", 0.0, 3.0, step=0.05, key="keep.w_factor",
+                          disabled=operation != "scale")
+    shift_x = dx.slider("Move dx (cells, right)", -(grid - 1), grid - 1, key="keep.w_dx", disabled=operation != "move")
+    shift_y = dy.slider("Move dy (cells, down)", -(grid - 1), grid - 1, key="keep.w_dy", disabled=operation != "move")
+    return Edit(chosen, operation, float(scale), (int(shift_x), int(shift_y)))
+
+
+def render(sel: Selection) -> None:
+    """Draw the what-if view for the chosen image."""
+    analysis, model = sel.analysis, sel.model.model
+    names, grid = analysis.label_names, analysis.grid
+    if st.session_state.get("keep.w_label") not in names:
+        st.session_state["keep.w_label"] = names[analysis.top_labels(1)[0]]
+    for key, default in (("keep.w_op", "remove"), ("keep.w_factor", 0.5), ("keep.w_dx", 0), ("keep.w_dy", 0)):
+        st.session_state.setdefault(key, default)
+    st.caption("f_sr reads U = sigmoid(S) A. Edit one label's U and f_sr runs again on the edited maps; the main "
+               "net's logits do not depend on U, so fused = alpha main + (1 - alpha) SRN moves with SRN alone.")
+    edit = _edit_controls(names, grid)
+    i = names.index(str(edit.label))
+    view = view_settings(analysis)
+    base = fit_image(analysis.image, settings.LARGE_SIDE)
+    peak = tuple(int(v) for v in attention_stats(analysis, [i], "weighted").peak_cell[0])
+    before, after = analysis.weighted_attention[i], apply_edits(analysis.weighted_attention, names, [edit])[i]
+    maps, scores = st.columns([2, 3])
+    with maps:
+        figure = _map_figure(base, before, peak, grid, f"U of {names[i]} (x: peak)", view)
+        st.plotly_chart(figure, key="whatif_click", width="content", selection_mode="points",
+                        on_select=lambda: _on_click(peak, grid, base.shape[:2]))
+        edited, _ = overlay_image(base, after[None], view.mode, view.cmap, view.opacity,
+                                  (0.0, float(before.max()) or 1.0))
+        st.image(edited[0], caption=f"after: {edit.describe(names)}", width=settings.LARGE_SIDE)
+    result = what_if(model, analysis, edit)
+    spec = FigureSpec("what_if", f"what if: {result.description}",
+                      lambda: figures_mpl.what_if_figure(result, top_k=len(names)),
+                      lambda: figures_plotly.what_if_figure(result, top_k=len(names)), result.rows)
+    with scores:
+        st.plotly_chart(spec.plotly(), key="whatif_scores")
+        figure_downloads(spec, "whatif")
+    rows = sorted(result.rows(), key=lambda r: -abs(r["srn_prob_after"] - r["srn_prob_before"]))
+    st.dataframe(rows, hide_index=True, key="whatif_table")
+    st.subheader(f"Where {names[i]}'s attention moves the other labels")
+    view.label = names[i]
+    influence = image_figures(model, analysis, view)["influence"]
+    st.plotly_chart(influence.plotly(), key="whatif_influence", width="content")
+    figure_downloads(influence, "influence")
