@@ -36,7 +36,7 @@ def srn_versus_main(proof: SceneProof, margin: float = 1.0) -> dict[str, Any]:
 
 
 def render_model_card(meta: CheckpointMeta, proof: SceneProof, weights: Path, recipe: str,
-                      test_description: str) -> str:
+                      test_description: str, context_labels: list[str] | None = None) -> str:
     """Markdown: what the model is, how it was made, its held-out metrics and the proof numbers."""
     summary = meta.training.get("summary", {})
     config = summary.get("config", {})
@@ -67,6 +67,7 @@ def render_model_card(meta: CheckpointMeta, proof: SceneProof, weights: Path, re
         f"{compare['srn_gain_mAP']:+.1f}. Labels where the fused output beats the main net by more than 1 AP "
         f"point: {', '.join(compare['fused_better']) or 'none'}; where it is worse: "
         f"{', '.join(compare['fused_worse']) or 'none'}.", "",
+        *_context_sentence(proof, context_labels or []),
         "| label | AP main | AP SRN | AP fused |", "|---|---|---|---|",
         *[f"| {n} | {_pct(proof.per_label_ap['main'][n])} | {_pct(proof.per_label_ap['srn'][n])} | "
           f"{_pct(proof.per_label_ap['fused'][n])} |" for n in meta.label_names], "",
@@ -75,26 +76,50 @@ def render_model_card(meta: CheckpointMeta, proof: SceneProof, weights: Path, re
     return "\n".join(lines) + "\n"
 
 
+def _context_sentence(proof: SceneProof, labels: list[str]) -> list[str]:
+    """The labels that need spatial context are where SRN should help: say plainly what happened there."""
+    if not labels:
+        return []
+    ap = proof.per_label_ap
+    parts = [f"{n}: main {_pct(ap['main'][n])}, SRN {_pct(ap['srn'][n])}, fused {_pct(ap['fused'][n])}" for n in labels]
+    return [f"Context labels (same glyph, told apart only by their neighbour), AP: {'; '.join(parts)}.", ""]
+
+
 def _proof_sections(proof: SceneProof) -> list[str]:
     tol = proof.tolerances
     lines = ["## Proof that the analysis finds what is there", "",
-             f"### Pointing game (attention peak inside a box of its label, tolerance {tol.pointing_px:g} px)", "",
-             f"Overall: {100 * proof.pointing_rate:.1f} % of (image, present label) pairs.", ""]
+             "### Pointing game: does the attention peak of a present label land on its object?", "",
+             f"Inside a box of the label: {100 * proof.pointing_rate:.1f} % of (image, present label) pairs; within "
+             f"{tol.tolerant_px:g} px of one (the usual pointing game): {100 * proof.pointing_rate_tolerant:.1f} %.", ""]
     if proof.gradcam:
         overall = proof.gradcam["overall"]
-        lines += [f"Against Grad-CAM of the main net on {proof.gradcam['images']} images: SRN attention "
-                  f"{100 * overall['srn']:.1f} %, Grad-CAM {100 * overall['gradcam']:.1f} % "
+        lines += [f"Against Grad-CAM of the main net on {proof.gradcam['images']} images (inside the box): SRN "
+                  f"attention {100 * overall['srn']:.1f} %, Grad-CAM {100 * overall['gradcam']:.1f} % "
                   f"({overall['pairs']} pairs).", ""]
-    lines += ["| label | pairs | hit rate |", "|---|---|---|"]
-    lines += [f"| {name} | {row['trials']} | {100 * row['rate']:.1f} % |" for name, row in proof.pointing.items()]
-    lines += ["", f"### Planted offsets recovered from attention centroids (angle <= {tol.angle_deg:g} deg, "
+    lines += [f"| label | pairs | inside box | within {tol.tolerant_px:g} px |", "|---|---|---|---|"]
+    lines += [f"| {name} | {row['trials']} | {100 * row['rate']:.1f} % | "
+              f"{100 * proof.pointing_tolerant[name]['rate']:.1f} % |" for name, row in proof.pointing.items()]
+    off_target = [n for n, row in proof.pointing_tolerant.items() if row["rate"] < tol.localised_rate]
+    if off_target:
+        lines += ["", f"The attention of {', '.join(off_target)} does not sit on its own object (under "
+                  f"{100 * tol.localised_rate:.0f} % within {tol.tolerant_px:g} px): the model looks beside it, at "
+                  "the place that holds the evidence it uses (see the offsets below)."]
+    lines += ["", f"### Planted offsets against attention centroids (angle <= {tol.angle_deg:g} deg, "
               f"distance within {100 * tol.distance_ratio:.0f} %)", "",
-              "| rule | planted (dx, dy) px | measured | pairs | angle error | distance ratio | recovered |",
-              "|---|---|---|---|---|---|---|"]
+              "`attention on both` says whether both labels' attention points at their objects; only then do "
+              "attention centroids stand for object positions.", "",
+              "| rule | planted (dx, dy) px | measured | pairs | angle error | distance ratio | attention on both "
+              "| recovered |", "|---|---|---|---|---|---|---|---|"]
     for row in proof.offsets:
         lines.append(f"| {row['rule']} | ({row['planted'][0]:g}, {row['planted'][1]:g}) | "
                      f"({row['measured'][0]:.1f}, {row['measured'][1]:.1f}) | {row['count']} | "
-                     f"{row['angle_error_deg']:.1f} | {row['distance_ratio']:.2f} | {'yes' if row['recovered'] else 'NO'} |")
+                     f"{row['angle_error_deg']:.1f} | {row['distance_ratio']:.2f} | "
+                     f"{'yes' if row['localised'] else 'no'} | {'yes' if row['recovered'] else 'NO'} |")
+    missed = [r for r in proof.offsets if not r["recovered"]]
+    if missed:
+        why = {True: "attention on both objects, but part of the attention mass lies on the partner and pulls "
+                     "the centroid toward it", False: "the attention is not on both objects"}
+        lines += ["", "Not recovered: " + "; ".join(f"{r['rule']} ({why[r['localised']]})" for r in missed) + "."]
     related = [r for r in proof.controls if r["related"]]
     worst = max((r["consistency"] for r in proof.controls), default=float("nan"))
     lines += ["", f"Control pairs (a control label with any other, seen together >= {tol.min_pairs} times): "

@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         atomic_write_text(args.json, card_json(proof))
     if args.card:
-        text = render_model_card(read_metadata(args.weights), proof, args.weights, args.recipe, described)
+        text = render_model_card(read_metadata(args.weights), proof, args.weights, args.recipe, described,
+                                 [rule.label for rule in spec.context])
         atomic_write_text(args.card, text)
     print(f"fused mAP {proof.metrics['fused']['mAP']:.1f}, main mAP {proof.metrics['main']['mAP']:.1f}, "
           f"pointing {100 * proof.pointing_rate:.1f} %, offsets recovered "

@@ -41,6 +41,8 @@ class Tolerances:
     related_consistency: float = 0.6
     min_pairs: int = 10
     pointing_px: float = 0.0
+    tolerant_px: float = 15.0
+    localised_rate: float = 0.8
 
 
 @dataclass
@@ -52,6 +54,7 @@ class SceneProof:
     metrics: dict[str, dict[str, float]]
     per_label_ap: dict[str, dict[str, float]]
     pointing: dict[str, dict[str, float]]
+    pointing_tolerant: dict[str, dict[str, float]]
     offsets: list[dict[str, Any]]
     controls: list[dict[str, Any]]
     cooccurrence: dict[str, list[dict[str, Any]]]
@@ -60,13 +63,22 @@ class SceneProof:
 
     @property
     def pointing_rate(self) -> float:
-        """Share of (image, present label) pairs whose attention peak lands on a box of that label."""
-        hits = sum(row["hits"] for row in self.pointing.values())
-        trials = sum(row["trials"] for row in self.pointing.values())
-        return hits / trials if trials else float("nan")
+        """Share of (image, present label) pairs whose attention peak lies inside a box of that label."""
+        return _pooled(self.pointing)
+
+    @property
+    def pointing_rate_tolerant(self) -> float:
+        """The same within `tolerances.tolerant_px` of a box (the usual pointing game)."""
+        return _pooled(self.pointing_tolerant)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "pointing_rate": self.pointing_rate}
+        return {**asdict(self), "pointing_rate": self.pointing_rate,
+                "pointing_rate_tolerant": self.pointing_rate_tolerant}
+
+
+def _pooled(per_label: dict[str, dict[str, float]]) -> float:
+    trials = sum(row["trials"] for row in per_label.values())
+    return sum(row["hits"] for row in per_label.values()) / trials if trials else float("nan")
 
 
 def head_metrics(analyses: Sequence[ImageAnalysis]) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
@@ -108,9 +120,13 @@ def planted_offsets(spec: SceneSpec) -> list[tuple[str, str, str, tuple[float, f
     return rules + [(r.id, r.beside, r.label, tuple(r.offset)) for r in spec.context]
 
 
-def spatial_recovery(analyses: Sequence[ImageAnalysis], spec: SceneSpec,
-                     tol: Tolerances) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Planted offsets against measured attention-centroid offsets; and every control pair's consistency."""
+def spatial_recovery(analyses: Sequence[ImageAnalysis], spec: SceneSpec, tol: Tolerances,
+                     pointing: dict[str, dict[str, float]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Planted offsets against measured attention-centroid offsets; and every control pair's consistency.
+
+    A pair is `localised` when the attention of both labels points at their own objects (tolerant
+    pointing-game rate >= `tol.localised_rate`): only then can centroids stand for object positions.
+    """
     stats = centroid_offsets(analyses, "attention", "pixels")
     names = stats.label_names
     offsets = []
@@ -119,7 +135,8 @@ def spatial_recovery(analyses: Sequence[ImageAnalysis], spec: SceneSpec,
         measured = stats.mean[i, j]
         row = {"rule": rule, "anchor": anchor, "other": other, "planted": list(planted),
                "count": int(stats.count[i, j]), "measured": [float(v) for v in measured],
-               "consistency": float(stats.consistency[i, j])}
+               "consistency": float(stats.consistency[i, j]),
+               "localised": all(pointing.get(n, {}).get("rate", 0.0) >= tol.localised_rate for n in (anchor, other))}
         if row["count"]:
             row["angle_error_deg"] = _angle(measured, planted)
             row["distance_ratio"] = float(math.hypot(*measured) / math.hypot(*planted))
@@ -186,11 +203,13 @@ def run_scene_proof(analyzer: Analyzer, analyses: Sequence[ImageAnalysis], spec:
         raise ValueError(f"the model does not know the spec's labels {missing}")
     metrics, per_label = head_metrics(analyses)
     pointing = pointing_by_label(analyses, tolerances.pointing_px)
+    tolerant = pointing_by_label(analyses, tolerances.tolerant_px)
     gradcam = None
     if gradcam_images > 0:
         comparison = compare_pointing(analyzer, analyses[:gradcam_images], "attention", tolerance=tolerances.pointing_px)
         gradcam = {"images": min(gradcam_images, len(analyses)), "overall": comparison.overall(),
                    "labels": [row for row in comparison.rows() if row["trials"]]}
-    offsets, controls = spatial_recovery(analyses, spec, tolerances)
+    offsets, controls = spatial_recovery(analyses, spec, tolerances, tolerant)
     ranking = cooccurrence_ranking(analyzer.model, analyses, spec)
-    return SceneProof(len(analyses), tolerances, metrics, per_label, pointing, offsets, controls, ranking, gradcam)
+    return SceneProof(len(analyses), tolerances, metrics, per_label, pointing, tolerant, offsets, controls, ranking,
+                      gradcam)
