@@ -9,9 +9,7 @@ rendered until asked, so a page can offer every format of every figure without p
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +23,9 @@ from srn_core import SRN
 
 from . import figures_mpl, figures_plotly
 from .attention_stats import attention_stats
+from .export import csv_text, json_text
 from .semantic import influence_maps
 from .session import MAP_KINDS, ImageAnalysis, LabelRef
-from .tables import plain
 from .whatif import Edit, what_if
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -56,21 +54,12 @@ def html_bytes(fig: Any, plotlyjs: bool | str = True) -> bytes:
 
 def csv_bytes(rows: Sequence[dict[str, Any]]) -> bytes:
     """Dict rows as CSV bytes; the columns are the union of keys, in first-seen order."""
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in plain(row).items()})
-    return buffer.getvalue().encode("utf-8")
+    return csv_text(rows).encode("utf-8")
 
 
 def json_bytes(data: Any) -> bytes:
     """Any analysis result (numpy, dataclasses with to_dict) as JSON bytes; NaN becomes null."""
-    return json.dumps(plain(data.to_dict() if hasattr(data, "to_dict") else data), indent=1,
-                      allow_nan=False).encode("utf-8")
+    return json_text(data.to_dict() if hasattr(data, "to_dict") else data).encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -77,11 +77,11 @@ def write_plotly_js(path: str | Path) -> Path:
 
 def save_json(path: str | Path, data: Any) -> Path:
     """Write `data` (numpy arrays, dataclasses with to_dict, ... allowed) as JSON; NaN becomes null."""
-    return write_text(path, json.dumps(plain(data), indent=1, allow_nan=False))
+    return write_text(path, json_text(data))
 
 
-def save_csv(path: str | Path, rows: Sequence[dict[str, Any]]) -> Path:
-    """Write dict rows as CSV; the columns are the union of keys, in first-seen order."""
+def csv_text(rows: Sequence[dict[str, Any]]) -> str:
+    """Dict rows as CSV text; the columns are the union of keys, in first-seen order."""
     columns: dict[str, None] = {}
     for row in rows:
         columns.update(dict.fromkeys(row))
@@ -90,7 +90,17 @@ def save_csv(path: str | Path, rows: Sequence[dict[str, Any]]) -> Path:
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if v is None else v) for k, v in plain(row).items()})
-    return write_text(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def json_text(data: Any) -> str:
+    """Any analysis result (numpy arrays, objects with to_dict) as JSON; NaN becomes null."""
+    return json.dumps(plain(data), indent=1, allow_nan=False)
+
+
+def save_csv(path: str | Path, rows: Sequence[dict[str, Any]]) -> Path:
+    """Write dict rows as CSV (see `csv_text`)."""
+    return write_text(path, csv_text(rows))
 
 
 def save_data(obj: Any, path: str | Path, formats: Sequence[str] = DATA_FORMATS) -> list[Path]:
