@@ -25,7 +25,7 @@ MAP_MARGIN = 3.0
 @pytest.fixture(scope="module")
 def proof(tmp_path_factory):
     analyzer = Analyzer.from_checkpoint(WEIGHTS, "cpu")
-    dataset = generate_dataset(tmp_path_factory.mktemp("scenes"), 300, UNSEEN_SEED, progress=False)
+    dataset = generate_dataset(tmp_path_factory.mktemp("scenes"), 500, UNSEEN_SEED, progress=False)
     analyses, failures = analyzer.analyse_samples(dataset.samples, batch_size=16)
     assert not failures
     return run_scene_proof(analyzer, analyses, default_spec(), Tolerances())
@@ -55,7 +55,7 @@ def test_planted_layouts_are_recovered_where_the_attention_is_on_the_objects(pro
     localised = [row for row in proof.offsets if row["rule"] in layouts and row["localised"]]
     assert len(localised) >= 4
     for row in localised:
-        assert row["count"] >= 20, row
+        assert row["count"] >= 15, row
         assert row["recovered"], row
 
 
