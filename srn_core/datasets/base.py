@@ -90,3 +90,15 @@ def image_present(path: Path, where: str, skip_missing: bool) -> bool:
     if skip_missing:
         return False
     raise DatasetError(f"{where}: image not found: {path}")
+
+
+def text_lines(path: Path, what: str = "file") -> list[tuple[int, str]]:
+    """(line number, stripped text) of each non-blank line of a UTF-8 text file (a BOM is allowed);
+    `what` names the file in the error when it is missing."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: {what} not found") from None
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    return [(n, raw.strip()) for n, raw in enumerate(text.splitlines(), start=1) if raw.strip()]

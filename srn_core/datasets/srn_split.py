@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import DatasetError, MultiLabelDataset, Sample, image_present
+from .base import DatasetError, MultiLabelDataset, Sample, image_present, text_lines
 
 ENCODINGS = ("auto", "binary", "wider")
 _VALUES = {"1": 1, "0": 0, "-1": -1}
@@ -51,20 +51,11 @@ def read_srn_split(image_list: str | Path, label_matrix: str | Path, image_root:
     return MultiLabelDataset(names, samples, skipped_missing=skipped)
 
 
-def _lines(path: Path) -> list[tuple[int, str]]:
-    """(line number, stripped text) of each non-blank line."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    return [(n, raw.strip()) for n, raw in enumerate(text.splitlines(), start=1) if raw.strip()]
 
 
 def _read_image_list(path: Path) -> list[tuple[int, str, int]]:
     entries = []
-    for line, text in _lines(path):
+    for line, text in text_lines(path):
         parts = text.rsplit(None, 1)
         if len(parts) != 2 or not parts[1].isdigit():
             raise DatasetError(f"{path}, line {line}: malformed line {text!r} "
@@ -75,7 +66,7 @@ def _read_image_list(path: Path) -> list[tuple[int, str, int]]:
 
 def _read_matrix(path: Path) -> list[tuple[int, list[int]]]:
     rows: list[tuple[int, list[int]]] = []
-    for line, text in _lines(path):
+    for line, text in text_lines(path):
         tokens = text.split()
         if rows and len(tokens) != len(rows[0][1]):
             raise DatasetError(f"{path}, line {line}: expected {len(rows[0][1])} columns, found {len(tokens)}")
@@ -110,7 +101,7 @@ def _label_names(label_names: Sequence[str] | str | Path | None, num_labels: int
         return [f"label_{i}" for i in range(num_labels)]
     if isinstance(label_names, (str, Path)):
         source = str(label_names)
-        names = [text for _, text in _lines(Path(label_names))]
+        names = [text for _, text in text_lines(Path(label_names))]
     else:
         source, names = "label_names", [str(n).strip() for n in label_names]
     if len(names) != num_labels:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import UNKNOWN, Box, DatasetError, MultiLabelDataset, Sample, image_present
+from .base import UNKNOWN, Box, DatasetError, MultiLabelDataset, Sample, image_present, text_lines
 
 VOC_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
                "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train",
@@ -44,19 +44,11 @@ def read_voc(root: str | Path, image_set: str = "trainval", skip_missing: bool =
 
 def _image_ids(set_file: Path) -> list[tuple[int, str]]:
     """(line number, image id) for each non-blank line of an ImageSets file."""
-    try:
-        text = set_file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DatasetError(f"{set_file}: image set file not found") from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{set_file}: not UTF-8 text ({exc.reason})") from None
     ids = []
-    for line, raw in enumerate(text.splitlines(), start=1):
-        tokens = raw.split()
-        if not tokens:
-            continue
+    for line, text in text_lines(set_file, "image set file"):
+        tokens = text.split()
         if len(tokens) != 1:
-            raise DatasetError(f"{set_file}, line {line}: malformed line {raw.strip()!r} (expected one image id)")
+            raise DatasetError(f"{set_file}, line {line}: malformed line {text!r} (expected one image id)")
         ids.append((line, tokens[0]))
     return ids
 
