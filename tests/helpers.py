@@ -14,3 +14,13 @@ def tiny_model(num_labels: int = len(TINY_LABELS), seed: int = 0, **overrides) -
     """A small compact-backbone SRN with a 4x4 grid, deterministic for `seed`."""
     torch.manual_seed(seed)
     return SRN(num_labels, **{**TINY, **overrides}).eval()
+
+
+def blank_f_sr(model: SRN) -> SRN:
+    """Zero every f_sr parameter and make conv3 the identity, so a test can wire f_sr by hand."""
+    sr = model.f_sr
+    with torch.no_grad():
+        for p in sr.parameters():
+            p.zero_()
+        sr.conv3.weight[:, :, 0, 0] = torch.eye(sr.conv3.out_channels)
+    return model

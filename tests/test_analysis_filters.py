@@ -9,7 +9,7 @@ import torch
 from analysis import (conv4_filters, filter_readout, path_table, probe_attention, probe_sr, sr_stages,
                       weight_drive)
 
-from .helpers import TINY_LABELS, tiny_model
+from .helpers import TINY_LABELS, blank_f_sr, tiny_model
 
 
 def test_conv4_view_and_filter_statistics():
@@ -47,15 +47,12 @@ def test_probe_inputs_hold_one_label_each():
 def wired():
     """f_sr wired by hand: label 0 writes only into channel 3, label 1 only into channel 7 (negatively
     into channel 8); conv3 is the identity; channel 3's filter 1 is the only one label 'dog' reads."""
-    model = tiny_model()
+    model = blank_f_sr(tiny_model())
     sr = model.f_sr
     with torch.no_grad():
-        for p in sr.parameters():
-            p.zero_()
         sr.conv2.weight[3, 0] = 2.0
         sr.conv2.weight[7, 1] = 1.0
         sr.conv2.weight[8, 1] = -1.0
-        sr.conv3.weight[:, :, 0, 0] = torch.eye(16)
         sr.conv4.weight[:, 0] = torch.rand(64, 4, 4) + 0.1
         sr.fc.weight[1, 3 * 4 + 1] = 1.5
         sr.fc.weight[2, 7 * 4 + 0] = -1.0

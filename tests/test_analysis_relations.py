@@ -11,7 +11,7 @@ from analysis import (Edit, ImageAnalysis, apply_edits, centroid_offsets, condit
                       placement_logits, point_attention, probe_sr, relation_field, relation_fields, shift_map,
                       sr_forward, what_if, what_if_each)
 
-from .helpers import TINY_LABELS, tiny_model
+from .helpers import TINY_LABELS, blank_f_sr, tiny_model
 
 TARGET_CELL = (0, 3)
 
@@ -32,14 +32,11 @@ def synthetic(points: dict[int, tuple[int, int]], targets=None, size=(80, 40), c
 @pytest.fixture
 def layout_model():
     """f_sr wired by hand so that cat's SRN logit is the dog mass on cell TARGET_CELL (and nothing else)."""
-    model = tiny_model()
+    model = blank_f_sr(tiny_model())
     sr = model.f_sr
     with torch.no_grad():
-        for p in sr.parameters():
-            p.zero_()
         sr.conv2.weight[0, 0] = 1.0
         sr.conv2.weight[1, 1] = 1.0
-        sr.conv3.weight[:, :, 0, 0] = torch.eye(16)
         sr.conv4.weight[4, 0, TARGET_CELL[0], TARGET_CELL[1]] = 1.0
         sr.fc.weight[0, 4] = 1.0
     return model
