@@ -19,15 +19,10 @@ import torch
 from srn_core import SRN, Preprocessor, load_checkpoint
 from srn_core.datasets import Box, MultiLabelDataset, Sample
 from srn_core.images import ImageLoadError, ImageSource, load_image, source_name
-from srn_core.predictor import forward_arrays, resolve_device
+from srn_core.predictor import forward_arrays, resolve_device, sigmoid
 
 MAP_KINDS = ("attention", "confidence", "weighted")
 LabelRef = str | int
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Numerically stable logistic function on numpy arrays."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64))).astype(np.float32)
 
 
 def resolve_labels(label_names: Sequence[str], labels: Iterable[LabelRef] | None) -> list[int]:

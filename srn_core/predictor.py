@@ -39,8 +39,9 @@ def forward_arrays(model: SRN, preprocess: Preprocessor, images: Sequence[Image.
         yield start, {name: getattr(out, name).float().cpu().numpy() for name in OUTPUT_FIELDS}
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function on numpy arrays (float32 out): logits -> probabilities."""
+    return (0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))).astype(np.float32)
 
 
 @dataclass
@@ -104,9 +105,9 @@ class Predictor:
         loaded = [load_image(src, name) for src, name in zip(sources, labels)]
         results: list[Prediction] = []
         for start, out in forward_arrays(self.model, self.preprocess, loaded, self.device, batch_size):
-            arrays = {"probabilities": _sigmoid(out["logits"]), "cls_probabilities": _sigmoid(out["cls_logits"]),
-                      "sr_probabilities": _sigmoid(out["sr_logits"]), "att_probabilities": _sigmoid(out["att_logits"]),
-                      "attention": out["attention"], "confidence": _sigmoid(out["confidence"]),
+            arrays = {"probabilities": sigmoid(out["logits"]), "cls_probabilities": sigmoid(out["cls_logits"]),
+                      "sr_probabilities": sigmoid(out["sr_logits"]), "att_probabilities": sigmoid(out["att_logits"]),
+                      "attention": out["attention"], "confidence": sigmoid(out["confidence"]),
                       "weighted_attention": out["weighted_attention"]}
             for row in range(len(out["logits"])):
                 n = start + row
