@@ -10,6 +10,7 @@ from .backbones import PretrainedWeightsError
 from .checkpoint import CheckpointError
 from .datasets import DatasetError, MultiLabelDataset, load_dataset
 from .evaluation import evaluate
+from .metrics import CONVENTIONS
 from .images import ImageLoadError
 from .predictor import Predictor
 from .training.data_args import add_data_arguments, data_spec
@@ -30,6 +31,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threshold", type=float, default=0.5, help="a label is predicted where score > this "
                                                                      "(default 0.5)")
     parser.add_argument("--top-k", type=int, default=3, help="k of the top-k metrics (default 3)")
+    parser.add_argument("--convention", default="voc2012", choices=CONVENTIONS,
+                        help="voc2012 (default): tied scores form one threshold, 0/0 is 0, labels without "
+                             "positives are left out of mAP, unknown pairs count nowhere; official: the authors' "
+                             "Matlab evaluation exactly (see docs/training.md)")
     parser.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default 32)")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (default 0)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ... (default auto)")
@@ -61,12 +66,16 @@ def run(args: argparse.Namespace) -> int:
                              f"dataset's format ({exc})") from None
         dataset = _with_model_labels(dataset, predictor.label_names)
         result = evaluate(predictor, dataset, batch_size=args.batch_size, threshold=args.threshold,
-                          top_k=args.top_k, workers=args.workers, progress=not args.quiet)
+                          top_k=args.top_k, workers=args.workers, progress=not args.quiet,
+                          convention=args.convention)
     except (DatasetError, ImageLoadError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"{len(result.names)} images, {len(result.label_names)} labels, threshold {args.threshold:g}")
+    print(f"{len(result.names)} images, {len(result.label_names)} labels, threshold {args.threshold:g}, "
+          f"{args.convention} convention")
     print(result.table())
+    for note in result.notes():
+        print(f"note: {note}")
     if args.out:
         written = result.write(args.out, args.scores, extra={"weights": str(args.weights), "data": spec.to_dict()})
         print("wrote " + ", ".join(str(p) for p in written))

@@ -1,7 +1,9 @@
 """Score a labelled image set with every SRN head and measure it the way the official code does.
 
 Heads: `main` (y_cls), `attention` (y_att), `srn` (y_sr) and `fused` (y). Metrics come from
-`srn_core.metrics.evaluate_scores` (mAP, CP, CR, CF1, OP, OR, OF1 and the top-3 variants, percent).
+`srn_core.metrics.evaluate_logits` (mAP, CP, CR, CF1, OP, OR, OF1 and the top-3 variants, percent),
+ranked by the logits themselves so that float32 rounding never ties two scores, in our default
+convention or the authors' (`convention="official"`).
 `srn_core.sources` turns datasets, in-memory lists or generators into what is scored here.
 """
 
@@ -11,6 +13,7 @@ import csv
 import io
 import json
 import math
+from functools import cached_property
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +26,8 @@ from tqdm import tqdm
 
 from .backbones import IMAGENET_MEAN, IMAGENET_STD
 from .fileio import atomic_path, atomic_write_text
-from .metrics import evaluate_scores, per_class_metrics
+from .metrics import evaluate_logits, labels_without_positives, per_class_logits
+from .official_metrics import sigmoid64
 from .model import SRN, SRNOutput
 from .predictor import Predictor, resolve_device
 from .preprocess import Preprocessor
@@ -56,11 +60,11 @@ def head_logits(out: SRNOutput) -> dict[str, torch.Tensor]:
 
 
 @torch.inference_mode()
-def predict_scores(model: SRN, dataset: ImageTensors, batch_size: int = 32, device: str | torch.device = "cpu",
+def predict_logits(model: SRN, dataset: ImageTensors, batch_size: int = 32, device: str | torch.device = "cpu",
                    workers: int = 0, indices: Sequence[int] | None = None,
                    progress: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Sigmoid scores (N, C) float32 of each head and the targets (N, C) int8 for `dataset` (or its
-    `indices`), in order. The model is left in eval mode."""
+    """Logits (N, C) float32 of each head, as the model computed them, and the targets (N, C) int8 for
+    `dataset` (or its `indices`), in order. The model is left in eval mode."""
     device = torch.device(device)
     model.eval()
     subset = dataset if indices is None else torch.utils.data.Subset(dataset, list(indices))
@@ -70,7 +74,7 @@ def predict_scores(model: SRN, dataset: ImageTensors, batch_size: int = 32, devi
     for images, targets, _ in tqdm(loader, desc="evaluate", unit="batch", leave=False, disable=not progress):
         out = model(images.to(device, non_blocking=True))
         for head, logits in head_logits(out).items():
-            chunks[head].append(torch.sigmoid(logits.float()).cpu().numpy())
+            chunks[head].append(logits.float().cpu().numpy())
         chunks["targets"].append(targets.numpy())
     empty = np.zeros((0, model.num_labels), np.float32)
     arrays = {head: np.concatenate(parts) if parts else empty for head, parts in chunks.items()}
@@ -79,28 +83,47 @@ def predict_scores(model: SRN, dataset: ImageTensors, batch_size: int = 32, devi
 
 @dataclass
 class EvaluationResult:
-    """Per-image scores of every head, the targets, and the paper's metrics per head (percent)."""
+    """Per-image logits of every head, the targets, and the paper's metrics per head (percent)."""
 
     label_names: list[str]
     names: list[str]
     targets: np.ndarray
-    scores: dict[str, np.ndarray]
+    logits: dict[str, np.ndarray]
     metrics: dict[str, dict[str, float]]
     per_class: dict[str, dict[str, dict[str, float]]]
     threshold: float = 0.5
     top_k: int = 3
+    convention: str = "voc2012"
 
     @classmethod
-    def from_scores(cls, label_names: list[str], names: list[str], targets: np.ndarray,
-                    scores: dict[str, np.ndarray], threshold: float = 0.5, top_k: int = 3) -> "EvaluationResult":
-        """Compute every head's metrics from its scores."""
-        metrics = {head: evaluate_scores(scores[head], targets, threshold, top_k) for head in HEADS}
+    def from_logits(cls, label_names: list[str], names: list[str], targets: np.ndarray,
+                    logits: dict[str, np.ndarray], threshold: float = 0.5, top_k: int = 3,
+                    convention: str = "voc2012") -> "EvaluationResult":
+        """Compute every head's metrics from its logits."""
+        metrics = {head: evaluate_logits(logits[head], targets, threshold, top_k, convention) for head in HEADS}
         per_class = {}
         for head in HEADS:
-            table = per_class_metrics(scores[head], targets, threshold)
+            table = per_class_logits(logits[head], targets, threshold, convention=convention)
             per_class[head] = {name: {key: float(table[key][c]) for key in ("AP", "P", "R", "F1", "positives")}
                                for c, name in enumerate(label_names)}
-        return cls(label_names, names, targets, scores, metrics, per_class, threshold, top_k)
+        return cls(label_names, names, targets, logits, metrics, per_class, threshold, top_k, convention)
+
+    @cached_property
+    def scores(self) -> dict[str, np.ndarray]:
+        """Probabilities (N, C) of each head, sigmoid of the logits in float64."""
+        return {head: sigmoid64(self.logits[head]) for head in HEADS}
+
+    def notes(self) -> list[str]:
+        """What a reader of the numbers must know: labels without positives and how the convention treats them."""
+        missing = labels_without_positives(self.targets, self.label_names)
+        if not missing:
+            return []
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        if self.convention == "official":
+            return [f"{len(missing)} label(s) have no positive image ({shown}): their AP is NaN, so mAP is NaN, "
+                    "as in the official evaluation; their recall and F1 follow its eps rule"]
+        return [f"{len(missing)} label(s) have no positive image ({shown}): their AP is undefined and left out "
+                "of mAP; their recall counts as 0"]
 
     def table(self) -> str:
         """The metrics as a fixed-width text table, one row per head."""
@@ -110,10 +133,14 @@ class EvaluationResult:
         """Metrics as plain JSON-ready data (NaN becomes null)."""
         return json_safe({"num_images": len(self.names), "num_labels": len(self.label_names),
                            "label_names": self.label_names, "threshold": self.threshold, "top_k": self.top_k,
-                           "heads": self.metrics, "per_class": self.per_class})
+                           "convention": self.convention, "notes": self.notes(), "heads": self.metrics,
+                           "per_class": self.per_class})
 
     def write(self, out_dir: str | Path, scores_format: str = "csv", extra: dict[str, Any] | None = None) -> list[Path]:
-        """Write metrics.json and the per-image scores (scores.csv and/or scores.npz) atomically."""
+        """Write metrics.json and the per-image scores (scores.csv and/or scores.npz) atomically.
+
+        Probabilities are written in float64 at full precision and the logits beside them, so that a
+        re-evaluation from the files ranks exactly as this one did."""
         if scores_format not in ("csv", "npz", "both", "none"):
             raise ValueError(f"scores_format must be csv, npz, both or none, got {scores_format!r}")
         out = Path(out_dir)
@@ -124,19 +151,22 @@ class EvaluationResult:
             with atomic_path(out / "scores.npz") as tmp, open(tmp, "wb") as handle:
                 np.savez_compressed(handle, names=np.array(self.names, dtype=str),
                                     label_names=np.array(self.label_names, dtype=str), targets=self.targets,
-                                    **{head: self.scores[head] for head in HEADS})
+                                    **{head: self.scores[head] for head in HEADS},
+                                    **{f"{head}_logits": self.logits[head] for head in HEADS})
             written.append(out / "scores.npz")
         return written
 
     def scores_csv(self) -> str:
-        """One row per (image, label): path, label, fused, main, srn, attention, target (1/0/-1)."""
+        """One row per (image, label): path, label, the probability of fused, main, srn and attention
+        heads, target (1/0/-1), then the four logits; every number at full (round-trip) precision."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["path", "label", *CSV_HEADS, "target"])
+        writer.writerow(["path", "label", *CSV_HEADS, "target", *(f"{head}_logit" for head in CSV_HEADS)])
         for i, name in enumerate(self.names):
             for c, label in enumerate(self.label_names):
-                values = (f"{self.scores[head][i, c]:.6g}" for head in CSV_HEADS)
-                writer.writerow([name, label, *values, int(self.targets[i, c])])
+                probs = (repr(float(self.scores[head][i, c])) for head in CSV_HEADS)
+                logits = (repr(float(self.logits[head][i, c])) for head in CSV_HEADS)
+                writer.writerow([name, label, *probs, int(self.targets[i, c]), *logits])
         return buffer.getvalue()
 
 
@@ -164,12 +194,14 @@ def json_safe(value: Any) -> Any:
 def evaluate(model: SRN | Predictor | str | Path, data: Any, batch_size: int = 32,
              device: str | torch.device | None = None, threshold: float = 0.5, top_k: int = 3, workers: int = 0,
              label_names: Sequence[str] | None = None, preprocess: Preprocessor | None = None,
-             progress: bool = False) -> EvaluationResult:
+             progress: bool = False, convention: str = "voc2012") -> EvaluationResult:
     """Evaluate every head of `model` (an SRN, a Predictor or a checkpoint path) on `data`.
 
     `data` is anything `srn_core.sources.as_source` takes (a MultiLabelDataset, a LabelledImages
     source). Its labels are matched to the model's by name (reordered when needed). A bare SRN uses
     `label_names` (default: the data's) and `preprocess` (default: resize + ImageNet normalisation).
+    `convention` is "voc2012" (ours, the default) or "official" (the authors' Matlab code exactly; see
+    `srn_core.metrics`).
     """
     if isinstance(model, (str, Path)):
         model = Predictor.from_checkpoint(model, device or "auto")
@@ -188,11 +220,12 @@ def evaluate(model: SRN | Predictor | str | Path, data: Any, batch_size: int = 3
     if len(source) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
     net.to(device)
-    scores, targets = predict_scores(net, ImageTensors(source, preprocess), batch_size, device, workers,
+    logits, targets = predict_logits(net, ImageTensors(source, preprocess), batch_size, device, workers,
                                      progress=progress)
     image_names = [source.name(i) for i in range(len(source))]
-    return EvaluationResult.from_scores(list(source.label_names), image_names, targets, scores, threshold, top_k)
+    return EvaluationResult.from_logits(list(source.label_names), image_names, targets, logits, threshold, top_k,
+                                        convention)
 
 
 __all__ = ["HEADS", "EvaluationResult", "ImageTensors", "evaluate", "format_table", "head_logits", "json_safe",
-           "predict_scores"]
+           "predict_logits"]

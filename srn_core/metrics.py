@@ -1,28 +1,43 @@
-"""Multi-label evaluation as the official SRN evaluation does it (see SRN_SPEC.md, "Evaluation").
+"""Multi-label evaluation as SRN_SPEC.md defines it, in two conventions.
 
-Conventions, shared by every function here:
-- `scores` (N, C) are probabilities in [0, 1] (sigmoid already applied); logits are refused.
+`convention="voc2012"` (the default, documented in docs/training.md):
 - `targets` (N, C) hold 1 positive, 0 negative, -1 unknown; an unknown (image, label) pair counts
   nowhere: not in AP, not as a prediction, not as a positive.
-- A label is predicted where score > threshold (strictly); in the top-k variant, each image's k
-  highest scores are its predictions (ties broken by the lower label index; k > C means all labels).
+- A label is predicted where its probability > threshold (strictly); in the top-k variant, each
+  image's k highest scores are its predictions (ties broken by the lower label index; k > C means
+  all labels).
 - Any 0/0 (no predictions, no positives, P + R = 0) is defined as 0.
 - AP is VOC2012-style: precision made monotone (max precision at recall >= r), summed over the
   recall steps. Equal scores form one threshold, so AP does not depend on the order of the images.
   A class with no positive has AP NaN and is left out of mAP.
-- CF1 is the mean of the per-class F1 (not the harmonic mean of CP and CR); OF1 is the harmonic
-  mean of OP and OR, which pool every (image, label) pair.
-- `evaluate_scores` and `per_class_metrics` report percent (0..100), like the paper's tables;
-  `voc_average_precision` returns a fraction (0..1), like scikit-learn.
+`convention="official"` reproduces the authors' Matlab code exactly (`srn_core.official_metrics`
+lists the differences: stable-sort ties, eps-adjusted precision and recall, NaN mAP, unknowns as
+negatives in precision and F1).
+
+In both, CF1 is the mean of the per-class F1 (not the harmonic mean of CP and CR) and OF1 the
+harmonic mean of OP and OR, which pool every (image, label) pair. `evaluate_logits` and
+`per_class_logits` take logits and rank by them (voc2012) or by float64 probabilities (official),
+so float32 rounding never creates ties; `evaluate_scores` and `per_class_metrics` take
+probabilities. All report percent (0..100), like the paper's tables; `voc_average_precision`
+returns a fraction (0..1), like scikit-learn.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+from .official_metrics import official_average_precision, official_precision_recall_f1, sigmoid64
+
+CONVENTIONS = ("voc2012", "official")
 
 
 def voc_average_precision(scores_c: np.ndarray, targets_c: np.ndarray) -> float:
-    """VOC2012 AP in [0, 1] of one class; entries with target -1 are ignored; NaN if no positive."""
+    """VOC2012 AP in [0, 1] of one class; entries with target -1 are ignored; NaN if no positive.
+
+    `scores_c` may be probabilities or logits: only their order matters.
+    """
     scores_c = np.asarray(scores_c, dtype=np.float64).ravel()
     targets_c = np.asarray(targets_c).ravel()
     if scores_c.shape != targets_c.shape:
@@ -42,44 +57,102 @@ def voc_average_precision(scores_c: np.ndarray, targets_c: np.ndarray) -> float:
     return float(np.sum(np.diff(recall, prepend=0.0) * monotone))
 
 
-def per_class_metrics(scores: np.ndarray, targets: np.ndarray, threshold: float = 0.5,
-                      top_k: int | None = None) -> dict[str, np.ndarray]:
-    """Per-class arrays of shape (C,): "AP", "P", "R", "F1" in percent, and "positives" (counts).
+def per_class_metrics(scores: np.ndarray, targets: np.ndarray, threshold: float = 0.5, top_k: int | None = None,
+                      convention: str = "voc2012") -> dict[str, np.ndarray]:
+    """Per-class arrays of shape (C,) from probabilities: "AP", "P", "R", "F1" in percent, and
+    "positives" (counts).
 
     Predictions are score > threshold, or each image's `top_k` highest scores when top_k is given.
     AP is NaN for a class without positives.
     """
     scores, targets = _validated(scores, targets)
-    true_pos, predicted, positives = _counts(_predictions(scores, threshold, top_k), targets)
-    precision, recall = _ratio(true_pos, predicted), _ratio(true_pos, positives)
-    ap = np.array([voc_average_precision(scores[:, c], targets[:, c]) for c in range(scores.shape[1])])
-    return {"AP": 100.0 * ap, "P": 100.0 * precision, "R": 100.0 * recall,
-            "F1": 100.0 * _f1(precision, recall), "positives": positives}
+    return _per_class(scores, scores, targets, threshold, top_k, _checked(convention))
 
 
-def evaluate_scores(scores: np.ndarray, targets: np.ndarray, threshold: float = 0.5,
-                    top_k: int = 3) -> dict[str, float]:
-    """The paper's table, in percent: mAP, CP, CR, CF1, OP, OR, OF1 and their top-k variants.
+def per_class_logits(logits: np.ndarray, targets: np.ndarray, threshold: float = 0.5, top_k: int | None = None,
+                     convention: str = "voc2012") -> dict[str, np.ndarray]:
+    """`per_class_metrics` from logits, ranked without float32 ties (see the module docstring)."""
+    probs, rank, targets = _from_logits(logits, targets, _checked(convention))
+    return _per_class(probs, rank, targets, threshold, top_k, convention)
 
-    The top-k keys carry the suffix f"-{top_k}" (CP-3 ... OF1-3 for the default). mAP averages the
-    classes that have a positive; it is NaN if none has.
+
+def evaluate_scores(scores: np.ndarray, targets: np.ndarray, threshold: float = 0.5, top_k: int = 3,
+                    convention: str = "voc2012") -> dict[str, float]:
+    """The paper's table from probabilities, in percent: mAP, CP, CR, CF1, OP, OR, OF1 and their
+    top-k variants.
+
+    The top-k keys carry the suffix f"-{top_k}" (CP-3 ... OF1-3 for the default). In the voc2012
+    convention mAP averages the classes that have a positive (NaN if none has); in the official
+    one it is NaN as soon as one class has no positive.
     """
     scores, targets = _validated(scores, targets)
-    ap = np.array([voc_average_precision(scores[:, c], targets[:, c]) for c in range(scores.shape[1])])
-    has_positive = ~np.isnan(ap)
-    result = {"mAP": float(100.0 * ap[has_positive].mean()) if has_positive.any() else float("nan")}
+    return _evaluate(scores, scores, targets, threshold, top_k, _checked(convention))
+
+
+def evaluate_logits(logits: np.ndarray, targets: np.ndarray, threshold: float = 0.5, top_k: int = 3,
+                    convention: str = "voc2012") -> dict[str, float]:
+    """`evaluate_scores` from logits, ranked without float32 ties (see the module docstring)."""
+    probs, rank, targets = _from_logits(logits, targets, _checked(convention))
+    return _evaluate(probs, rank, targets, threshold, top_k, convention)
+
+
+def labels_without_positives(targets: np.ndarray, label_names: Sequence[str]) -> list[str]:
+    """The labels no image holds: their AP is undefined (left out of mAP, or NaN in the official one)."""
+    return [name for name, count in zip(label_names, (np.asarray(targets) == 1).sum(axis=0)) if count == 0]
+
+
+def _evaluate(probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, threshold: float, top_k: int,
+              convention: str) -> dict[str, float]:
+    ap = _class_ap(probs, rank, targets, convention)
+    if convention == "official":
+        result = {"mAP": float(100.0 * ap.mean())}
+    else:
+        has_positive = ~np.isnan(ap)
+        result = {"mAP": float(100.0 * ap[has_positive].mean()) if has_positive.any() else float("nan")}
     for suffix, k in (("", None), (f"-{top_k}", top_k)):
-        true_pos, predicted, positives = _counts(_predictions(scores, threshold, k), targets)
-        precision, recall = _ratio(true_pos, predicted), _ratio(true_pos, positives)
-        overall_p = _ratio(true_pos.sum(), predicted.sum())
-        overall_r = _ratio(true_pos.sum(), positives.sum())
-        values = {"CP": precision.mean(), "CR": recall.mean(), "CF1": _f1(precision, recall).mean(),
-                  "OP": overall_p, "OR": overall_r, "OF1": _f1(overall_p, overall_r)}
+        predicted = _predictions(probs, rank, threshold, k, convention)
+        if convention == "official":
+            precision, recall, f1 = official_precision_recall_f1(predicted, targets)
+            overall_p, overall_r, overall_f1 = official_precision_recall_f1(predicted.ravel(), targets.ravel())
+        else:
+            true_pos, num_pred, positives = _counts(predicted, targets)
+            precision, recall = _ratio(true_pos, num_pred), _ratio(true_pos, positives)
+            f1 = _f1(precision, recall)
+            overall_p, overall_r = _ratio(true_pos.sum(), num_pred.sum()), _ratio(true_pos.sum(), positives.sum())
+            overall_f1 = _f1(overall_p, overall_r)
+        values = {"CP": precision.mean(), "CR": recall.mean(), "CF1": f1.mean(),
+                  "OP": overall_p, "OR": overall_r, "OF1": overall_f1}
         result.update({name + suffix: float(100.0 * v) for name, v in values.items()})
     return result
 
 
-def _validated(scores: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _per_class(probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, threshold: float, top_k: int | None,
+               convention: str) -> dict[str, np.ndarray]:
+    predicted = _predictions(probs, rank, threshold, top_k, convention)
+    if convention == "official":
+        precision, recall, f1 = official_precision_recall_f1(predicted, targets)
+    else:
+        true_pos, num_pred, positives = _counts(predicted, targets)
+        precision, recall = _ratio(true_pos, num_pred), _ratio(true_pos, positives)
+        f1 = _f1(precision, recall)
+    ap = _class_ap(probs, rank, targets, convention)
+    return {"AP": 100.0 * ap, "P": 100.0 * precision, "R": 100.0 * recall, "F1": 100.0 * f1,
+            "positives": (targets == 1).sum(axis=0)}
+
+
+def _class_ap(probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, convention: str) -> np.ndarray:
+    if convention == "official":
+        return np.array([official_average_precision(probs[:, c], targets[:, c]) for c in range(probs.shape[1])])
+    return np.array([voc_average_precision(rank[:, c], targets[:, c]) for c in range(rank.shape[1])])
+
+
+def _checked(convention: str) -> str:
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+    return convention
+
+
+def _shapes(scores: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scores = np.asarray(scores, dtype=np.float64)
     targets = np.asarray(targets)
     if scores.ndim != 2 or scores.shape != targets.shape:
@@ -88,19 +161,37 @@ def _validated(scores: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.
         raise ValueError("scores and targets need at least one label column")
     if not np.isin(targets, (-1, 0, 1)).all():
         raise ValueError("targets must hold only 1 (positive), 0 (negative) and -1 (unknown)")
-    if scores.size and (not np.isfinite(scores).all() or scores.min() < 0.0 or scores.max() > 1.0):
-        raise ValueError("scores must be probabilities in [0, 1]; apply sigmoid to logits first")
     return scores, targets.astype(np.int8)
 
 
-def _predictions(scores: np.ndarray, threshold: float, top_k: int | None) -> np.ndarray:
-    """Boolean (N, C): score > threshold, or each row's top_k highest scores."""
+def _validated(scores: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scores, targets = _shapes(scores, targets)
+    if scores.size and (not np.isfinite(scores).all() or scores.min() < 0.0 or scores.max() > 1.0):
+        raise ValueError("scores must be probabilities in [0, 1]; apply sigmoid to logits first "
+                         "(or use evaluate_logits)")
+    return scores, targets
+
+
+def _from_logits(logits: np.ndarray, targets: np.ndarray,
+                 convention: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(probabilities, ranking key, targets): the float64 probabilities rank in the official convention
+    (as its Matlab code does), the logits themselves in ours."""
+    logits, targets = _shapes(logits, targets)
+    if logits.size and not np.isfinite(logits).all():
+        raise ValueError("logits must be finite (the model produced NaN or infinity)")
+    probs = sigmoid64(logits)
+    return probs, probs if convention == "official" else logits, targets
+
+
+def _predictions(probs: np.ndarray, rank: np.ndarray, threshold: float, top_k: int | None,
+                 convention: str) -> np.ndarray:
+    """Boolean (N, C): probability > threshold, or each row's top_k highest scores (ties: lower label first)."""
     if top_k is None:
-        return scores > threshold
+        return probs > threshold
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
-    k = min(top_k, scores.shape[1])
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    scores = probs if convention == "official" else rank
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :min(top_k, scores.shape[1])]
     predicted = np.zeros(scores.shape, dtype=bool)
     np.put_along_axis(predicted, top, True, axis=1)
     return predicted

@@ -13,8 +13,8 @@ import torch
 from srn_core import CheckpointMeta, Predictor, save_checkpoint
 from srn_core.cli import build_parser, main
 from srn_core.datasets import MultiLabelDataset, load_dataset
-from srn_core.evaluation import HEADS, ImageTensors, evaluate, predict_scores
-from srn_core.metrics import evaluate_scores
+from srn_core.evaluation import HEADS, EvaluationResult, ImageTensors, evaluate, predict_logits
+from srn_core.metrics import evaluate_logits, evaluate_scores
 from srn_core.sources import InMemoryImages, as_source
 
 from .colour_squares import COLOURS, make_squares
@@ -70,8 +70,8 @@ def test_a_bare_model_and_a_subset_of_indices(squares):
     result = evaluate(model, dataset, device="cpu")
     assert result.scores["fused"].shape == (12, 3)
     tensors = ImageTensors(as_source(dataset), Predictor(model, CheckpointMeta(model.config, list(COLOURS))).preprocess)
-    scores, targets = predict_scores(model, tensors, indices=[5, 1])
-    np.testing.assert_allclose(scores["srn"], result.scores["srn"][[5, 1]], rtol=1e-5, atol=1e-6)
+    logits, targets = predict_logits(model, tensors, indices=[5, 1])
+    np.testing.assert_allclose(logits["srn"], result.logits["srn"][[5, 1]], rtol=1e-5, atol=1e-6)
     assert np.array_equal(targets, result.targets[[5, 1]])
     items = [(np.zeros((20, 30, 3), np.uint8), [1, 0, -1])]
     assert evaluate(model, InMemoryImages(list(COLOURS), items), device="cpu").scores["main"].shape == (1, 3)
@@ -85,13 +85,16 @@ def test_written_files_are_readable_by_other_tools(checkpoint, squares, tmp_path
     assert metrics["heads"]["srn"]["mAP"] == pytest.approx(result.metrics["srn"]["mAP"])
     with open(tmp_path / "scores.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 12 * 3 and list(rows[0]) == ["path", "label", "fused", "main", "srn", "attention", "target"]
+    assert len(rows) == 12 * 3 and list(rows[0]) == ["path", "label", "fused", "main", "srn", "attention", "target",
+                                                     "fused_logit", "main_logit", "srn_logit", "attention_logit"]
     row = rows[3 * 4 + 2]
     assert row["label"] == "blue" and row["target"] == "-1"
-    assert float(row["main"]) == pytest.approx(result.scores["main"][4, 2], rel=1e-5)
+    assert float(row["main"]) == result.scores["main"][4, 2]  # full precision: the same float64
+    assert np.float32(row["main_logit"]) == result.logits["main"][4, 2]
     arrays = np.load(tmp_path / "scores.npz", allow_pickle=False)
     assert list(arrays["label_names"]) == list(COLOURS)
     np.testing.assert_array_equal(arrays["fused"], result.scores["fused"])
+    np.testing.assert_array_equal(arrays["fused_logits"], result.logits["fused"])
 
 
 def test_evaluate_cli_end_to_end(checkpoint, squares, tmp_path, capsys):
@@ -120,3 +123,24 @@ def test_evaluation_leaves_no_gradients(checkpoint, squares):
     evaluate(predictor, load_dataset(squares))
     assert all(p.grad is None for p in predictor.model.parameters())
     assert not predictor.model.training and torch.is_grad_enabled()
+
+
+def test_official_convention_from_the_command_line(checkpoint, squares, tmp_path, capsys):
+    code = main(["evaluate", "--weights", str(checkpoint), "--data", str(squares), "--out", str(tmp_path),
+                 "--device", "cpu", "--quiet", "--convention", "official"])
+    assert code == 0 and "official convention" in capsys.readouterr().out
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    result = evaluate(checkpoint, load_dataset(squares), device="cpu", convention="official")
+    assert written["convention"] == "official"
+    assert written["heads"]["fused"] == pytest.approx(
+        evaluate_logits(result.logits["fused"], result.targets, convention="official"))
+
+
+def test_labels_without_positives_are_reported_in_each_convention():
+    logits = {head: np.array([[2.0, -1.0], [-3.0, -2.0]], np.float32) for head in HEADS}
+    targets = np.array([[1, 0], [0, 0]], np.int8)
+    ours = EvaluationResult.from_logits(["cat", "dog"], ["a", "b"], targets, logits)
+    official = EvaluationResult.from_logits(["cat", "dog"], ["a", "b"], targets, logits, convention="official")
+    assert ours.metrics["fused"]["mAP"] == pytest.approx(100.0) and "left out of mAP" in ours.notes()[0]
+    assert np.isnan(official.metrics["fused"]["mAP"]) and "mAP is NaN" in official.notes()[0]
+    assert "dog" in official.notes()[0] and official.to_dict()["heads"]["fused"]["mAP"] is None

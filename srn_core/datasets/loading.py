@@ -43,7 +43,7 @@ def load_dataset(source: str | Path, fmt: str = "auto", skip_missing: bool = Fal
     """Read any supported dataset. `fmt`: 'auto' or one of FORMATS. Extra keywords go to the reader:
 
     coco: image_dir (default: for .../annotations/instances_<split>.json, the folder .../<split>);
-    voc: image_set, label_names; srn-split: label_matrix (required), image_root (default: the list's
+    voc: image_set, label_names; srn-split: label_matrix (required), subset, image_root (default: the list's
     folder), label_names, encoding. A folder holding manifest.json or manifest.csv reads that manifest.
     """
     source = Path(source)

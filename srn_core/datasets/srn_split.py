@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import DatasetError, MultiLabelDataset, Sample, image_present, text_lines
+from .subset import read_subset
 
 ENCODINGS = ("auto", "binary", "wider")
 _VALUES = {"1": 1, "0": 0, "-1": -1}
@@ -20,10 +21,12 @@ _VALUES = {"1": 1, "0": 0, "-1": -1}
 
 def read_srn_split(image_list: str | Path, label_matrix: str | Path, image_root: str | Path,
                    label_names: Sequence[str] | str | Path | None = None, skip_missing: bool = False,
-                   encoding: str = "auto") -> MultiLabelDataset:
+                   encoding: str = "auto", subset: str | Path | None = None) -> MultiLabelDataset:
     """Read an image list and its label matrix; N on each list line must equal the row's positive count.
 
     `label_names`: a list of names, a path to a names file (one name a line), or None for label_0, label_1, ...
+    `subset`: keep only the rows a subset file names (`srn_core.datasets.subset`), e.g. NUS-WIDE's
+    official `nus_test_accessible.mat`.
     """
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
@@ -36,6 +39,9 @@ def read_srn_split(image_list: str | Path, label_matrix: str | Path, image_root:
     names = _label_names(label_names, num_labels, matrix_path)
     raw = np.array([values for _, values in rows], dtype=np.int8).reshape(len(rows), num_labels)
     targets = _decode(raw, encoding, matrix_path, [line for line, _ in rows])
+    if subset is not None:
+        keep = read_subset(subset, len(rows))
+        entries, rows, targets = [entries[i] for i in keep], [rows[i] for i in keep], targets[keep]
     samples, skipped = [], 0
     for (line, rel, count), (row_line, _), row in zip(entries, rows, targets):
         where = f"{list_path}, line {line}"

@@ -12,7 +12,10 @@ _PER_SOURCE = (("label_matrix", "--{p}label-matrix", "FILE", "SRN split: the lab
                ("image_dir", "--{p}image-dir", "DIR", "COCO: the folder holding {w} images"),
                ("image_root", "--{p}image-root", "DIR", "SRN split: the folder {w} list's paths are relative to "
                                                         "(default: the list's folder)"),
-               ("image_set", "--{p}image-set", "NAME", "VOC: the image set of {w} data (e.g. trainval, test)"))
+               ("image_set", "--{p}image-set", "NAME", "VOC: the image set of {w} data (e.g. trainval, test)"),
+               ("subset", "--{p}subset", "FILE", "SRN split: keep only the rows of {w} list that FILE names: a "
+                                                 "MATLAB index vector or mask (NUS-WIDE's official "
+                                                 "nus_test_accessible.mat) or a text file of 1-based row numbers"))
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, with_val: bool = False) -> None:

@@ -17,8 +17,8 @@ from tqdm import tqdm
 from ..backbones import IMAGENET_MEAN, IMAGENET_STD
 from ..checkpoint import save_checkpoint
 from ..datasets import load_dataset
-from ..evaluation import ImageTensors, predict_scores
-from ..metrics import evaluate_scores
+from ..evaluation import ImageTensors, predict_logits
+from ..metrics import evaluate_logits
 from ..model import SRN
 from ..preprocess import Preprocessor
 from ..sources import LabelledImages, aligned, as_source
@@ -261,13 +261,13 @@ class Trainer:
         """Every head's metrics on `source`; with several processes each scores a share of the images."""
         ctx = self.ctx
         indices = list(range(ctx.rank, len(source), ctx.world_size))
-        scores, targets = predict_scores(model, ImageTensors(source, self.preprocess), self.config.batch_size,
+        logits, targets = predict_logits(model, ImageTensors(source, self.preprocess), self.config.batch_size,
                                          ctx.device, indices=indices)
-        parts = dd.gather((indices, scores, targets), ctx)
+        parts = dd.gather((indices, logits, targets), ctx)
         order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
         targets = np.concatenate([p[2] for p in parts])[order]
-        return {head: evaluate_scores(np.concatenate([p[1][head] for p in parts])[order], targets)
-                for head in scores}
+        return {head: evaluate_logits(np.concatenate([p[1][head] for p in parts])[order], targets)
+                for head in logits}
 
     def _finish(self, model: SRN, state: dict[str, Any]) -> None:
         last = self.config.stages[-1]
