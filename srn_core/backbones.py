@@ -2,6 +2,9 @@
 
 torchvision's resnet18/34/50/101/152 are used as they are; `compact` is the same topology
 (BasicBlock, four stages of strides 1, 2, 2, 2) with narrower stages, small enough to train on a CPU.
+`caffe_resnet50/101/152` are the Caffe-style ResNets of the authors' released models (the stride of
+a downsampling bottleneck on its first 1x1 convolution, a max-pool without padding that rounds up),
+used to hold weights imported from Caffe (srn_core.caffe).
 ImageNet weights are only ever read from a local file or torchvision's local cache.
 """
 
@@ -13,7 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from torchvision import models
-from torchvision.models.resnet import BasicBlock, conv1x1
+from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -27,7 +30,11 @@ TORCHVISION_RESNETS = {
 }
 COMPACT = "compact"
 DEFAULT_COMPACT_WIDTHS = (32, 64, 128, 256)
-BACKBONE_NAMES = (*TORCHVISION_RESNETS, COMPACT)
+CAFFE_RESNETS = {"caffe_resnet50": (3, 4, 6, 3), "caffe_resnet101": (3, 4, 23, 3), "caffe_resnet152": (3, 8, 36, 3)}
+DEFAULT_CAFFE_WIDTHS = (64, 128, 256, 512)
+BACKBONE_NAMES = (*TORCHVISION_RESNETS, COMPACT, *CAFFE_RESNETS)
+WIDTH_BACKBONES = (COMPACT, *CAFFE_RESNETS)
+"""Backbones whose stage widths are configurable (and recorded in the checkpoint's `widths`)."""
 
 
 class PretrainedWeightsError(FileNotFoundError):
@@ -71,6 +78,36 @@ class CompactResNet(nn.Module):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
 
 
+class CaffeResNet(nn.Module):
+    """A bottleneck ResNet as Caffe builds it, with torchvision's module names.
+
+    Differences from torchvision: a downsampling bottleneck strides in its first 1x1 convolution
+    (torchvision strides in the 3x3), and the stem's 3x3/2 max-pool has no padding and rounds its
+    output size up (Caffe's ceil rule), so a 224 input still gives 56, 28, 14 and 7.
+    """
+
+    def __init__(self, blocks: tuple[int, int, int, int], widths: tuple[int, int, int, int] = DEFAULT_CAFFE_WIDTHS) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, widths[0], kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=0, ceil_mode=True)
+        in_ch = widths[0]
+        for index, (width, count, stride) in enumerate(zip(widths, blocks, (1, 2, 2, 2)), start=1):
+            layers = []
+            for block in range(count):
+                s = stride if block == 0 else 1
+                out_ch = width * Bottleneck.expansion
+                down = None
+                if s != 1 or in_ch != out_ch:
+                    down = nn.Sequential(conv1x1(in_ch, out_ch, s), nn.BatchNorm2d(out_ch))
+                unit = Bottleneck(in_ch, width, s, down)
+                unit.conv1.stride, unit.conv2.stride = (s, s), (1, 1)
+                layers.append(unit)
+                in_ch = out_ch
+            setattr(self, f"layer{index}", nn.Sequential(*layers))
+
+
 def _split(net: nn.Module, widths: tuple[int, int, int, int], expansion: int) -> BackboneParts:
     stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3)
     return BackboneParts(stem, net.layer4, widths[2] * expansion, widths[3] * expansion, widths)
@@ -112,6 +149,13 @@ def build_backbone(name: str, widths: tuple[int, int, int, int] | None = None,
         if len(w) != 4 or any(int(v) <= 0 for v in w):
             raise ValueError(f"compact widths must be four positive integers, got {widths!r}")
         return _split(CompactResNet(w), w, 1)
+    if name in CAFFE_RESNETS:
+        if pretrained:
+            raise ValueError(f"{name} has no ImageNet weights here; import a Caffe model (python -m srn_core import-caffe)")
+        w = tuple(widths or DEFAULT_CAFFE_WIDTHS)
+        if len(w) != 4 or any(int(v) <= 0 for v in w):
+            raise ValueError(f"{name} widths must be four positive integers, got {widths!r}")
+        return _split(CaffeResNet(CAFFE_RESNETS[name], w), w, Bottleneck.expansion)
     if name not in TORCHVISION_RESNETS:
         raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONE_NAMES)}")
     factory, _ = TORCHVISION_RESNETS[name]

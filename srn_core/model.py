@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .backbones import COMPACT, build_backbone
+from .backbones import WIDTH_BACKBONES, build_backbone
 
 FEATURE_STRIDE = 16
 
@@ -121,10 +121,10 @@ class SRN(nn.Module):
                  sr_channels: int = 512, filters_per_channel: int = 4,
                  pretrained: str | Path | bool | None = None) -> None:
         super().__init__()
-        if backbone != COMPACT and widths is not None:
-            raise ValueError(f"widths only apply to the compact backbone, not {backbone}")
+        if backbone not in WIDTH_BACKBONES and widths is not None:
+            raise ValueError(f"widths only apply to the {', '.join(WIDTH_BACKBONES)} backbones, not {backbone}")
         parts = build_backbone(backbone, widths, pretrained)
-        self.config = SRNConfig(num_labels, backbone, parts.widths if backbone == COMPACT else None, alpha,
+        self.config = SRNConfig(num_labels, backbone, parts.widths if backbone in WIDTH_BACKBONES else None, alpha,
                                 input_size, att_channels, sr_channels, filters_per_channel)
         grid = self.config.grid
         self.f_cnn = parts.stem_to_stage3
