@@ -17,18 +17,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .backbones import IMAGENET_MEAN, IMAGENET_STD
+from .checkpoint_checks import FORMAT_NAME, FORMAT_VERSION, CheckpointError, check_header, check_label_names, \
+    non_finite, parse_metadata
 from .fileio import atomic_path
 from .model import SRN, SRNConfig
 from .preprocess import Preprocessor
 
-FORMAT_NAME = "srn-checkpoint"
-FORMAT_VERSION = 1
 METADATA_KEY = "srn"
 MAX_HEADER_BYTES = 100_000_000
-
-
-class CheckpointError(ValueError):
-    """A file is not a usable SRN checkpoint; the message names the file and what is wrong."""
 
 
 @dataclass
@@ -55,46 +51,35 @@ class CheckpointMeta:
 
     @classmethod
     def from_json(cls, text: str, source: str) -> "CheckpointMeta":
-        try:
-            data = json.loads(text)
-            if data.get("format") != FORMAT_NAME:
-                raise CheckpointError(f"{source}: metadata is not of format {FORMAT_NAME!r}")
-            version = int(data["format_version"])
-            if version > FORMAT_VERSION:
-                raise CheckpointError(f"{source}: format version {version} is newer than this code reads ({FORMAT_VERSION})")
-            config = SRNConfig(**data["model"])
-            labels = [str(name) for name in data["label_names"]]
-            norm = data.get("normalization", {})
-            mean = tuple(float(v) for v in norm.get("mean", IMAGENET_MEAN))
-            std = tuple(float(v) for v in norm.get("std", IMAGENET_STD))
-        except CheckpointError:
-            raise
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{source}: malformed metadata ({type(exc).__name__}: {exc})") from None
-        if len(labels) != config.num_labels:
-            raise CheckpointError(f"{source}: metadata lists {len(labels)} label names but num_labels is {config.num_labels}")
-        return cls(config, labels, mean, std, dict(data.get("training") or {}), version)
+        """Parse and check metadata (types, ranges, label names, normalisation); CheckpointError names the field."""
+        return cls(**parse_metadata(text, source))
 
 
 def save_checkpoint(path: str | Path, model: SRN, label_names: list[str], training: dict[str, Any] | None = None,
                     mean: tuple[float, float, float] = IMAGENET_MEAN,
                     std: tuple[float, float, float] = IMAGENET_STD) -> Path:
-    """Write `model` and its metadata to `path` atomically (a temporary file, then a rename)."""
+    """Write `model` and its metadata to `path` atomically (a temporary file, then a rename).
+
+    The metadata is checked as loading checks it (label names unique, 1-200 printable characters;
+    finite normalisation with std > 0), so a saved checkpoint always loads; CheckpointError otherwise.
+    """
     if len(label_names) != model.num_labels:
         raise ValueError(f"{len(label_names)} label names given for a model with {model.num_labels} labels")
     meta = CheckpointMeta(model.config, list(label_names), tuple(mean), tuple(std), dict(training or {}))
+    text = meta.to_json()
+    CheckpointMeta.from_json(text, f"{path} (saving)")
     tensors = {name: t.detach().to("cpu").contiguous() for name, t in model.state_dict().items()}
     with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={METADATA_KEY: meta.to_json()})
+        save_file(tensors, str(tmp), metadata={METADATA_KEY: text})
     return Path(path)
 
 
-def read_header(path: str | Path) -> dict[str, Any]:
-    """Parse a safetensors JSON header without touching the tensor bytes (and without pickle)."""
+def _read_header(path: str | Path) -> tuple[dict[str, Any], int]:
+    """The safetensors JSON header of `path` and the number of tensor bytes after it (no pickle, no tensors)."""
     path = Path(path)
     source = str(path)
     if not path.is_file():
-        raise CheckpointError(f"{source}: file does not exist")
+        raise CheckpointError(f"{source}: file does not exist" if not path.exists() else f"{source}: not a file")
     size = path.stat().st_size
     with open(path, "rb") as handle:
         head = handle.read(8)
@@ -107,53 +92,54 @@ def read_header(path: str | Path) -> dict[str, Any]:
         raw = handle.read(length)
     try:
         header = json.loads(raw)
+    except RecursionError:
+        raise CheckpointError(f"{source}: not an SRN checkpoint (safetensors header is nested too deeply)") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CheckpointError(f"{source}: not an SRN checkpoint (safetensors header is not valid JSON)") from None
-    if not isinstance(header, dict):
+    if not isinstance(header, dict) or not isinstance(header.get("__metadata__", {}), dict):
         raise CheckpointError(f"{source}: not an SRN checkpoint (safetensors header is not an object)")
-    return header
+    return header, size - 8 - length
 
 
-def read_metadata(path: str | Path) -> CheckpointMeta:
-    """Read only the metadata of a checkpoint (cheap: no tensors are loaded)."""
-    header = read_header(path)
+def read_header(path: str | Path) -> dict[str, Any]:
+    """Parse a safetensors JSON header without touching the tensor bytes (and without pickle)."""
+    return _read_header(path)[0]
+
+
+def _meta_of(header: dict[str, Any], path: str | Path) -> CheckpointMeta:
     text = (header.get("__metadata__") or {}).get(METADATA_KEY)
     if text is None:
         raise CheckpointError(f"{path}: a safetensors file without SRN metadata (not saved by save_checkpoint)")
     return CheckpointMeta.from_json(text, str(path))
 
 
-def _check_tensors(source: str, model: SRN, tensors: dict[str, torch.Tensor]) -> None:
-    expected = model.state_dict()
-    problems = []
-    missing = sorted(set(expected) - set(tensors))
-    extra = sorted(set(tensors) - set(expected))
-    if missing:
-        problems.append(f"missing tensors {_few(missing)}")
-    if extra:
-        problems.append(f"unexpected tensors {_few(extra)}")
-    for name in sorted(set(expected) & set(tensors)):
-        if tuple(expected[name].shape) != tuple(tensors[name].shape):
-            problems.append(f"{name} has shape {tuple(tensors[name].shape)}, metadata implies {tuple(expected[name].shape)}")
-    if problems:
-        config = model.config
-        raise CheckpointError(f"{source}: tensors do not match the metadata (backbone {config.backbone}, "
-                              f"{config.num_labels} labels, input {config.input_size}): " + "; ".join(problems[:6]))
-
-
-def _few(names: list[str], limit: int = 5) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+def read_metadata(path: str | Path) -> CheckpointMeta:
+    """Read and check only the metadata of a checkpoint (cheap: no tensors are loaded)."""
+    return _meta_of(read_header(path), path)
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[SRN, CheckpointMeta]:
-    """Rebuild the model saved at `path` (in eval mode, on `device`) and return it with its metadata."""
-    meta = read_metadata(path)
+    """Rebuild the model saved at `path` (in eval mode, on `device`) and return it with its metadata.
+
+    Order: metadata checked, then the header's tensor names, dtypes, shapes and byte ranges compared
+    with the model the metadata describes, and only then tensors read (weights with NaN or infinity
+    are refused) and layers built. Nothing large is allocated for a file that is refused.
+    """
+    header, data_bytes = _read_header(path)
+    meta = _meta_of(header, path)
+    check_header(header, meta.config, data_bytes, str(path))
     try:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path}: corrupt safetensors data ({exc})") from None
+    bad = non_finite(tensors)
+    if bad:
+        raise CheckpointError(f"{path}: tensors hold NaN or infinite weights: {', '.join(bad[:5])}"
+                              + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))
     model = SRN.from_config(meta.config)
-    _check_tensors(str(path), model, tensors)
     model.load_state_dict(tensors)
     return model.to(device).eval(), meta
+
+
+__all__ = ["CheckpointError", "CheckpointMeta", "FORMAT_NAME", "FORMAT_VERSION", "check_label_names",
+           "load_checkpoint", "read_header", "read_metadata", "save_checkpoint"]

@@ -21,18 +21,21 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success rename it over `path`, else delete it.
 
     The temporary file lives in the same folder so the final `os.replace` is atomic; the result gets
-    the usual permissions of a new file, not mkstemp's private 0600.
+    the usual permissions of a new file, not mkstemp's private 0600. The temporary file is also deleted
+    when the process is ended by SIGTERM or SIGINT (see `srn_core.interrupt`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, _file_mode())
+    mode = _file_mode()
+    os.chmod(tmp, mode)
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, mode)  # writers that recreate the file (safetensors does) would leave mkstemp's 0600
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,0 +1,84 @@
+"""User strings (label names, file names, metadata) made safe for each place they are shown.
+
+Label names and file names come from files users share, so they are treated as hostile text: each
+output gets one function that makes such a string mean only itself there.
+
+- `markdown_text`: Streamlit markdown (st.markdown, st.caption, st.error, widget labels): every ASCII
+  punctuation mark is backslash-escaped, so no link, image, heading, `:red[...]` directive, HTML or
+  `$...$` LaTeX can form;
+- `plotly_text`: plotly titles, ticks, hover text and names: HTML-escaped, so `<a href>` shows as text;
+- `mpl_text`: matplotlib text: `$` escaped, so no mathtext is parsed;
+- `csv_cell`: a CSV cell that spreadsheets cannot read as a formula (OWASP's rule: a leading
+  `=`, `+`, `-`, `@`, tab or carriage return gets a `'` in front).
+
+All but `csv_cell` also shorten the text to `limit` characters and turn control characters (line
+breaks included) into spaces, so one name can neither flood a page nor break its layout.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from typing import Any
+
+DISPLAY_LIMIT = 200
+MAX_LABEL_CHARS = 200
+ELLIPSIS = "\u2026"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_MARKDOWN_ESCAPES = {ord(c): "\\" + c for c in string.punctuation}
+
+
+def plain_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
+    """`text` as one printable line of at most `limit` characters (an ellipsis marks a cut)."""
+    value = "".join(c if c.isprintable() else " " for c in str(text))
+    return value if len(value) <= limit else value[:max(0, limit - 1)] + ELLIPSIS
+
+
+def markdown_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
+    """`text` for Streamlit markdown: shown literally, never as markup, a link or an image."""
+    return plain_text(text, limit).translate(_MARKDOWN_ESCAPES)
+
+
+def plotly_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
+    """`text` for plotly (which renders a subset of HTML): tags and entities show as typed."""
+    return html.escape(plain_text(text, limit), quote=True)
+
+
+def plotly_original(text: str) -> str:
+    """The name a `plotly_text` string came from (for clicks read back from a chart)."""
+    return html.unescape(text)
+
+
+def mpl_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
+    """`text` for matplotlib: dollar signs escaped, so mathtext never parses (or fails on) it."""
+    return plain_text(text, limit).replace("$", r"\$")
+
+
+def label_names_problem(names: list[str]) -> str | None:
+    """What makes `names` unusable as label names, or None: each must be a string of 1-200 printable
+    characters, not only spaces, and no name may repeat (checked in linear time)."""
+    seen: set[str] = set()
+    for n, name in enumerate(names):
+        if not isinstance(name, str):
+            return f"label {n} is a {type(name).__name__}, not a string"
+        if not 1 <= len(name) <= MAX_LABEL_CHARS:
+            return f"label {n} has {len(name)} characters (1 to {MAX_LABEL_CHARS} allowed)"
+        if not name.isprintable() or not name.strip():
+            return f"label {n} ({plain_text(name, 60)!r}) is not printable text (line breaks, control characters)"
+        if name in seen:
+            return f"duplicate label names: label {n} repeats {plain_text(name, 60)!r} (names must be unique)"
+        seen.add(name)
+    return None
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that cannot start a formula: strings starting with = + - @ tab or CR get a leading `'`.
+
+    Numbers pass unchanged (a negative number is data, not a formula).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+__all__ = ["DISPLAY_LIMIT", "MAX_LABEL_CHARS", "csv_cell", "label_names_problem", "markdown_text", "mpl_text", "plain_text", "plotly_original", "plotly_text"]
