@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from ..text_safety import label_names_problem
+
 POSITIVE, NEGATIVE, UNKNOWN = 1, 0, -1
 
 
@@ -70,6 +72,17 @@ class MultiLabelDataset:
         return np.stack([s.targets for s in self.samples]).astype(np.int8)
 
 
+def check_label_names(names: list[str], where: str) -> list[str]:
+    """`names` when usable as a model's label names (1-200 printable characters, unique), else DatasetError.
+
+    The same rule as checkpoints, so a model trained on the data can always be saved and loaded.
+    """
+    problem = label_names_problem(names)
+    if problem:
+        raise DatasetError(f"{where}: {problem}")
+    return list(names)
+
+
 def load_json(path: Path) -> Any:
     """Parse a JSON file; bad JSON or bad text raises DatasetError naming the file, line and column."""
     try:
@@ -77,6 +90,8 @@ def load_json(path: Path) -> Any:
             return json.load(handle)
     except FileNotFoundError:
         raise DatasetError(f"{path}: file not found") from None
+    except RecursionError:
+        raise DatasetError(f"{path}: JSON nested too deeply to be a dataset") from None
     except json.JSONDecodeError as exc:
         raise DatasetError(f"{path}, line {exc.lineno}, column {exc.colno}: bad JSON: {exc.msg}") from None
     except UnicodeDecodeError as exc:

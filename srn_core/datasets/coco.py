@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Box, DatasetError, MultiLabelDataset, Sample, image_present, load_json
+from .base import Box, DatasetError, MultiLabelDataset, Sample, check_label_names, image_present, load_json
 
 
 def read_coco(annotations_json: str | Path, image_dir: str | Path, skip_missing: bool = False) -> MultiLabelDataset:
@@ -72,7 +72,8 @@ def _categories(categories: list, source: Path) -> tuple[list[str], dict[Any, in
         seen_ids.add(cat["id"])
         seen_names.add(name)
     ordered = sorted(categories, key=lambda c: c["id"])
-    return [c["name"] for c in ordered], {c["id"]: j for j, c in enumerate(ordered)}
+    names = check_label_names([c["name"] for c in ordered], f"{source}, \"categories\"")
+    return names, {c["id"]: j for j, c in enumerate(ordered)}
 
 
 def _images(images: list, source: Path) -> dict[Any, int]:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..fileio import atomic_write_text
-from .base import UNKNOWN, Box, DatasetError, MultiLabelDataset, Sample, image_present, load_json
+from .base import UNKNOWN, Box, DatasetError, MultiLabelDataset, Sample, check_label_names, image_present, load_json
 
 FORMAT_NAME = "srn-manifest"
 FORMAT_VERSION = 1
@@ -82,10 +82,7 @@ def manifest_from_dict(data: Any, source: Path, skip_missing: bool = False) -> M
 def _label_names(names: Any, where: str) -> list[str]:
     if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
         raise DatasetError(f"{where}: \"labels\" must be a list of non-empty label names")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise DatasetError(f"{where}: duplicate label names {duplicates}")
-    return list(names)
+    return check_label_names(names, where)
 
 
 def _name_list(entry: dict, key: str, index: dict[str, int], where: str) -> list[int]:
@@ -122,7 +119,8 @@ def _sample_from_entry(entry: Any, index: dict[str, int], folder: Path, where: s
     unknown = _name_list(entry, "unknown", index, where)
     both = sorted(set(positive) & set(unknown))
     if both:
-        raise DatasetError(f"{where}: labels {[list(index)[i] for i in both]} are both positive and unknown")
+        names = list(index)
+        raise DatasetError(f"{where}: labels {[names[i] for i in both]} are both positive and unknown")
     targets = np.zeros(len(index), dtype=np.int8)
     targets[positive] = 1
     targets[unknown] = UNKNOWN

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import DatasetError, MultiLabelDataset, Sample, image_present, text_lines
+from .base import DatasetError, MultiLabelDataset, Sample, check_label_names, image_present, text_lines
 from .subset import read_subset
 
 ENCODINGS = ("auto", "binary", "wider")
@@ -63,7 +63,7 @@ def _read_image_list(path: Path) -> list[tuple[int, str, int]]:
     entries = []
     for line, text in text_lines(path):
         parts = text.rsplit(None, 1)
-        if len(parts) != 2 or not parts[1].isdigit():
+        if len(parts) != 2 or not (parts[1].isascii() and parts[1].isdigit()):
             raise DatasetError(f"{path}, line {line}: malformed line {text!r} "
                                "(expected '<relative/path.jpg> <number of positive labels>')")
         entries.append((line, parts[0], int(parts[1])))
@@ -85,6 +85,8 @@ def _read_matrix(path: Path) -> list[tuple[int, list[int]]]:
 
 def _number(token: str) -> int:
     """Accept '1.0', '-1.000e+00' and the like, as written by numpy.savetxt."""
+    if not token.isascii():
+        raise ValueError(token)
     value = float(token)
     if value not in (-1.0, 0.0, 1.0):
         raise ValueError(token)
@@ -112,7 +114,4 @@ def _label_names(label_names: Sequence[str] | str | Path | None, num_labels: int
         source, names = "label_names", [str(n).strip() for n in label_names]
     if len(names) != num_labels:
         raise DatasetError(f"{source}: {len(names)} label names but {matrix_path} has {num_labels} columns")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates or not all(names):
-        raise DatasetError(f"{source}: label names must be non-empty and unique (duplicates: {duplicates})")
-    return names
+    return check_label_names(names, source)

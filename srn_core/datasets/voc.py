@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import UNKNOWN, Box, DatasetError, MultiLabelDataset, Sample, image_present, text_lines
+from .base import UNKNOWN, Box, DatasetError, MultiLabelDataset, Sample, check_label_names, image_present, text_lines
 
 VOC_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
                "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train",
@@ -24,6 +24,7 @@ def read_voc(root: str | Path, image_set: str = "trainval", skip_missing: bool =
     `Sample.extra` holds "voc_id" and "difficult" (one flag per box).
     """
     root = Path(root)
+    label_names = check_label_names(list(label_names), "VOC label names")
     set_file = root / "ImageSets" / "Main" / f"{image_set}.txt"
     index = {name: i for i, name in enumerate(label_names)}
     samples, skipped = [], 0
