@@ -79,12 +79,14 @@ def test_render_settings_do_not_change_labels_or_layout(spec):
 
 def test_boxes_inside_image_one_per_present_label(spec, scenes):
     lo, hi = spec.render.object_size
+    arrangements = {r.label for r in spec.arrangement}
     for present, centres, sample in scenes:
         labels = [b.label for b in sample.boxes]
-        assert sorted(labels) == sorted(present), "one box per present object, none for absent ones"
+        assert sorted(labels) == sorted(present), "one box per present label, none for absent ones"
         for b in sample.boxes:
             assert 0 <= b.x0 < b.x1 <= 224 and 0 <= b.y0 < b.y1 <= 224
-            assert lo - 1 <= max(b.x1 - b.x0, b.y1 - b.y0) <= hi + 1
+            if b.label not in arrangements:
+                assert lo - 1 <= max(b.x1 - b.x0, b.y1 - b.y0) <= hi + 1
     assert np.mean([len(p) for p, _, _ in scenes]) > 2, "scenes should hold several objects"
 
 
@@ -133,8 +135,9 @@ def test_layout_offsets_between_box_centres(spec, scenes):
 
 
 def test_context_labels_share_a_glyph_and_sit_beside_their_object(spec, scenes):
-    glyphs = {spec.class_by_name[r.label].glyph for r in spec.context}
-    assert len(glyphs) == 1 and len(spec.context) >= 2, "the default context labels are one glyph"
+    shared = [r for r in spec.context if r.decoy_p == 0]
+    glyphs = {spec.class_by_name[r.label].glyph for r in shared}
+    assert len(glyphs) == 1 and len(shared) >= 2, "the default context labels are one glyph"
     assert len({r.beside for r in spec.context}) == len(spec.context)
     for rule in spec.context:
         hits = [(c, s) for p, c, s in scenes if rule.label in p]
@@ -192,21 +195,36 @@ BAD_SPECS = [
     ("offset cannot fit", _mutate("layout.0.offset", [0, -200]), "layout[0].offset", "cannot fit"),
     ("offset overlaps", _mutate("layout.0.offset", [10, 20]), "layout[0].offset", "overlap"),
     ("unknown glyph", _mutate("classes.0.glyph", "dragon"), "classes[0].glyph", "unknown glyph"),
-    ("ambiguous shared glyph", _mutate("classes.16.glyph", "hash"), "classes[16].glyph", "shared by"),
-    ("context label with prior", _mutate("classes.14.prior", 0.3), "context[0].label", "remove its 'prior'"),
+    ("ambiguous shared glyph", _mutate("classes.21.glyph", "hash"), "classes[21].glyph", "shared by"),
+    ("context label with prior", _mutate("classes.8.prior", 0.3), "context[0].label", "remove its 'prior'"),
     ("unknown top-level field", lambda d: d.update(layuot=[]) or d, "spec.layuot", "unknown field"),
     ("co-occurrence cycle", _append("cooccurrence", {"given": "square", "then": "triangle", "p": 0.5}),
      "cooccurrence[", "cycle"),
-    ("exclusive co-occurrence target", _append("exclusive", ["square", "heart"]), "cooccurrence[0].then",
+    ("exclusive co-occurrence target", _append("exclusive", ["square", "ring"]), "cooccurrence[0].then",
      "exclusive[1]"),
-    ("duplicate rule id", _mutate("layout.1.id", "layout_triangle_above_square"), "layout[1].id", "duplicate"),
+    ("duplicate rule id", _mutate("context.0.id", "layout_triangle_above_square"), "context[0].id", "duplicate"),
     ("placement cycle", _append("layout", {"anchor": "triangle", "other": "square", "offset": [0, 60]}),
      "layout[", "cycle"),
     ("group too wide", lambda d: d.update(controls=[]) or d["layout"].extend([
-        {"anchor": "bolt", "other": "letter_E", "offset": [60, 0]},
-        {"anchor": "letter_E", "other": "bowtie", "offset": [60, 0]}]) or d, "layout[", "needs"),
+        {"anchor": "cross", "other": "letter_E", "offset": [90, 0]},
+        {"anchor": "letter_E", "other": "bowtie", "offset": [90, 0]}]) or d, "layout[", "needs"),
     ("control with a relation", _mutate("controls", ["square"]), "controls[0]", "takes part in a rule"),
     ("bad object size range", _mutate("render.object_size", [48, 28]), "render.object_size", "min > max"),
+    ("overlapping position regions", _mutate("classes.11.region", [0, 0.2, 1, 1]), "classes[11].region",
+     "disjoint regions"),
+    ("region outside the image", _mutate("classes.10.region", [0, 0, 1.5, 0.3]), "classes[10].region[2]", "outside"),
+    ("empty region", _mutate("classes.10.region", [0.5, 0, 0.5, 0.3]), "classes[10].region", "is empty"),
+    ("position label placed by a rule", _append("layout", {"anchor": "heart_top", "other": "bowtie",
+                                                           "offset": [60, 0]}), "classes[10].region", "placed by"),
+    ("glyph missing", lambda d: d["classes"][0].pop("glyph") and d, "classes[0].glyph", "only arrangement labels"),
+    ("arrangement label with a glyph", _mutate("classes.16.glyph", "star"), "arrangement[0].label",
+     "needs no glyph"),
+    ("arrangement object placed twice", _append("layout", {"anchor": "arrow", "other": "cross", "offset": [60, 0]}),
+     "arrangement[0].anchor", "no other placement rule"),
+    ("arrangement label in another rule", _append("exclusive", ["T_over_arrow", "cross"]), "exclusive[1]",
+     "arrangement label"),
+    ("decoy probability above 1", _mutate("context.2.decoy_p", 2), "context[2].decoy_p", "outside"),
+    ("faint not a boolean", _mutate("classes.20.faint", "yes"), "classes[20].faint", "true or false"),
 ]
 
 
@@ -271,3 +289,79 @@ def test_cli_generate_end_to_end(tmp_path):
     bad.write_text(json.dumps({"classes": [{"name": "a", "glyph": "circle", "prior": 2}]}))
     done = subprocess.run([*cmd[:-3], "--spec", str(bad)], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "classes[0].prior" in done.stderr
+
+
+def test_old_specs_render_exactly_as_before():
+    """The v1 default spec (no v2 fields) still loads and renders byte-identical scenes (hashes taken from
+    the generator before the v2 rules were added)."""
+    import hashlib
+    old = load_spec(REPO / "tests" / "scene_spec_v1.json")
+    assert not old.arrangement and not old.position_labels
+    for index, digest in ((0, "a19b65472e72583e"), (28, "42a8e03c4c8b2080")):
+        img, sample = render_scene(old, 0, index)
+        assert hashlib.sha256(np.asarray(img).tobytes()).hexdigest()[:16] == digest
+    assert load_spec(old.to_dict()) == old and "arrangement" not in old.to_dict()
+
+
+def test_position_labels_share_a_glyph_and_sit_in_their_region(spec, scenes):
+    assert len(spec.position_labels) >= 4
+    by_glyph: dict[str, list[str]] = {}
+    for name in spec.position_labels:
+        by_glyph.setdefault(spec.class_by_name[name].glyph, []).append(name)
+    assert all(len(v) >= 2 for v in by_glyph.values()), "each position glyph names two or more labels"
+    for name in spec.position_labels:
+        x0, y0, x1, y1 = (v * spec.image_size for v in spec.class_by_name[name].region)
+        hits = [c[name] for p, c, _ in scenes if name in p]
+        assert len(hits) >= 30, name
+        for cx, cy in hits:
+            assert x0 - 0.01 <= cx <= x1 + 0.01 and y0 - 0.01 <= cy <= y1 + 0.01, (name, cx, cy)
+    glyph, names = next(iter(by_glyph.items()))
+    assert any(set(names) <= p for p, _, _ in scenes), "both positions can appear in one image"
+
+
+def test_arrangement_labels_fire_for_one_arrangement_only(spec, scenes):
+    assert spec.arrangement
+    for rule in spec.arrangement:
+        family = [(p, c, s) for p, c, s in scenes if {rule.anchor, rule.other} <= p]
+        on = [(c, s) for p, c, s in family if rule.label in p]
+        off = [c for p, c, s in family if rule.label not in p]
+        assert len(on) >= 20 and len(off) >= 20, rule.id
+        assert not [p for p, _, _ in scenes if rule.label in p and not {rule.anchor, rule.other} <= p]
+        assert abs(len(on) / len(family) - 0.5) < 0.15, "co-occurrence must not tell the label"
+        for centres, sample in on:
+            delta = centres[rule.other] - centres[rule.anchor]
+            assert np.all(np.abs(delta - np.array(rule.offset)) <= rule.jitter + 0.05), (rule.id, delta)
+            assert rule.id in sample.extra["rules"]
+            box = next(b for b in sample.boxes if b.label == rule.label)
+            parts = [b for b in sample.boxes if b.label in (rule.anchor, rule.other)]
+            assert (box.x0, box.y0) == (min(b.x0 for b in parts), min(b.y0 for b in parts))
+            assert (box.x1, box.y1) == (max(b.x1 for b in parts), max(b.y1 for b in parts))
+        for centres in off:
+            delta = centres[rule.other] - centres[rule.anchor]
+            assert np.all(np.abs(delta + np.array(rule.offset)) <= rule.jitter + 0.05), (rule.id, delta)
+
+
+def test_faint_object_decoys_change_pixels_not_labels():
+    """Decoys are unlabelled copies of a faint glyph away from the planted offset: same ground truth."""
+    data = _default_dict()
+    data["context"][2]["decoy_p"] = 0.0
+    plain = load_spec(data)
+    data["context"][2]["decoy_p"] = 1.0
+    decoyed = load_spec(data)
+    changed = 0
+    for index in range(6):
+        img_a, a = render_scene(plain, 3, index)
+        img_b, b = render_scene(decoyed, 3, index)
+        assert np.array_equal(a.targets, b.targets) and a.boxes == b.boxes
+        changed += not np.array_equal(_pixels(img_a), _pixels(img_b))
+    assert changed >= 4
+
+
+def test_support_label_sits_beside_its_partner_and_is_faint(spec, scenes):
+    rule = next(r for r in spec.context if r.decoy_p > 0)
+    assert spec.class_by_name[rule.label].faint
+    hits = [(c, s) for p, c, s in scenes if rule.label in p]
+    assert len(hits) >= 20
+    for centres, _ in hits:
+        delta = centres[rule.label] - centres[rule.beside]
+        assert np.all(np.abs(delta - np.array(rule.offset)) <= rule.jitter + 0.05)

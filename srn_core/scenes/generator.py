@@ -26,8 +26,8 @@ from tqdm import tqdm
 from ..datasets import Box, MultiLabelDataset, Sample, write_manifest
 from ..fileio import atomic_write_text
 from .glyphs import Placed, draw_glyph, place_glyph
-from .render import EDGE, add_clutter, add_distractors, add_noise, background, object_colour, occlude
-from .spec import Layout, SceneSpec, load_spec
+from .render import EDGE, add_clutter, add_distractors, add_noise, background, draw_faint, object_colour, occlude
+from .spec import Arrangement, Layout, SceneSpec, load_spec
 
 SpecLike = SceneSpec | Mapping[str, Any] | str | Path | None
 _PNG_FLAGS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
@@ -65,6 +65,12 @@ def sample_labels(spec: SceneSpec, rng: np.random.Generator) -> tuple[set[str], 
         if rule.beside in present and rng.random() < rule.p:
             present.add(rule.label)
             fired.add(rule.id)
+    for rule in spec.arrangement:
+        if rng.random() < rule.p:
+            present |= {rule.anchor, rule.other}
+        if {rule.anchor, rule.other} <= present and rng.random() < 0.5:
+            present.add(rule.label)
+            fired.add(rule.id)
     return present, fired
 
 
@@ -82,12 +88,13 @@ def _overlap_area(box: tuple[float, ...], others: list[tuple[float, ...]]) -> fl
 def place_objects(spec: SceneSpec, present: set[str], rng: np.random.Generator) -> tuple[list[SceneObject], set[str]]:
     """Lay out the present objects; pairs under a layout/context rule keep their offset (+- jitter).
 
-    Objects joined by rules form a group placed as one, uniformly where it fits, preferring spots
-    that overlap nothing already placed. Strokes are at most size/7 (but >= the minimum stroke) so
+    Objects joined by rules form a group placed as one, uniformly where it fits (a position label's
+    object: where its box centre lies in its region), preferring spots that overlap nothing already
+    placed. An arrangement's `other` sits at +offset when its label is present, else at -offset. Strokes are at most size/7 (but >= the minimum stroke) so
     small letters stay legible. Returns the objects and the ids of layout rules that fired.
     """
     rp, size = spec.render, spec.image_size
-    names = [n for n in spec.label_names if n in present]
+    names = [c.name for c in spec.classes if c.name in present and c.glyph is not None]
     style = {}
     for n in names:
         size_px = int(rng.integers(rp.object_size[0], rp.object_size[1] + 1))
@@ -105,7 +112,9 @@ def place_objects(spec: SceneSpec, present: set[str], rng: np.random.Generator) 
         while pending:
             for m in [m for m in pending if spec.placement_parent[m].anchor_label in rel]:
                 rule = spec.placement_parent[m]
-                rel[m] = rel[rule.anchor_label] + np.asarray(rule.offset) + rng.uniform(-rule.jitter, rule.jitter, 2)
+                sign = -1.0 if isinstance(rule, Arrangement) and rule.label not in present else 1.0
+                rel[m] = (rel[rule.anchor_label] + sign * np.asarray(rule.offset)
+                          + rng.uniform(-rule.jitter, rule.jitter, 2))
                 if isinstance(rule, Layout):
                     fired.add(rule.id)
                 pending.remove(m)
@@ -115,9 +124,14 @@ def place_objects(spec: SceneSpec, present: set[str], rng: np.random.Generator) 
         local = {m: place_glyph(spec.class_by_name[m].glyph, tuple(rel[m]), *style[m][:3]) for m in members}
         lo = np.min([p.box[:2] for p in local.values()], axis=0)
         hi = np.max([p.box[2:] for p in local.values()], axis=0)
+        low, high = 1 - lo, np.maximum(size - 1 - hi, 1 - lo)
+        region = spec.class_by_name[root].region
+        if region is not None:
+            low = np.maximum(low, np.asarray(region[:2]) * size)
+            high = np.maximum(np.minimum(high, np.asarray(region[2:]) * size), low)
         best, best_cost = None, np.inf
         for _ in range(30):
-            shift = rng.uniform(1 - lo, np.maximum(size - 1 - hi, 1 - lo))
+            shift = rng.uniform(low, high)
             cost = sum(_overlap_area(np.r_[p.box[:2] + shift, p.box[2:] + shift], taken) for p in local.values())
             if cost < best_cost:
                 best, best_cost = shift, cost
@@ -129,6 +143,39 @@ def place_objects(spec: SceneSpec, present: set[str], rng: np.random.Generator) 
             taken.append(placed.box)
     order = {n: i for i, n in enumerate(spec.label_names)}
     return sorted(objects, key=lambda o: order[o.label]), fired
+
+
+def add_decoys(img: Image.Image, spec: SceneSpec, rng: np.random.Generator, objects: list[SceneObject]) -> None:
+    """Unlabelled copies of a context label's glyph (rules with `decoy_p`), never at the planted offset.
+
+    A decoy keeps at least 2 grid cells (32 px at 224) from every spot where the rule would put
+    its label, so only the partner at the offset tells a labelled object from a decoy.
+    """
+    rp, size = spec.render, spec.image_size
+    taken = [o.placed.box for o in objects]
+    for rule in spec.context:
+        if rule.decoy_p <= 0 or rng.random() >= rule.decoy_p:
+            continue
+        planted = [np.add(_centre(o.placed.box), rule.offset) for o in objects if o.label == rule.beside]
+        size_px = int(rng.integers(rp.object_size[0], rp.object_size[1] + 1))
+        stroke = min(int(rng.integers(rp.stroke[0], rp.stroke[1] + 1)), max(rp.stroke[0], round(size_px / 7)))
+        for _ in range(30):
+            centre = rng.uniform(size_px / 2 + 1, size - size_px / 2 - 1, 2)
+            placed = place_glyph(spec.class_by_name[rule.label].glyph, tuple(centre), size_px,
+                                 rng.uniform(-1, 1) * rp.rotation_deg, stroke)
+            far = all(np.hypot(*(centre - p)) >= 2 * size / 14 for p in planted)
+            if far and _overlap_area(placed.box, taken) == 0:
+                colour = object_colour(rng)
+                if spec.class_by_name[rule.label].faint:
+                    draw_faint(img, placed, colour)
+                else:
+                    draw_glyph(ImageDraw.Draw(img), placed, colour, EDGE)
+                taken.append(placed.box)
+                break
+
+
+def _centre(box: tuple[float, ...]) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
 
 
 def render_scene(spec: SpecLike = None, seed: int = 0, index: int = 0) -> tuple[Image.Image, Sample]:
@@ -149,9 +196,13 @@ def render_scene(spec: SpecLike = None, seed: int = 0, index: int = 0) -> tuple[
     img = Image.fromarray(bg)
     add_clutter(img, bg, prng, int(prng.integers(rp.clutter[0], rp.clutter[1] + 1)))
     add_distractors(img, prng, rp, [o.placed.box for o in objects])
+    add_decoys(img, spec, prng, objects)
     draw = ImageDraw.Draw(img)
     for obj in objects:
-        draw_glyph(draw, obj.placed, obj.colour, EDGE)
+        if spec.class_by_name[obj.label].faint:
+            draw_faint(img, obj.placed, obj.colour)
+        else:
+            draw_glyph(draw, obj.placed, obj.colour, EDGE)
     for obj in objects:
         if prng.random() < rp.occlusion_p:
             occlude(img, bg, prng, obj.placed.box)
@@ -159,6 +210,12 @@ def render_scene(spec: SpecLike = None, seed: int = 0, index: int = 0) -> tuple[
     rules = [r for r in spec.rule_ids() if r in fired | layout_fired]
     targets = np.array([n in present for n in spec.label_names], dtype=np.int8)
     boxes = [Box(o.label, *(round(float(v), 2) for v in o.placed.box)) for o in objects]
+    by_label = {o.label: o.placed.box for o in objects}
+    for rule in spec.arrangement:
+        if rule.label in present:
+            a, b = by_label[rule.anchor], by_label[rule.other]
+            union = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+            boxes.append(Box(rule.label, *(round(float(v), 2) for v in union)))
     sample = Sample(Path(f"images/{index:06d}.png"), targets, boxes, {"rules": rules, "seed": seed, "index": index})
     return img, sample
 

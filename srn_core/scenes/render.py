@@ -15,7 +15,7 @@ from statistics import NormalDist
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .glyphs import draw_glyph_mask, place_glyph
+from .glyphs import Placed, draw_glyph_mask, place_glyph
 from .spec import RenderParams
 
 BoxT = tuple[float, float, float, float]
@@ -143,6 +143,16 @@ def add_distractors(img: Image.Image, rng: np.random.Generator, params: RenderPa
                 img.paste(colour, (x, y), mask)
                 taken.append(box)
                 break
+
+
+FAINT_OPACITY = 0.45
+
+
+def draw_faint(img: Image.Image, placed: Placed, colour: RGB) -> None:
+    """Draw a glyph at low contrast: its fill blended over the background, no dark outline."""
+    mask = Image.new("L", img.size, 0)
+    draw_glyph_mask(ImageDraw.Draw(mask), placed)
+    img.paste(colour, (0, 0), mask.point(lambda v: int(v * FAINT_OPACITY)))
 
 
 def occlude(img: Image.Image, bg: np.ndarray, rng: np.random.Generator, box: BoxT) -> None:

@@ -38,12 +38,17 @@ class SpecError(ValueError):
 class ClassDef:
     """One label: its name, the glyph that draws it and its independent presence probability.
 
-    `prior` is None for context labels, whose presence is set by their context rule.
+    `prior` is None for context and arrangement labels, whose presence is set by their rule;
+    `glyph` is None for arrangement labels (they name a layout of two objects, not an object).
+    `region` (x0, y0, x1, y1, fractions of the image) makes a position label: its object's box
+    centre always lies in that region. `faint` draws the object at low contrast, without outline.
     """
 
     name: str
-    glyph: str
+    glyph: str | None
     prior: float | None
+    region: tuple[float, float, float, float] | None = None
+    faint: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,9 @@ class Layout:
 class Context:
     """`label` (a glyph shared with other labels) appears only beside `beside`, at offset +- jitter.
 
-    Given `beside` is present, `label` is present with probability `p`.
+    Given `beside` is present, `label` is present with probability `p`. With `decoy_p` > 0 an
+    image holds, with that probability, an unlabelled copy of the glyph away from the planted
+    offset, so only the partner at the offset tells the label (spatial regularisation).
     """
 
     id: str
@@ -96,6 +103,7 @@ class Context:
     offset: tuple[float, float]
     jitter: float
     p: float
+    decoy_p: float = 0.0
 
     @property
     def anchor_label(self) -> str:
@@ -104,6 +112,32 @@ class Context:
     @property
     def placed_label(self) -> str:
         return self.label
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """`label` names one arrangement of two objects that always appear together in its family.
+
+    With probability `p` both `anchor` and `other` are made present. Whenever both are present,
+    `label` is present with probability 1/2 and then `other` sits at anchor + offset; otherwise
+    at anchor - offset (the mirrored arrangement). Co-occurrence says nothing about `label`.
+    """
+
+    id: str
+    label: str
+    anchor: str
+    other: str
+    offset: tuple[float, float]
+    jitter: float
+    p: float
+
+    @property
+    def anchor_label(self) -> str:
+        return self.anchor
+
+    @property
+    def placed_label(self) -> str:
+        return self.other
 
 
 @dataclass(frozen=True)
@@ -129,6 +163,7 @@ class SceneSpec:
     exclusive: tuple[Exclusive, ...] = ()
     layout: tuple[Layout, ...] = ()
     context: tuple[Context, ...] = ()
+    arrangement: tuple[Arrangement, ...] = ()
     controls: tuple[str, ...] = ()
     render: RenderParams = field(default_factory=RenderParams)
     description: str = ""
@@ -142,9 +177,14 @@ class SceneSpec:
         return {c.name: c for c in self.classes}
 
     @cached_property
-    def placement_parent(self) -> dict[str, Layout | Context]:
-        """For each object placed relative to another: the layout or context rule that places it."""
-        return {r.placed_label: r for r in (*self.layout, *self.context)}
+    def placement_parent(self) -> dict[str, Layout | Context | Arrangement]:
+        """For each object placed relative to another: the layout, context or arrangement rule placing it."""
+        return {r.placed_label: r for r in (*self.layout, *self.context, *self.arrangement)}
+
+    @cached_property
+    def position_labels(self) -> tuple[str, ...]:
+        """Labels told apart only by where their object sits (classes with a `region`)."""
+        return tuple(c.name for c in self.classes if c.region is not None)
 
     @cached_property
     def cooccurrence_order(self) -> tuple[Cooccurrence, ...]:
@@ -158,12 +198,17 @@ class SceneSpec:
 
     def rule_ids(self) -> list[str]:
         """Every rule id, in spec order."""
-        return [r.id for r in (*self.cooccurrence, *self.exclusive, *self.layout, *self.context)]
+        return [r.id for r in (*self.cooccurrence, *self.exclusive, *self.layout, *self.context, *self.arrangement)]
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain JSON-ready data (loads back to an equal spec)."""
         data = json.loads(json.dumps(asdict(self)))
-        data["classes"] = [{k: v for k, v in c.items() if v is not None} for c in data["classes"]]
+        data["classes"] = [{k: v for k, v in c.items() if v is not None and v is not False} for c in data["classes"]]
+        for c in data["context"]:
+            if not c["decoy_p"]:
+                del c["decoy_p"]
+        if not data["arrangement"]:
+            del data["arrangement"]
         return data
 
 
@@ -198,8 +243,8 @@ def load_spec(source: SceneSpec | Mapping[str, Any] | str | Path | None = None) 
     return parse_spec(_read_file(path), str(path))
 
 
-_TOP_KEYS = {"image_size", "render", "classes", "cooccurrence", "exclusive", "layout", "context", "controls",
-             "description"}
+_TOP_KEYS = {"image_size", "render", "classes", "cooccurrence", "exclusive", "layout", "context", "arrangement",
+             "controls", "description"}
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
 
@@ -268,17 +313,31 @@ def _render(r: _Reader, raw: Any, size: int) -> RenderParams:
 def _classes(r: _Reader, raw: Any) -> tuple[ClassDef, ...]:
     out: dict[str, ClassDef] = {}
     for i, item in enumerate(r.items(raw, "classes")):
-        d = r.obj(item, f"classes[{i}]", {"name", "glyph"}, {"prior"})
+        d = r.obj(item, f"classes[{i}]", {"name"}, {"glyph", "prior", "region", "faint"})
         name = r.name(d["name"], f"classes[{i}].name")
         if name in out:
             r.fail(f"classes[{i}].name", f"duplicate class {name!r}")
-        if d["glyph"] not in GLYPH_NAMES:
-            r.fail(f"classes[{i}].glyph", f"unknown glyph {d['glyph']!r} (known: {', '.join(GLYPH_NAMES)})")
+        glyph = d.get("glyph")
+        if glyph is not None and glyph not in GLYPH_NAMES:
+            r.fail(f"classes[{i}].glyph", f"unknown glyph {glyph!r} (known: {', '.join(GLYPH_NAMES)})")
         prior = r.num(d["prior"], f"classes[{i}].prior", 0, 1) if "prior" in d else None
-        out[name] = ClassDef(name, d["glyph"], prior)
+        region = _region(r, d["region"], f"classes[{i}].region") if "region" in d else None
+        faint = d.get("faint", False)
+        if not isinstance(faint, bool):
+            r.fail(f"classes[{i}].faint", f"expected true or false, got {faint!r}")
+        out[name] = ClassDef(name, glyph, prior, region, faint)
     if not out:
         r.fail("classes", "needs at least one class")
     return tuple(out.values())
+
+
+def _region(r: _Reader, value: Any, where: str) -> tuple[float, float, float, float]:
+    if not isinstance(value, (list, tuple)) or len(value) != 4:
+        r.fail(where, f"expected [x0, y0, x1, y1] as fractions of the image, got {value!r}")
+    x0, y0, x1, y1 = (r.num(v, f"{where}[{i}]", 0, 1) for i, v in enumerate(value))
+    if x0 >= x1 or y0 >= y1:
+        r.fail(where, f"{list(value)} is empty: need x0 < x1 and y0 < y1")
+    return x0, y0, x1, y1
 
 
 def _offset(r: _Reader, d: dict[str, Any], where: str, size: int) -> tuple[tuple[float, float], float]:
@@ -287,7 +346,7 @@ def _offset(r: _Reader, d: dict[str, Any], where: str, size: int) -> tuple[tuple
 
 
 def _rules(r: _Reader, top: dict[str, Any], names: dict[str, ClassDef], size: int) -> dict[str, tuple[Any, ...]]:
-    sections: dict[str, list[Any]] = {k: [] for k in ("cooccurrence", "exclusive", "layout", "context")}
+    sections: dict[str, list[Any]] = {k: [] for k in ("cooccurrence", "exclusive", "layout", "context", "arrangement")}
     for i, item in enumerate(r.items(top.get("cooccurrence", []), "cooccurrence")):
         w = f"cooccurrence[{i}]"
         d = r.obj(item, w, {"given", "then", "p"}, {"id"})
@@ -309,11 +368,20 @@ def _rules(r: _Reader, top: dict[str, Any], names: dict[str, ClassDef], size: in
         sections["layout"].append(Layout(d.get("id", f"layout:{anchor}->{other}"), anchor, other, offset, jitter))
     for i, item in enumerate(r.items(top.get("context", []), "context")):
         w = f"context[{i}]"
-        d = r.obj(item, w, {"label", "beside", "offset", "p"}, {"id", "jitter"})
+        d = r.obj(item, w, {"label", "beside", "offset", "p"}, {"id", "jitter", "decoy_p"})
         label, beside = r.name(d["label"], f"{w}.label", names), r.name(d["beside"], f"{w}.beside", names)
         offset, jitter = _offset(r, d, w, size)
         sections["context"].append(Context(d.get("id", f"context:{label}@{beside}"), label, beside, offset,
-                                           jitter, r.num(d["p"], f"{w}.p", 0, 1)))
+                                           jitter, r.num(d["p"], f"{w}.p", 0, 1),
+                                           r.num(d.get("decoy_p", 0), f"{w}.decoy_p", 0, 1)))
+    for i, item in enumerate(r.items(top.get("arrangement", []), "arrangement")):
+        w = f"arrangement[{i}]"
+        d = r.obj(item, w, {"label", "anchor", "other", "offset", "p"}, {"id", "jitter"})
+        label = r.name(d["label"], f"{w}.label", names)
+        anchor, other = r.name(d["anchor"], f"{w}.anchor", names), r.name(d["other"], f"{w}.other", names)
+        offset, jitter = _offset(r, d, w, size)
+        sections["arrangement"].append(Arrangement(d.get("id", f"arrangement:{label}"), label, anchor, other, offset,
+                                                   jitter, r.num(d["p"], f"{w}.p", 0, 1)))
     return {k: tuple(v) for k, v in sections.items()}
 
 
@@ -341,5 +409,5 @@ def default_spec() -> SceneSpec:
     return load_spec(DEFAULT_SPEC_PATH)
 
 
-__all__ = ["ClassDef", "Context", "Cooccurrence", "DEFAULT_SPEC_PATH", "Exclusive", "Layout",
+__all__ = ["Arrangement", "ClassDef", "Context", "Cooccurrence", "DEFAULT_SPEC_PATH", "Exclusive", "Layout",
            "RenderParams", "SceneSpec", "SpecError", "default_spec", "load_spec", "parse_spec"]

@@ -22,7 +22,7 @@ Fail = Callable[[str, str], NoReturn]
 
 def _check_ids(fail: Fail, spec: SceneSpec) -> None:
     seen: dict[str, str] = {}
-    for section in ("cooccurrence", "exclusive", "layout", "context"):
+    for section in ("cooccurrence", "exclusive", "layout", "context", "arrangement"):
         for i, rule in enumerate(getattr(spec, section)):
             if not isinstance(rule.id, str) or not rule.id:
                 fail(f"{section}[{i}].id", f"expected a non-empty string, got {rule.id!r}")
@@ -32,8 +32,10 @@ def _check_ids(fail: Fail, spec: SceneSpec) -> None:
 
 
 def _check_context(fail: Fail, spec: SceneSpec) -> None:
-    """Context labels: no prior, exactly one context rule, no other rule; shared glyphs need context."""
-    context_labels = {c.name for c in spec.classes if c.prior is None}
+    """Context labels: no prior, exactly one context rule, no other rule; shared glyphs need context
+    (or position labels with disjoint regions)."""
+    arrangement_labels = {a.label for a in spec.arrangement}
+    context_labels = {c.name for c in spec.classes if c.prior is None} - arrangement_labels
     rule_of: dict[str, Context] = {}
     for i, c in enumerate(spec.context):
         if c.label not in context_labels:
@@ -48,10 +50,12 @@ def _check_context(fail: Fail, spec: SceneSpec) -> None:
             for i, x in enumerate(spec.cooccurrence) for k in ("given", "then")]
     uses += [(f"exclusive[{i}].labels[{k}]", v) for i, x in enumerate(spec.exclusive) for k, v in enumerate(x.labels)]
     uses += [(f"layout[{i}].{k}", getattr(x, k)) for i, x in enumerate(spec.layout) for k in ("anchor", "other")]
+    uses += [(f"arrangement[{i}].{k}", getattr(x, k)) for i, x in enumerate(spec.arrangement)
+             for k in ("anchor", "other")]
     for where, label in uses:
         if label in context_labels:
             fail(where, f"{label!r} is a context label; it may only appear in its own context rule")
-    related = {label for _, label in uses} | {c.beside for c in spec.context} | context_labels
+    related = {label for _, label in uses} | {c.beside for c in spec.context} | context_labels | arrangement_labels
     for i, name in enumerate(spec.controls):
         if name in related:
             fail(f"controls[{i}]", f"{name!r} takes part in a rule; a control must have no relation")
@@ -59,11 +63,16 @@ def _check_context(fail: Fail, spec: SceneSpec) -> None:
             fail(f"controls[{i}]", f"duplicate control {name!r}")
     by_glyph: dict[str, list[int]] = {}
     for j, c in enumerate(spec.classes):
-        if c.prior is None and c.name not in rule_of:
-            fail(f"classes[{j}].prior", "missing: only context labels (named in a 'context' rule) may omit it")
-        by_glyph.setdefault(c.glyph, []).append(j)
+        if c.prior is None and c.name not in rule_of and c.name not in arrangement_labels:
+            fail(f"classes[{j}].prior", "missing: only context and arrangement labels (named in their rule) may "
+                                        "omit it")
+        if c.glyph is not None:
+            by_glyph.setdefault(c.glyph, []).append(j)
     for glyph, members in by_glyph.items():
         names = [spec.classes[j].name for j in members]
+        if len(members) > 1 and all(spec.classes[j].region is not None for j in members):
+            _check_disjoint(fail, spec, members)
+            continue
         for j in members:
             if len(members) > 1 and spec.classes[j].name not in rule_of:
                 fail(f"classes[{j}].glyph", f"glyph {glyph!r} is shared by {names}; only context labels, each "
@@ -72,6 +81,61 @@ def _check_context(fail: Fail, spec: SceneSpec) -> None:
         if len(members) > 1 and len(set(besides)) < len(besides):
             fail("context", f"labels {names} share glyph {glyph!r} and sit beside the same object; "
                               "nothing would tell them apart")
+
+
+def _check_disjoint(fail: Fail, spec: SceneSpec, members: list[int]) -> None:
+    """Position labels sharing a glyph need regions that do not overlap (else nothing tells them apart)."""
+    for a, i in enumerate(members):
+        for j in members[a + 1:]:
+            ri, rj = spec.classes[i].region, spec.classes[j].region
+            if ri[0] < rj[2] and rj[0] < ri[2] and ri[1] < rj[3] and rj[1] < ri[3]:
+                fail(f"classes[{j}].region", f"overlaps the region of {spec.classes[i].name!r}, which shares its "
+                                             "glyph: position labels need disjoint regions")
+
+
+def _check_special(fail: Fail, spec: SceneSpec) -> None:
+    """Arrangement labels have no glyph and no prior; position labels take part in no placement rule."""
+    arrangement_of = {a.label: i for i, a in enumerate(spec.arrangement)}
+    half = spec.render.object_size[1] / 2 / spec.image_size
+    for j, c in enumerate(spec.classes):
+        if c.glyph is None and c.name not in arrangement_of:
+            fail(f"classes[{j}].glyph", "missing: only arrangement labels (named in an 'arrangement' rule) may omit it")
+        if c.region is not None and (c.region[2] < half or c.region[0] > 1 - half or c.region[3] < half
+                                     or c.region[1] > 1 - half):
+            fail(f"classes[{j}].region", f"{list(c.region)} leaves no room for an object's centre")
+    placed: dict[str, list[str]] = {}
+    for section in ("layout", "context", "arrangement"):
+        for i, x in enumerate(getattr(spec, section)):
+            for name in (x.anchor_label, x.placed_label):
+                placed.setdefault(name, []).append(f"{section}[{i}]")
+    for j, c in enumerate(spec.classes):
+        if c.region is not None and c.name in placed:
+            fail(f"classes[{j}].region", f"{c.name!r} is placed by {placed[c.name][0]}; a position label is placed "
+                                         "only by its region")
+    seen: set[str] = set()
+    for i, a in enumerate(spec.arrangement):
+        w = f"arrangement[{i}]"
+        cls = spec.class_by_name[a.label]
+        if cls.glyph is not None or cls.prior is not None:
+            fail(f"{w}.label", f"{a.label!r} names an arrangement, not an object: its class needs no glyph and no prior")
+        if a.label in seen:
+            fail(f"{w}.label", f"{a.label!r} already has an arrangement rule")
+        seen.add(a.label)
+        for key in ("anchor", "other"):
+            name = getattr(a, key)
+            if spec.class_by_name[name].glyph is None:
+                fail(f"{w}.{key}", f"{name!r} has no glyph; an arrangement relates two drawn objects")
+            if len(placed[name]) > 1:
+                fail(f"{w}.{key}", f"{name!r} is also placed by {[x for x in placed[name] if x != w][0]}; the objects "
+                                   "of an arrangement take part in no other placement rule")
+    rule_labels = [(f"cooccurrence[{i}]", x.given, x.then) for i, x in enumerate(spec.cooccurrence)]
+    rule_labels += [(f"exclusive[{i}]", *x.labels) for i, x in enumerate(spec.exclusive)]
+    rule_labels += [(f"layout[{i}]", x.anchor, x.other) for i, x in enumerate(spec.layout)]
+    rule_labels += [(f"context[{i}]", x.label, x.beside) for i, x in enumerate(spec.context)]
+    for where, *labels in rule_labels:
+        for label in labels:
+            if label in arrangement_of:
+                fail(where, f"{label!r} is an arrangement label; it may only appear in its own arrangement rule")
 
 
 def _check_cooccurrence(fail: Fail, spec: SceneSpec) -> None:
@@ -106,7 +170,7 @@ def _check_placement(fail: Fail, spec: SceneSpec) -> None:
     """Offsets must keep objects apart and every group of chained offsets must fit in the image."""
     size, smax = spec.image_size, spec.render.object_size[1]
     parent: dict[str, tuple[str, Placement, str]] = {}
-    for section in ("layout", "context"):
+    for section in ("layout", "context", "arrangement"):
         for i, x in enumerate(getattr(spec, section)):
             w = f"{section}[{i}]"
             anchor, child = x.anchor_label, x.placed_label
@@ -165,6 +229,7 @@ def _check_groups(fail: Fail, spec: SceneSpec, paths: dict[str, list[tuple[str, 
 def check_relations(spec: SceneSpec, fail: Fail) -> None:
     """Check the rules against each other and the image; call `fail(field, reason)` at the first problem."""
     _check_ids(fail, spec)
+    _check_special(fail, spec)
     _check_context(fail, spec)
     _check_cooccurrence(fail, spec)
     _check_placement(fail, spec)
