@@ -6,10 +6,11 @@ import argparse
 from collections.abc import Sequence
 
 from . import evaluate_cli, predict_cli
+from .caffe import cli as caffe_cli
 from .scenes import cli as scenes_cli
 from .training import cli as train_cli
 
-COMMAND_MODULES = (predict_cli, train_cli, evaluate_cli, scenes_cli)
+COMMAND_MODULES = (predict_cli, train_cli, evaluate_cli, scenes_cli, caffe_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
