@@ -19,7 +19,7 @@ import torch
 from srn_core import SRN, Preprocessor, load_checkpoint
 from srn_core.datasets import Box, MultiLabelDataset, Sample
 from srn_core.images import ImageLoadError, ImageSource, load_image, source_name
-from srn_core.predictor import forward_arrays, resolve_device, sigmoid
+from srn_core.predictor import check_batch, forward_arrays, resolve_device, sigmoid
 
 MAP_KINDS = ("attention", "confidence", "weighted")
 LabelRef = str | int
@@ -178,6 +178,10 @@ class Analyzer:
                 boxes: Sequence[list[Box]] | None = None) -> list[ImageAnalysis]:
         """Forward every image (batched). Raises ImageLoadError on the first image that cannot be read."""
         sources = list(images)
+        check_batch(len(sources), batch_size, names)
+        for given, what in ((targets, "targets"), (boxes, "box lists")):
+            if given is not None and len(given) != len(sources):
+                raise ValueError(f"{len(given)} {what} given for {len(sources)} images; give one per image")
         labels = list(names) if names is not None else [source_name(s) for s in sources]
         pictures = [load_image(src, name) for src, name in zip(sources, labels)]
         results: list[ImageAnalysis] = []

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from . import evaluate_cli, predict_cli
+from .interrupt import run_interruptible
 from .caffe import cli as caffe_cli
 from .scenes import cli as scenes_cli
 from .training import cli as train_cli
@@ -24,4 +25,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.run(args) or 0)
+    return run_interruptible(args.run, args)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from .backbones import PretrainedWeightsError
 from .checkpoint import CheckpointError
+from .cli_options import device, non_negative, output_folder, positive, probability
 from .datasets import DatasetError, MultiLabelDataset, load_dataset
 from .evaluation import evaluate
 from .metrics import CONVENTIONS
@@ -24,20 +24,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "writes metrics.json and the per-image scores.")
     parser.add_argument("--weights", required=True, help="SRN checkpoint (.safetensors)")
     add_data_arguments(parser)
-    parser.add_argument("--out", type=Path, metavar="DIR", help="write DIR/metrics.json and DIR/scores.csv (or .npz)")
+    parser.add_argument("--out", type=output_folder, metavar="DIR", help="write DIR/metrics.json and DIR/scores.csv (or .npz)")
     parser.add_argument("--scores", default="csv", choices=("csv", "npz", "both", "none"),
                         help="per-image score file(s) written to DIR: csv = one row per (image, label) with path, "
                              "label, fused, main, srn, attention, target; npz = arrays (default csv)")
-    parser.add_argument("--threshold", type=float, default=0.5, help="a label is predicted where score > this "
+    parser.add_argument("--threshold", type=probability, default=0.5, help="a label is predicted where score > this "
                                                                      "(default 0.5)")
-    parser.add_argument("--top-k", type=int, default=3, help="k of the top-k metrics (default 3)")
+    parser.add_argument("--top-k", type=positive, default=3, help="k of the top-k metrics (default 3)")
     parser.add_argument("--convention", default="voc2012", choices=CONVENTIONS,
                         help="voc2012 (default): tied scores form one threshold, 0/0 is 0, labels without "
                              "positives are left out of mAP, unknown pairs count nowhere; official: the authors' "
                              "Matlab evaluation exactly (see docs/training.md)")
-    parser.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default 32)")
-    parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (default 0)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ... (default auto)")
+    parser.add_argument("--batch-size", type=positive, default=32, help="images per forward pass (default 32)")
+    parser.add_argument("--workers", type=non_negative, default=0, help="DataLoader worker processes (default 0)")
+    parser.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda, cuda:1, ... (default auto)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 

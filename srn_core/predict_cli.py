@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from .checkpoint import CheckpointError
+from .cli_options import device, non_negative, output_file, positive, probability
 from .fileio import atomic_write_text
 from .images import ImageLoadError, load_image
 from .predictor import Prediction, Predictor
+from .text_safety import plain_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -19,17 +20,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                                "labels with fused / main-net / SRN probabilities.")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     parser.add_argument("--weights", required=True, help="SRN checkpoint (.safetensors)")
-    parser.add_argument("--threshold", type=float, default=0.5, help="fused probability to report a label (default 0.5)")
-    parser.add_argument("--top-k", type=int, default=3, help="also print the k best labels (default 3)")
-    parser.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default 8)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ... (default auto)")
-    parser.add_argument("--json", type=Path, metavar="OUT", help="write every label's scores to this JSON file")
+    parser.add_argument("--threshold", type=probability, default=0.5,
+                        help="fused probability to report a label, in [0, 1] (default 0.5)")
+    parser.add_argument("--top-k", type=non_negative, default=3, help="also print the k best labels (default 3)")
+    parser.add_argument("--batch-size", type=positive, default=8, help="images per forward pass (default 8)")
+    parser.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda, cuda:1, ... (default auto)")
+    parser.add_argument("--json", type=output_file, metavar="OUT", help="write every label's scores to this JSON file")
     parser.set_defaults(run=run)
 
 
 def _format(prediction: Prediction, threshold: float, top_k: int) -> str:
     scores = prediction.scores()
-    lines = [f"{prediction.source}:"]
+    lines = [f"{plain_text(prediction.source)}:"]
     above = prediction.above(threshold)
     lines.append(f"  labels > {threshold:g}: " + (", ".join(above) if above else "(none)"))
     lines.append(f"  top {top_k}:  {'label':<20} fused   main    srn")
@@ -61,7 +63,11 @@ def run(args: argparse.Namespace) -> int:
                   "images": {p.source: {"above_threshold": p.above(args.threshold), "scores": p.scores()}
                              for p in predictions},
                   "errors": failures}
-        atomic_write_text(args.json, json.dumps(report, indent=2))
+        try:
+            atomic_write_text(args.json, json.dumps(report, indent=2))
+        except OSError as exc:
+            print(f"error: cannot write {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     if failures:
         print(f"{len(failures)} of {len(args.images)} images failed", file=sys.stderr)
     return 1 if failures else 0

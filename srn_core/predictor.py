@@ -17,10 +17,33 @@ from .preprocess import Preprocessor
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """`auto` picks CUDA when present, else the CPU; anything else is passed to torch.device."""
+    """`auto` picks CUDA when present, else the CPU; anything else must name a device this machine has
+    (ValueError otherwise: an unknown name, CUDA or MPS missing, a GPU index out of range)."""
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"unknown device {str(device)!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if chosen.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"device {str(device)!r}: CUDA is not available on this machine; use cpu or auto")
+        if chosen.index is not None and chosen.index >= count:
+            raise ValueError(f"device {str(device)!r}: this machine has {count} CUDA device(s)")
+    elif chosen.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {str(device)!r}: MPS is not available on this machine; use cpu or auto")
+    elif chosen.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device {str(device)!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
+    return chosen
+
+
+def check_batch(count: int, batch_size: int, names: Sequence[str] | None) -> None:
+    """ValueError unless `batch_size` >= 1 and `names` (when given) has one name per image."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    if names is not None and len(names) != count:
+        raise ValueError(f"{len(names)} names given for {count} images; give one name per image")
 
 
 OUTPUT_FIELDS = ("logits", "cls_logits", "sr_logits", "att_logits", "attention", "confidence", "weighted_attention")
@@ -32,6 +55,7 @@ def forward_arrays(model: SRN, preprocess: Preprocessor, images: Sequence[Image.
 
     Yields (index of the batch's first image, {SRNOutput field: float32 array with a batch axis}).
     """
+    check_batch(len(images), batch_size, None)
     for start in range(0, len(images), batch_size):
         batch = preprocess.batch(images[start:start + batch_size]).to(device)
         with torch.inference_mode():
@@ -101,6 +125,7 @@ class Predictor:
                 names: Sequence[str] | None = None) -> list[Prediction]:
         """Predict each image (paths, bytes, PIL images or arrays). Raises ImageLoadError on a bad one."""
         sources = list(images)
+        check_batch(len(sources), batch_size, names)
         labels = list(names) if names is not None else [source_name(s) for s in sources]
         loaded = [load_image(src, name) for src, name in zip(sources, labels)]
         results: list[Prediction] = []

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..backbones import BACKBONE_NAMES, PretrainedWeightsError
 from ..checkpoint import CheckpointError, read_metadata
+from ..cli_options import device, non_negative, positive
 from ..datasets import DatasetError
 from ..evaluation import format_table
 from .config import AMP_MODES, CACHE_MODES, OPTIMIZERS, SCHEDULES, TrainConfig
@@ -67,16 +68,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                              "(default: all four)")
     run.add_argument("--resume", action="store_true", help="continue the run saved in RUN_DIR where it stopped "
                                                            "(same settings required)")
-    run.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, metavar="STEPS",
+    run.add_argument("--checkpoint-every", type=positive, default=d.checkpoint_every, metavar="STEPS",
                      help=f"save the resumable state every STEPS optimizer steps, and at each epoch end "
                           f"(default {d.checkpoint_every})")
     run.add_argument("--seed", type=int, default=d.seed, help=f"seed of the initialisation, shuffling and "
                                                               f"augmentation (default {d.seed})")
-    run.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1 ... (default auto; under "
+    run.add_argument("--device", type=device, default=d.device, help="auto, cpu, cuda, cuda:1 ... (default auto; under "
                                                         "torchrun each process takes cuda:LOCAL_RANK)")
     run.add_argument("--amp", default=d.amp, choices=AMP_MODES, help="mixed precision: auto = bf16 (or fp16) on "
                                                                      "GPUs, off on the CPU (default auto)")
-    run.add_argument("--workers", type=int, default=d.workers,
+    run.add_argument("--workers", type=non_negative, default=d.workers,
                      help=f"DataLoader worker processes (default {d.workers})")
     run.add_argument("--cache", default=d.cache, choices=CACHE_MODES, help="keep preprocessed images in memory; "
                                                                            "auto: if no workers and under 1 GiB")
@@ -108,7 +109,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     opt.add_argument("--weight-decay", type=float, default=d.weight_decay, help=f"default {d.weight_decay}")
     opt.add_argument("--schedule", default=d.schedule, choices=SCHEDULES,
                      help="per stage: cosine decay to 0, step (x0.1 after 2/3) or none (default cosine)")
-    opt.add_argument("--batch-size", type=int, default=d.batch_size, help=f"images per step and process "
+    opt.add_argument("--batch-size", type=positive, default=d.batch_size, help=f"images per step and process "
                                                                           f"(default {d.batch_size})")
     opt.add_argument("--joint-weights", type=_numbers(float, 2), default=d.joint_weights, metavar="W_Y,W_ATT",
                      help="stage 4 loss = W_Y * BCE(y) + W_ATT * BCE(y_att) (default 1,1)")
@@ -134,6 +135,11 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         cache=args.cache, progress=args.progress)
 
 
+def _numbers(heads: dict) -> dict:
+    """Stored metrics with undefined values (saved as null, e.g. a mAP without positives) back as NaN."""
+    return {head: {k: float("nan") if v is None else v for k, v in values.items()} for head, values in heads.items()}
+
+
 def run_train(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
@@ -154,5 +160,5 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"final model: {final}  (wall time {summary.get('wall_time_s', 0):.0f} s, images/s per stage "
               f"{json.dumps({k: round(v, 1) for k, v in summary.get('images_per_s', {}).items()})})")
         if metrics.get("heads"):
-            print(f"metrics on the {metrics['on']} data:\n{format_table(metrics['heads'])}")
+            print(f"metrics on the {metrics.get('on', 'validation')} data:\n{format_table(_numbers(metrics['heads']))}")
     return 0
