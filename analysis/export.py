@@ -14,6 +14,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from srn_core.fileio import atomic_path
+from srn_core.text_safety import csv_cell
 
 from .tables import plain
 
@@ -81,15 +82,20 @@ def save_json(path: str | Path, data: Any) -> Path:
 
 
 def csv_text(rows: Sequence[dict[str, Any]]) -> str:
-    """Dict rows as CSV text; the columns are the union of keys, in first-seen order."""
+    """Dict rows as CSV text; the columns are the union of keys, in first-seen order.
+
+    Every cell and header (label names, file names) goes through `csv_cell`, so no cell can start a
+    spreadsheet formula.
+    """
     columns: dict[str, None] = {}
     for row in rows:
         columns.update(dict.fromkeys(row))
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([csv_cell(str(c)) for c in columns])
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in plain(row).items()})
+        values = plain(row)
+        writer.writerow([csv_cell("" if values.get(c) is None else values[c]) for c in columns])
     return buffer.getvalue()
 
 

@@ -25,7 +25,7 @@ from .export import save_data, save_figure, save_html, save_json, write_plotly_j
 from .filters import conv4_filters, filter_readout, path_table, probe_sr, weight_drive
 from .gradcam import PointingComparison, compare_pointing, gradcam_maps, merge_pointing
 from .report_index import write_index
-from .report_inputs import ReportInputs, ReportItem, slug
+from .report_inputs import ReportInputs, ReportItem, slug, unique_slugs
 from .semantic import conditional_probability, cooccurrence, fsr_similarity, influence_maps, influence_matrix, \
     label_matrix_of
 from .session import Analyzer, ImageAnalysis
@@ -78,10 +78,15 @@ class ReportSummary:
 class ReportWriter:
     """Writes each figure in the chosen formats (and its plotly page, its data) and remembers it for the index."""
 
-    def __init__(self, out: Path, options: ReportOptions) -> None:
+    def __init__(self, out: Path, options: ReportOptions, label_names: list[str] | None = None) -> None:
         self.out = out
         self.options = options
         self.entries: list[Entry] = []
+        self.file_names = dict(zip(label_names or [], unique_slugs(label_names or [])))
+
+    def label_file(self, name: str) -> str:
+        """The file-name part for label `name`: unique per label, even where slugs of two names agree."""
+        return self.file_names.get(name) or slug(name)
 
     def add(self, section: str, group: str, folder: str, name: str, title: str, mpl: Any = None,
             plotly: Any = None, data: Any = None) -> None:
@@ -115,7 +120,7 @@ def _image_pages(writer: ReportWriter, analyzer: Analyzer, analysis: ImageAnalys
     for i, cam in zip(top, cams):
         name = analysis.label_names[i]
         kw = {"gradcam": cam, "mode": o.mode, "cmap": o.cmap, "opacity": o.opacity}
-        writer.add("images", group, folder, f"label_{slug(name)}", f"maps of {name}",
+        writer.add("images", group, folder, f"label_{writer.label_file(name)}", f"maps of {name}",
                    fm.label_maps_figure(analysis, i, **kw), fp.label_maps_figure(analysis, i, **kw))
     source = top[0]
     maps = influence_maps(model, analysis)
@@ -162,7 +167,8 @@ def _dataset_pages(writer: ReportWriter, analyzer: Analyzer, analyses: list[Imag
     for anchor, other in pairs:
         base = point_attention(len(names), grid, {anchor: (grid // 2, grid // 2, 1.0)})
         result = relation_field(model, base, names, other, anchor, mass=1.0)
-        writer.add("dataset", "", "dataset", f"relation_field_{slug(names[other])}_around_{slug(names[anchor])}",
+        writer.add("dataset", "", "dataset",
+                   f"relation_field_{writer.label_file(names[other])}_around_{writer.label_file(names[anchor])}",
                    f"relation field: {names[other]} around {names[anchor]}", fm.relation_field_figure(result),
                    fp.relation_field_figure(result), result)
     if pointing is not None and pointing.trials.sum() > 0:
@@ -194,7 +200,7 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
     """Analyse every input image and write all figures, data files, report.json and index.html to `out`."""
     out = Path(out)
     options = options or ReportOptions()
-    writer = ReportWriter(out, options)
+    writer = ReportWriter(out, options, analyzer.label_names)
     if options.html:
         write_plotly_js(out / PLOTLY_JS)
     analyses: list[ImageAnalysis] = []
@@ -214,12 +220,18 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
         except Exception as exc:  # one image must never stop the report; the reason is listed
             failures[str(item.path)] = f"{type(exc).__name__}: {exc}"
             log(f"failed: {item.path}: {type(exc).__name__}: {exc}")
-    if analyses:
-        _dataset_pages(writer, analyzer, analyses, merge_pointing(pointing) if pointing else None)
-    _model_pages(writer, analyzer)
-    summary = ReportSummary(out, len(inputs.items), len(analyses), failures, writer.entries, inputs.notes)
+    notes = list(inputs.notes)
+    pages = [("relations over the data set", lambda: _dataset_pages(
+        writer, analyzer, analyses, merge_pointing(pointing) if pointing else None))] if analyses else []
+    for what, draw in [*pages, ("model pages", lambda: _model_pages(writer, analyzer))]:
+        try:
+            draw()
+        except Exception as exc:  # a failing figure must not cost the rest of the report its index
+            notes.append(f"{what} stopped early: {type(exc).__name__}: {exc}")
+            log(f"failed: {what}: {type(exc).__name__}: {exc}")
+    summary = ReportSummary(out, len(inputs.items), len(analyses), failures, writer.entries, notes)
     save_json(out / "report.json", {"images": summary.images, "analysed": summary.analysed, "failures": failures,
-                                    "notes": inputs.notes, "options": asdict(options),
+                                    "notes": notes, "options": asdict(options),
                                     "labels": analyzer.label_names, "entries": [asdict(e) for e in writer.entries]})
     write_index(out, summary, options.formats)
     return summary

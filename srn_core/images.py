@@ -11,6 +11,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 64_000_000
+MAX_SIDE = 16_384
+MAX_ASPECT = 16.0
 ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
 
 
@@ -34,12 +36,32 @@ def source_name(source: ImageSource, name: str | None = None) -> str:
     return f"<{type(source).__name__}>"
 
 
+def check_size(width: int, height: int, name: str, max_pixels: int = MAX_PIXELS) -> None:
+    """Refuse image sizes whose decoding or resizing could exhaust memory, from the header alone.
+
+    Limits: `max_pixels` pixels, MAX_SIDE pixels a side and an aspect ratio of MAX_ASPECT; together
+    they bound every buffer that loading, preprocessing and the figures allocate.
+    """
+    if width <= 0 or height <= 0:
+        raise ImageLoadError(name, "image has no pixels")
+    if width * height > max_pixels:
+        raise ImageLoadError(name, f"{width}x{height} pixels exceeds the limit of {max_pixels:,} pixels")
+    if max(width, height) > MAX_SIDE:
+        raise ImageLoadError(name, f"{width}x{height} pixels: a side over the limit of {MAX_SIDE:,} pixels")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise ImageLoadError(name, f"{width}x{height} pixels: aspect ratio over the limit of {MAX_ASPECT:g}:1")
+
+
 def _to_8bit(im: Image.Image) -> Image.Image:
-    """Scale 16/32-bit integer and float images to 8 bits instead of clipping them."""
+    """Scale 16/32-bit integer and float images to 8 bits instead of clipping them (in place, float32)."""
     if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        arr = np.asarray(im, dtype=np.float64)
-        top = 1.0 if im.mode == "F" and arr.max(initial=0) <= 1.0 else (255.0 if arr.max(initial=0) <= 255 else 65535.0)
-        return Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+        arr = np.array(im, dtype=np.float32)
+        peak = float(arr.max(initial=0))
+        top = 1.0 if im.mode == "F" and peak <= 1.0 else (255.0 if peak <= 255 else 65535.0)
+        arr *= 255.0 / top
+        arr += 0.5
+        np.clip(arr, 0, 255, out=arr)
+        return Image.fromarray(arr.astype(np.uint8), "L")
     return im
 
 
@@ -58,6 +80,7 @@ def _from_array(arr: np.ndarray, name: str) -> Image.Image:
         arr = arr[:, :, 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)) or arr.size == 0:
         raise ImageLoadError(name, f"array of shape {arr.shape} is not an HxW, HxWx3 or HxWx4 image")
+    check_size(arr.shape[1], arr.shape[0], name)
     if arr.dtype == np.uint8:
         data = arr
     elif arr.dtype == np.uint16:
@@ -91,7 +114,10 @@ def _open(source: ImageSource, name: str) -> Image.Image:
 
 def load_image(source: ImageSource, name: str | None = None, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Return `source` as an RGB image: EXIF orientation applied, alpha composited on white,
-    first frame of animations, 16-bit scaled to 8-bit. Raises ImageLoadError on any problem."""
+    first frame of animations, 16-bit scaled to 8-bit. Raises ImageLoadError on any problem.
+
+    The size limits (`check_size`) are applied to the header before any pixel is decoded.
+    """
     label = source_name(source, name)
     if isinstance(source, np.ndarray):
         return _from_array(source, label).convert("RGB")
@@ -99,11 +125,7 @@ def load_image(source: ImageSource, name: str | None = None, max_pixels: int = M
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = source if isinstance(source, Image.Image) else _open(source, label)
-            width, height = im.size
-            if width * height > max_pixels:
-                raise ImageLoadError(label, f"{width}x{height} pixels exceeds the limit of {max_pixels:,} pixels")
-            if width == 0 or height == 0:
-                raise ImageLoadError(label, "image has no pixels")
+            check_size(*im.size, label, max_pixels)
             if getattr(im, "n_frames", 1) > 1:
                 im.seek(0)
             im.load()
