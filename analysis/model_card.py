@@ -8,6 +8,7 @@ from typing import Any
 
 from srn_core.checkpoint import CheckpointMeta
 
+from .card_relations import relation_sections
 from .scene_proof import SceneProof
 
 HEAD_ORDER = ("main", "attention", "srn", "fused")
@@ -35,8 +36,29 @@ def srn_versus_main(proof: SceneProof, margin: float = 1.0) -> dict[str, Any]:
             "srn_better": [n for n in main if srn[n] - main[n] > margin]}
 
 
+def _stage_lines(summary: dict[str, Any], wall_time_min: float | None) -> list[str]:
+    """Time and settings of each stage as recorded in the checkpoints (stage 3 may run on cached maps)."""
+    stages = summary.get("stages", {})
+    seconds = sum(float(r.get("seconds", 0.0)) for r in stages.values())
+    lines = [f"- wall time of the whole recipe (data, four stages, evaluation): {wall_time_min:.1f} min"
+             if wall_time_min is not None else f"- wall time: {summary.get('wall_time_s', float('nan')) / 60:.1f} min",
+             f"- training time summed over the stages: {seconds / 60:.1f} min on "
+             f"{summary.get('environment', {}).get('device', '?')}; " + ", ".join(
+                 f"stage {k}: {float(r.get('seconds', 0)) / 60:.1f} min ({float(r.get('images_per_s', 0)):.0f} images/s)"
+                 for k, r in sorted(stages.items()))]
+    sr = stages.get("3", {})
+    if sr.get("cached_maps"):
+        lines.append(f"- stage 3 trained f_sr on cached weighted attention maps U of the frozen stage-2 model: "
+                     f"{sr.get('epochs')} epochs, AdamW lr {sr.get('lr')}, weight decay {sr.get('weight_decay')}, "
+                     f"conv4 initialisation scaled by {sr.get('conv4_init_scale')}; y_sr mAP on the training maps "
+                     f"{sr.get('train_sr_map', float('nan')):.1f}, on the validation maps "
+                     f"{sr.get('val_sr_map', float('nan')):.1f}")
+    return lines
+
+
 def render_model_card(meta: CheckpointMeta, proof: SceneProof, weights: Path, recipe: str,
-                      test_description: str, context_labels: list[str] | None = None) -> str:
+                      test_description: str, context_labels: list[str] | None = None,
+                      filters_figure: str | None = None, notes: str = "", wall_time_min: float | None = None) -> str:
     """Markdown: what the model is, how it was made, its held-out metrics and the proof numbers."""
     summary = meta.training.get("summary", {})
     config = summary.get("config", {})
@@ -49,15 +71,14 @@ def render_model_card(meta: CheckpointMeta, proof: SceneProof, weights: Path, re
         f"input {cfg.input_size} px, so the attention grid and the conv4 filters are {cfg.grid} x {cfg.grid} as "
         f"in the paper; f_att width {cfg.att_channels}, f_sr with {cfg.sr_channels} channels x "
         f"{cfg.filters_per_channel} filters; alpha {cfg.alpha}. File size {size_mb:.1f} MB.", "",
-        f"Trained on the relation scene benchmark (`srn_core/scenes/default_spec.json`, {len(meta.label_names)} "
-        "labels) with planted co-occurrences, layouts, context pairs and controls (docs/scenes.md).", "",
+        f"Trained on the relation scene benchmark v2 (`srn_core/scenes/default_spec.json`, {len(meta.label_names)} "
+        "labels): position labels, arrangement labels, a faint object disambiguated by its partner, co-occurrences, "
+        "a layout, an exclusive pair, context pairs and controls (docs/scenes.md).", "",
         "## How it was made", "",
         "One command regenerates the data and retrains it from scratch on the CPU:", "", "```bash", recipe, "```", "",
         f"- training images: {summary.get('train_images', '?')} (seed {config.get('seed', '?')} for the model; "
         "data seeds in the recipe), validation images: " + str(summary.get("val_images", "?")),
-        f"- wall time: {summary.get('wall_time_s', float('nan')) / 60:.1f} min on "
-        f"{summary.get('environment', {}).get('device', '?')}; images/s per stage: "
-        + ", ".join(f"{k}: {v:.0f}" for k, v in summary.get("images_per_s", {}).items()),
+        *_stage_lines(summary, wall_time_min),
         f"- optimiser {config.get('optimizer')}, lr per stage {config.get('lr')}, epochs per stage "
         f"{config.get('epochs')}, batch {config.get('batch_size')}, joint weights {config.get('joint_weights')}, "
         f"flips {'on' if config.get('hflip') else 'off'}", "",
@@ -72,6 +93,8 @@ def render_model_card(meta: CheckpointMeta, proof: SceneProof, weights: Path, re
         *[f"| {n} | {_pct(proof.per_label_ap['main'][n])} | {_pct(proof.per_label_ap['srn'][n])} | "
           f"{_pct(proof.per_label_ap['fused'][n])} |" for n in meta.label_names], "",
     ]
+    if proof.relation is not None:
+        lines += relation_sections(proof.relation, proof.targets or [], filters_figure, notes)
     lines += _proof_sections(proof)
     return "\n".join(lines) + "\n"
 

@@ -14,6 +14,7 @@ from srn_core.datasets import DatasetError, read_manifest
 from srn_core.fileio import atomic_write_text
 from srn_core.scenes import SpecError, generate_dataset, load_spec
 
+from .card_relations import keep_faithfulness, save_position_filters
 from .model_card import card_json, render_model_card
 from .scene_proof import Tolerances, run_scene_proof
 from .session import Analyzer, align_dataset
@@ -35,6 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", type=Path, help="write every number to this JSON file")
     parser.add_argument("--card", type=Path, help="write a model card (markdown) to this file")
     parser.add_argument("--recipe", default="scripts/train_demo_model.sh", help="command quoted in the card")
+    parser.add_argument("--notes", type=Path, help="markdown put in the card under the targets (what was tried)")
+    parser.add_argument("--wall-time-min", type=float, help="wall time of the whole recipe, for the card")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
     parser.set_defaults(run=run)
 
@@ -61,11 +64,18 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         atomic_write_text(args.json, card_json(proof))
     if args.card:
+        figure = None
+        if proof.relation and proof.relation["position_filters"]:
+            figure = save_position_filters(analyzer.model, proof.relation,
+                                           args.card.with_name("position_filters.png")).name
+        notes = args.notes.read_text(encoding="utf-8") if args.notes else ""
         text = render_model_card(read_metadata(args.weights), proof, args.weights, args.recipe, described,
-                                 [rule.label for rule in spec.context])
-        atomic_write_text(args.card, text)
+                                 [rule.label for rule in spec.context], figure, notes, args.wall_time_min)
+        atomic_write_text(args.card, keep_faithfulness(text, args.card))
     print(f"fused mAP {proof.metrics['fused']['mAP']:.1f}, main mAP {proof.metrics['main']['mAP']:.1f}, "
           f"pointing {100 * proof.pointing_rate:.1f} %, offsets recovered "
           f"{sum(r['recovered'] for r in proof.offsets)}/{len(proof.offsets)}, control pairs related "
           f"{sum(r['related'] for r in proof.controls)}/{len(proof.controls)}")
+    for target in proof.targets or []:
+        print(f"{'met ' if target['met'] else 'MISS'}  {target['target']}: {target['value']}")
     return 1 if failures else 0

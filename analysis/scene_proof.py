@@ -7,7 +7,9 @@ measures, with the same functions the dashboard and the report use:
 - the pointing game of each label's attention peak (and of Grad-CAM's) against its ground-truth boxes;
 - each planted offset (layouts and context pairs) against the mean offset of attention centroids,
   and whether any pair involving a control label looks spatially related;
-- where planted co-occurrence pairs rank among unrelated pairs in each semantic measure.
+- where planted co-occurrence pairs rank among unrelated pairs in each semantic measure;
+- the spatial proof of relation benchmark v2 (analysis.relation_proof): AP per family with
+  intervals, relation probes (presence or layout), position filters and relation-field peaks.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from srn_core.scenes.spec import SceneSpec
 
 from .attention_stats import attention_pointing
 from .gradcam import compare_pointing
+from .relation_proof import proof_targets, relation_proof
 from .semantic import conditional_probability, fsr_similarity, influence_matrix, label_matrix_of
 from .session import Analyzer, ImageAnalysis, sigmoid
 from .spatial import centroid_offsets
@@ -60,6 +63,8 @@ class SceneProof:
     cooccurrence: dict[str, list[dict[str, Any]]]
 
     gradcam: dict[str, Any] | None = None
+    relation: dict[str, Any] | None = None
+    targets: list[dict[str, Any]] | None = None
 
     @property
     def pointing_rate(self) -> float:
@@ -211,5 +216,8 @@ def run_scene_proof(analyzer: Analyzer, analyses: Sequence[ImageAnalysis], spec:
                    "labels": [row for row in comparison.rows() if row["trials"]]}
     offsets, controls = spatial_recovery(analyses, spec, tolerances, tolerant)
     ranking = cooccurrence_ranking(analyzer.model, analyses, spec)
+    relation = relation_proof(analyzer.model, analyses, spec)
+    targets = proof_targets(relation, tolerant, [r.label for r in spec.context if r.decoy_p == 0],
+                            sum(row["related"] for row in controls))
     return SceneProof(len(analyses), tolerances, metrics, per_label, pointing, tolerant, offsets, controls, ranking,
-                      gradcam)
+                      gradcam, relation, targets)

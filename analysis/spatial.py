@@ -5,7 +5,10 @@ anchor's), as in the scene generator's layouts: "j above i" is dy < 0.
 
 Relation field (moved label i, anchor label j, read label r, default r = j): start from an image's U
 (or a synthetic one), take label i's map out, put its mass m as a point on one cell, run f_sr and read
-label r's SRN logit; do this for every cell. Cells are indexed by their offset (dx, dy) from the
+label r's SRN logit; do this for every cell. `map_relation_field` (the default view) does the same on
+real maps: label i's own map is shifted so its peak lands on each cell, in every image that holds
+both labels, and the logits are averaged. A field whose logits hardly vary (`contrast` below
+`min_contrast`) has no preferred offset: it carries a `warning` instead. Cells are indexed by their offset (dx, dy) from the
 anchor cell (label j's peak unless given), so the field shows where f_sr wants label i relative to
 label j. Only f_sr runs, never the backbone. The computation is exact and batched over all cells and
 all moved labels: conv2/conv3 act per position, so only the placed cell's column changes, and conv4
@@ -25,6 +28,7 @@ from srn_core import SRN
 
 from .attention_stats import map_stats
 from .session import ImageAnalysis, LabelRef, resolve_labels, sigmoid, sr_forward
+from .whatif import shift_map
 
 OFFSET_UNITS = ("cells", "pixels", "fraction")
 
@@ -155,6 +159,7 @@ class RelationField:
 
     `logits[dy + g - 1, dx + g - 1]`, NaN where the offset leaves the grid; `offsets` is -(g-1)..g-1.
     `removed` is the logit with the moved label's map taken out, `original` with U unchanged.
+    `mode` is "point" (a point of mass `mass`) or "map" (the label's own map, averaged over `images`).
     """
 
     label_names: list[str]
@@ -167,6 +172,23 @@ class RelationField:
     logits: np.ndarray
     removed: float
     original: float
+    mode: str = "point"
+    images: int = 1
+    min_contrast: float = 0.5
+
+    @property
+    def contrast(self) -> float:
+        """Highest minus lowest logit of the field (NaN for an empty field)."""
+        finite = self.logits[np.isfinite(self.logits)]
+        return float(finite.max() - finite.min()) if finite.size else float("nan")
+
+    @property
+    def warning(self) -> str | None:
+        """Why the field names no preferred offset (too little contrast), or None when it does."""
+        if not self.contrast >= self.min_contrast:
+            return (f"no contrast: {self.read}'s SRN logit varies by only {self.contrast:.2f} (< {self.min_contrast:g}) "
+                    f"wherever {self.moved} sits, so the field has no preferred offset")
+        return None
 
     @property
     def probabilities(self) -> np.ndarray:
@@ -185,7 +207,8 @@ class RelationField:
     def to_dict(self) -> dict[str, Any]:
         return {"moved": self.moved, "anchor": self.anchor, "read": self.read, "anchor_cell": list(self.anchor_cell),
                 "mass": self.mass, "offsets": self.offsets, "logits": self.logits, "removed": self.removed,
-                "original": self.original}
+                "original": self.original, "mode": self.mode, "images": self.images, "contrast": self.contrast,
+                "warning": self.warning}
 
 
 def relation_fields(model: SRN, weighted_attention: np.ndarray, label_names: Sequence[str], anchor: LabelRef,
@@ -232,3 +255,54 @@ def point_attention(num_labels: int, grid: int, points: dict[int, tuple[int, int
     for label, (row, col, mass) in points.items():
         u[label, row, col] = mass
     return u
+
+
+def _holds(analysis: ImageAnalysis, index: int) -> bool:
+    if analysis.targets is not None and analysis.targets[index] >= 0:
+        return bool(analysis.targets[index] == 1)
+    return bool(analysis.logits[index] > 0)
+
+
+def map_relation_field(model: SRN, analyses: Iterable[ImageAnalysis], moved: LabelRef, anchor: LabelRef,
+                       read: LabelRef | None = None, min_contrast: float = 0.5,
+                       max_images: int | None = None) -> RelationField:
+    """The relation field on real maps, averaged over the images that hold both labels.
+
+    In each image, label `moved`'s own U map is shifted (zero fill) so that its peak lands on every
+    cell in turn; f_sr runs on each, and `read`'s SRN logit (default: the anchor's) is recorded at
+    the offset of that cell from the anchor's peak. Offsets seen in no image are NaN. Raises
+    ValueError when no image holds both labels.
+    """
+    analyses = list(analyses)
+    if not analyses:
+        raise ValueError("a relation field on real maps needs analysed images")
+    names = analyses[0].label_names
+    k, j = resolve_labels(names, [moved, anchor])
+    r = j if read is None else resolve_labels(names, [read])[0]
+    both = [a for a in analyses if _holds(a, k) and _holds(a, j)][:max_images]
+    if not both:
+        raise ValueError(f"no image holds both {names[k]} and {names[j]}")
+    grid = both[0].grid
+    total = np.zeros((2 * grid - 1, 2 * grid - 1))
+    count = np.zeros_like(total)
+    removed, original, mass = [], [], []
+    cells = [(row, col) for row in range(grid) for col in range(grid)]
+    for analysis in both:
+        u = np.asarray(analysis.weighted_attention, np.float32)
+        peak = np.unravel_index(int(u[k].argmax()), u[k].shape)
+        centre = np.unravel_index(int(u[j].argmax()), u[j].shape)
+        batch = np.repeat(u[None], len(cells) + 2, axis=0)
+        for n, (row, col) in enumerate(cells):
+            batch[n, k] = shift_map(u[k], col - peak[1], row - peak[0])
+        batch[len(cells), k] = 0.0
+        logits = sr_forward(model, batch)[:, r]
+        for n, (row, col) in enumerate(cells):
+            total[row - centre[0] + grid - 1, col - centre[1] + grid - 1] += logits[n]
+            count[row - centre[0] + grid - 1, col - centre[1] + grid - 1] += 1
+        removed.append(logits[len(cells)])
+        original.append(logits[len(cells) + 1])
+        mass.append(float(u[k].sum()))
+    field = np.where(count > 0, total / np.maximum(count, 1), np.nan).astype(np.float32)
+    return RelationField(list(names), names[k], names[j], names[r], (grid - 1, grid - 1), float(np.mean(mass)),
+                         np.arange(-(grid - 1), grid), field, float(np.mean(removed)), float(np.mean(original)),
+                         "map", len(both), min_contrast)
