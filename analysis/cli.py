@@ -13,6 +13,7 @@ from pathlib import Path
 from srn_core.checkpoint import CheckpointError
 
 from . import proof_cli
+from .faithfulness import cli as faithfulness_cli
 from .export import FIGURE_FORMATS
 from .gradcam import GRADCAM_LAYERS
 from .overlay import UPSAMPLING
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_parser(subparsers)
     proof_cli.add_parser(subparsers)
+    faithfulness_cli.add_parser(subparsers)
     return parser
 
 
