@@ -11,8 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from srn_core.checkpoint import CheckpointError
+from srn_core.cli_options import MAX_DPI, MIN_DPI, device, dpi, non_negative, number, output_folder, \
+    positive, probability
+from srn_core.interrupt import run_interruptible
 
-from . import proof_cli
+from . import probe_cli, proof_cli
 from .faithfulness import cli as faithfulness_cli
 from .export import FIGURE_FORMATS
 from .gradcam import GRADCAM_LAYERS
@@ -31,32 +34,37 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--weights", required=True, type=Path, help="SRN checkpoint (.safetensors)")
     parser.add_argument("--images", required=True, type=Path, metavar="DIR_OR_MANIFEST",
                         help="a folder of images, or a dataset srn_core reads (manifest .json/.csv, COCO, VOC)")
-    parser.add_argument("--out", required=True, type=Path, help="output folder (created; re-runs overwrite atomically)")
+    parser.add_argument("--image-dir", type=Path, metavar="DIR",
+                        help="with COCO annotations as --images: the folder holding their images")
+    parser.add_argument("--out", required=True, type=output_folder,
+                        help="output folder (created; re-runs overwrite atomically)")
     parser.add_argument("--formats", nargs="+", default=list(FIGURE_FORMATS), choices=FIGURE_FORMATS,
                         help="figure formats (default: png svg pdf)")
-    parser.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
-    parser.add_argument("--top-k", type=_positive, default=3, help="labels per image to draw (default 3)")
+    parser.add_argument("--dpi", type=dpi, default=150, help=f"PNG resolution, {MIN_DPI} to {MAX_DPI} (default 150)")
+    parser.add_argument("--top-k", type=positive, default=3, help="labels per image to draw (default 3)")
     parser.add_argument("--upsampling", default="nearest", choices=tuple(UPSAMPLING), help="map upsampling (default nearest)")
-    parser.add_argument("--cmap", default="jet", help="matplotlib colour map of the overlays (default jet)")
-    parser.add_argument("--opacity", type=float, default=0.5, help="overlay opacity in [0, 1] (default 0.5)")
+    parser.add_argument("--cmap", type=colour_map, default="jet", help="matplotlib colour map of the overlays (default jet)")
+    parser.add_argument("--opacity", type=probability, default=0.5, help="overlay opacity in [0, 1] (default 0.5)")
     parser.add_argument("--gradcam", action="store_true", help="add Grad-CAM of the main net and the pointing game")
     parser.add_argument("--gradcam-layer", default="layer4", choices=GRADCAM_LAYERS)
-    parser.add_argument("--tolerance", type=float, default=15.0,
+    parser.add_argument("--tolerance", type=number(0.0, 10_000.0), default=15.0,
                         help="pointing game: pixels a peak may lie outside its box (default 15)")
     parser.add_argument("--html", action="store_true", help="also write interactive plotly pages (no server needed)")
     parser.add_argument("--channels", type=int, nargs="+", help="conv4 channels to draw (default: the 6 strongest)")
-    parser.add_argument("--pairs", type=int, default=6, help="label pairs for offset plots and relation fields")
-    parser.add_argument("--threshold", type=float, default=0.5, help="fused probability that counts as present")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
+    parser.add_argument("--pairs", type=non_negative, default=6, help="label pairs for offset plots and relation fields")
+    parser.add_argument("--threshold", type=probability, default=0.5, help="fused probability that counts as present")
+    parser.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda, ... (default auto)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(run=run)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def colour_map(text: str) -> str:
+    """A matplotlib colour map name."""
+    from matplotlib import colormaps
+
+    if text not in colormaps:
+        raise argparse.ArgumentTypeError(f"unknown colour map {text!r} (e.g. jet, viridis, inferno, gray)")
+    return text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot load weights: {exc}", file=sys.stderr)
         return 2
     try:
-        inputs = gather_inputs(args.images, analyzer.label_names)
+        inputs = gather_inputs(args.images, analyzer.label_names, args.image_dir)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -94,10 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_parser(subparsers)
     proof_cli.add_parser(subparsers)
+    probe_cli.add_parser(subparsers)
     faithfulness_cli.add_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.run(args) or 0)
+    return run_interruptible(args.run, args)

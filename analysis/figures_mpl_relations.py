@@ -9,6 +9,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
+from srn_core.text_safety import LABEL_CHARS, mpl_text
+
 from .filters import Conv4Filters
 from .gradcam import PointingComparison
 from .session import LabelRef, resolve_labels, sigmoid
@@ -41,7 +43,8 @@ def matrix_figure(matrix: LabelMatrix, cmap: str | None = None, annotate: bool |
                   max_labels: int = 60) -> Figure:
     """A relation matrix as a heat map with row and column names; signed data gets a centred blue-red map."""
     values = np.asarray(matrix.values, dtype=np.float64)[:max_labels, :max_labels]
-    rows, cols = matrix.row_names[:max_labels], matrix.col_names[:max_labels]
+    rows = [mpl_text(n, LABEL_CHARS) for n in matrix.row_names[:max_labels]]
+    cols = [mpl_text(n, LABEL_CHARS) for n in matrix.col_names[:max_labels]]
     signed = np.nanmin(values, initial=0.0) < 0
     cmap = cmap or ("RdBu_r" if signed else "viridis")
     limit = float(np.nanmax(np.abs(values), initial=0.0)) or 1.0
@@ -56,7 +59,7 @@ def matrix_figure(matrix: LabelMatrix, cmap: str | None = None, annotate: bool |
             if np.isfinite(v):
                 ax.text(c, r, f"{v:.2g}", ha="center", va="center", fontsize=6, color="black")
     fig.colorbar(image, ax=ax, shrink=0.8)
-    ax.set_title(matrix.title, fontsize=10)
+    ax.set_title(mpl_text(matrix.title), fontsize=10)
     return fig
 
 
@@ -69,7 +72,8 @@ def offsets_figure(stats: OffsetStats, pairs: Iterable[tuple[LabelRef, LabelRef]
         i, j = resolve_labels(stats.label_names, [anchor, other])
         points = stats.pair(i, j)
         colour = f"C{n % 10}"
-        label = f"{stats.label_names[j]} around {stats.label_names[i]} (n={len(points)}, " \
+        label = f"{mpl_text(stats.label_names[j], LABEL_CHARS)} around {mpl_text(stats.label_names[i], LABEL_CHARS)} " \
+                f"(n={len(points)}, " \
                 f"consistency {stats.consistency[i, j]:.2f})"
         ax.scatter(points[:, 0], points[:, 1], s=12, alpha=0.6, color=colour, label=label)
         if len(points):
@@ -98,11 +102,12 @@ def relation_field_figure(field: RelationField, probability: bool = True) -> Fig
     ax.plot(0, 0, marker="+", color="white", markersize=14, markeredgewidth=2)
     best = field.preferred_offset()
     ax.plot(*best, marker="o", markerfacecolor="none", color="white", markersize=10)
-    ax.set_xlabel(f"dx of {field.moved} from {field.anchor} (cells)")
+    moved, anchor = mpl_text(field.moved, LABEL_CHARS), mpl_text(field.anchor, LABEL_CHARS)
+    ax.set_xlabel(f"dx of {moved} from {anchor} (cells)")
     ax.set_ylabel("dy (cells, down)")
-    fig.colorbar(image, ax=ax, label=f"{field.read} SRN {'probability' if probability else 'logit'}")
-    ax.set_title(f"relation field: {field.moved} around {field.anchor}\nbest offset {best}, "
-                 f"without {field.moved}: p={sigmoid(field.removed):.2f}", fontsize=9)
+    fig.colorbar(image, ax=ax, label=f"{mpl_text(field.read, LABEL_CHARS)} SRN {'probability' if probability else 'logit'}")
+    ax.set_title(f"relation field: {moved} around {anchor}\nbest offset {best}, "
+                 f"without {moved}: p={sigmoid(field.removed):.2f}", fontsize=9)
     return fig
 
 
@@ -114,7 +119,7 @@ def pointing_figure(comparison: PointingComparison, min_trials: int = 1) -> Figu
     x = np.arange(len(keep))
     ax.bar(x - 0.2, comparison.srn_rate[keep], width=0.4, label=f"SRN {comparison.kind}")
     ax.bar(x + 0.2, comparison.gradcam_rate[keep], width=0.4, label=f"Grad-CAM ({comparison.layer})")
-    ax.set_xticks(x, [f"{comparison.labels[k]}\n(n={comparison.trials[k]})" for k in keep], rotation=90, fontsize=7)
+    ax.set_xticks(x, [f"{mpl_text(comparison.labels[k], LABEL_CHARS)}\n(n={comparison.trials[k]})" for k in keep], rotation=90, fontsize=7)
     ax.set_ylim(0, 1)
     ax.set_ylabel("pointing-game hit rate")
     ax.legend(fontsize=8)
@@ -136,10 +141,10 @@ def what_if_figure(result: WhatIf, labels: Iterable[LabelRef] | None = None, top
               ("fused before", sigmoid(result.fused_before), "#9fd49f"), ("fused after", sigmoid(result.fused_after), "#1e7b1e"))
     for n, (name, values, colour) in enumerate(series):
         ax.barh(y + (n - 1.5) * 0.2, values[index], height=0.2, color=colour, label=name)
-    ax.set_yticks(y, [result.label_names[i] for i in index])
+    ax.set_yticks(y, [mpl_text(result.label_names[i], LABEL_CHARS) for i in index])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("probability")
     ax.legend(fontsize=7, loc="lower right")
-    ax.set_title(f"what if: {result.description}", fontsize=9)
+    ax.set_title(mpl_text(f"what if: {result.description}"), fontsize=9)
     return fig

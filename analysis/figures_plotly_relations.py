@@ -9,6 +9,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from srn_core.text_safety import LABEL_CHARS, plotly_text
+
 from .figures_plotly_maps import colorscale
 from .filters import Conv4Filters
 from .gradcam import PointingComparison
@@ -46,11 +48,12 @@ def matrix_figure(matrix: LabelMatrix, cmap: str | None = None) -> go.Figure:
     values = np.asarray(matrix.values, dtype=np.float64)
     signed = np.nanmin(values, initial=0.0) < 0
     scale = colorscale(cmap or ("RdBu_r" if signed else "viridis"))
-    fig = go.Figure(go.Heatmap(z=np.where(np.isfinite(values), values, None), x=matrix.col_names, y=matrix.row_names,
+    fig = go.Figure(go.Heatmap(z=np.where(np.isfinite(values), values, None), x=[plotly_text(n) for n in matrix.col_names],
+                               y=[plotly_text(n) for n in matrix.row_names],
                                colorscale=scale, zmid=0 if signed else None,
                                hovertemplate="row %{y}<br>column %{x}<br>%{z:.4g}<extra></extra>"))
     side = max(400, 14 * max(len(matrix.row_names), len(matrix.col_names)) + 200)
-    fig.update_layout(title=matrix.title, yaxis={"autorange": "reversed"}, height=side, width=side + 80)
+    fig.update_layout(title=plotly_text(matrix.title), yaxis={"autorange": "reversed"}, height=side, width=side + 80)
     return fig
 
 
@@ -61,7 +64,7 @@ def offsets_figure(stats: OffsetStats, pairs: Iterable[tuple[LabelRef, LabelRef]
         i, j = resolve_labels(stats.label_names, [anchor, other])
         points = stats.pair(i, j)
         colour = PALETTE[n % len(PALETTE)]
-        name = f"{stats.label_names[j]} around {stats.label_names[i]}"
+        name = f"{plotly_text(stats.label_names[j], LABEL_CHARS)} around {plotly_text(stats.label_names[i], LABEL_CHARS)}"
         fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers", name=f"{name} (n={len(points)})",
                                  marker={"size": 6, "opacity": 0.6, "color": colour}))
         if len(points):
@@ -80,14 +83,15 @@ def relation_field_figure(field: RelationField, probability: bool = True) -> go.
     """Label `read`'s SRN score with `moved`'s mass at each (dx, dy) cell offset from `anchor` (the +)."""
     values = field.probabilities if probability else field.logits
     fig = go.Figure(go.Heatmap(z=np.where(np.isfinite(values), values, None), x=field.offsets, y=field.offsets,
-                               colorscale=colorscale("jet"), colorbar={"title": f"{field.read} SRN"},
+                               colorscale=colorscale("jet"), colorbar={"title": f"{plotly_text(field.read, LABEL_CHARS)} SRN"},
                                hovertemplate="dx %{x}, dy %{y}<br>score %{z:.4g}<extra></extra>"))
     best = field.preferred_offset()
     fig.add_trace(go.Scatter(x=[0, best[0]], y=[0, best[1]], mode="markers", showlegend=False,
                              marker={"symbol": ["cross", "circle-open"], "size": 14, "color": "white"}))
-    fig.update_layout(title=f"relation field: {field.moved} around {field.anchor} (best {best}, "
-                            f"without {field.moved} p={sigmoid(field.removed):.2f})",
-                      xaxis={"title": f"dx of {field.moved} (cells)"},
+    moved, anchor = plotly_text(field.moved, LABEL_CHARS), plotly_text(field.anchor, LABEL_CHARS)
+    fig.update_layout(title=f"relation field: {moved} around {anchor} (best {best}, "
+                            f"without {moved} p={sigmoid(field.removed):.2f})",
+                      xaxis={"title": f"dx of {moved} (cells)"},
                       yaxis={"title": "dy (cells, down)", "autorange": "reversed", "scaleanchor": "x"},
                       height=550, width=620)
     return fig
@@ -96,7 +100,7 @@ def relation_field_figure(field: RelationField, probability: bool = True) -> go.
 def pointing_figure(comparison: PointingComparison, min_trials: int = 1) -> go.Figure:
     """Pointing-game hit rate per label of SRN's attention and of Grad-CAM."""
     keep = [k for k in range(len(comparison.labels)) if comparison.trials[k] >= min_trials]
-    names = [comparison.labels[k] for k in keep]
+    names = [plotly_text(comparison.labels[k]) for k in keep]
     overall = comparison.overall()
     fig = go.Figure([go.Bar(x=names, y=comparison.srn_rate[keep], name=f"SRN {comparison.kind}"),
                      go.Bar(x=names, y=comparison.gradcam_rate[keep], name=f"Grad-CAM ({comparison.layer})")])
@@ -111,11 +115,11 @@ def what_if_figure(result: WhatIf, labels: Iterable[LabelRef] | None = None, top
     change = np.abs(result.sr_after - result.sr_before)
     index = resolve_labels(result.label_names, labels) if labels is not None else \
         [int(i) for i in np.argsort(-change, kind="stable")[:top_k]]
-    names = [result.label_names[i] for i in index]
+    names = [plotly_text(result.label_names[i]) for i in index]
     series = (("SRN before", result.sr_before), ("SRN after", result.sr_after),
               ("fused before", result.fused_before), ("fused after", result.fused_after))
     fig = go.Figure([go.Bar(y=names, x=sigmoid(v)[index], orientation="h", name=n) for n, v in series])
-    fig.update_layout(barmode="group", title=f"what if: {result.description}",
+    fig.update_layout(barmode="group", title=plotly_text(f"what if: {result.description}"),
                       xaxis={"range": [0, 1], "title": "probability"}, yaxis={"autorange": "reversed"},
                       height=45 * len(index) + 160)
     return fig

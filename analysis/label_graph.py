@@ -13,6 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 from matplotlib.figure import Figure
 
+from srn_core.text_safety import LABEL_CHARS, mpl_text, plotly_text
+
 from .browse import is_symmetric, strongest_pairs
 from .tables import LabelMatrix
 
@@ -48,13 +50,13 @@ def label_graph_figure_mpl(matrix: LabelMatrix, top: int = 20) -> Figure:
             "arrowstyle": "-|>" if not is_symmetric(matrix) else "-", "lw": 0.5 + 4.5 * abs(v) / limit,
             "color": "tab:red" if v >= 0 else "tab:blue", "alpha": 0.7, "shrinkA": 8, "shrinkB": 8})
     ax.scatter(points[:, 0], points[:, 1], s=60, color="black", zorder=3)
-    for (x, y), name in zip(points, matrix.row_names):
+    for (x, y), name in zip(points, [mpl_text(n, LABEL_CHARS) for n in matrix.row_names]):
         ax.text(x * 1.12, y * 1.12, name, ha="center", va="center", fontsize=8)
     ax.set_xlim(-1.35, 1.35)
     ax.set_ylim(-1.35, 1.35)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(f"{matrix.title}: {len(edges)} strongest pairs (red +, blue -)", fontsize=10)
+    ax.set_title(mpl_text(f"{matrix.title}: {len(edges)} strongest pairs (red +, blue -)"), fontsize=10)
     return fig
 
 
@@ -70,12 +72,14 @@ def label_graph_figure_plotly(matrix: LabelMatrix, top: int = 20) -> go.Figure:
                                  line={"width": 0.5 + 6 * abs(v) / limit, "color": colour}))
         fig.add_trace(go.Scatter(x=[x0 + where * (x1 - x0)], y=[y0 + where * (y1 - y0)], mode="markers",
                                  showlegend=False, marker={"size": 7, "color": colour},
-                                 hovertemplate=f"{matrix.row_names[r]} -> {matrix.col_names[c]}: {v:.4g}"
-                                               "<extra></extra>"))
-    fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers+text", text=matrix.row_names,
+                                 text=[f"{plotly_text(matrix.row_names[r])} -> {plotly_text(matrix.col_names[c])}: "
+                                       f"{v:.4g}"], hovertemplate="%{text}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers+text",
+                             text=[plotly_text(n, LABEL_CHARS) for n in matrix.row_names],
                              textposition="top center", showlegend=False, marker={"size": 12, "color": "black"},
                              hovertemplate="%{text}<extra></extra>"))
     fig.update_xaxes(visible=False, range=[-1.3, 1.3])
     fig.update_yaxes(visible=False, range=[-1.3, 1.3], scaleanchor="x")
-    fig.update_layout(title=f"{matrix.title}: {len(edges)} strongest pairs (red +, blue -)", height=560, width=600)
+    fig.update_layout(title=plotly_text(f"{matrix.title}: {len(edges)} strongest pairs (red +, blue -)"), height=560,
+                      width=600)
     return fig

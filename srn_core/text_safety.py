@@ -23,6 +23,7 @@ from typing import Any
 
 DISPLAY_LIMIT = 200
 MAX_LABEL_CHARS = 200
+LABEL_CHARS = 40  # label names are shortened to this in figure ticks, axis labels and panel titles
 ELLIPSIS = "\u2026"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MARKDOWN_ESCAPES = {ord(c): "\\" + c for c in string.punctuation}
@@ -40,8 +41,9 @@ def markdown_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
 
 
 def plotly_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
-    """`text` for plotly (which renders a subset of HTML): tags and entities show as typed."""
-    return html.escape(plain_text(text, limit), quote=True)
+    """`text` for plotly (which renders a subset of HTML): tags and entities show as typed, and `%` is
+    written as an entity so that no `%{...}` in a name is read as a hover-template field."""
+    return html.escape(plain_text(text, limit), quote=True).replace("%", "&#37;")
 
 
 def plotly_original(text: str) -> str:
@@ -81,4 +83,4 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-__all__ = ["DISPLAY_LIMIT", "MAX_LABEL_CHARS", "csv_cell", "label_names_problem", "markdown_text", "mpl_text", "plain_text", "plotly_original", "plotly_text"]
+__all__ = ["DISPLAY_LIMIT", "LABEL_CHARS", "MAX_LABEL_CHARS", "csv_cell", "label_names_problem", "markdown_text", "mpl_text", "plain_text", "plotly_original", "plotly_text"]
