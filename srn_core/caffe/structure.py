@@ -121,7 +121,7 @@ def _expect(node: Node, what: str, **wanted: int) -> None:
     wrong = {k: (geometry[k], v) for k, v in wanted.items() if geometry[k] != v}
     if wrong:
         found = ", ".join(f"{k} {have} (expected {want})" for k, (have, want) in wrong.items())
-        raise MappingError(f"{node.layer.describe()} ({what}): {found}")
+        raise MappingError(f"{node.layer.describe()}, {what}: {found}")
 
 
 class SRNFinder:
