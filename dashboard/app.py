@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import settings, sidebar
 from dashboard.guard import guarded
-from dashboard.views import filters, images, relations, whatif
+from dashboard.views import filters, images, probes, relations, whatif
 
-RENDERERS = dict(zip(settings.VIEWS, (images.render, filters.render, relations.render, whatif.render)))
+RENDERERS = dict(zip(settings.VIEWS, (images.render, filters.render, relations.render, whatif.render, probes.render)))
 KEEP_PREFIX = "keep."
 
 

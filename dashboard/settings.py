@@ -21,7 +21,7 @@ UPSAMPLING = ("nearest", "bilinear", "bicubic")
 KIND_NAMES = {"attention": "A (attention)", "confidence": "sigmoid(S) (confidence)", "weighted": "U = sigmoid(S) A"}
 THUMBNAIL_SIDE = 224
 LARGE_SIDE = 320
-VIEWS = ("Images", "conv4 filters", "Label relations", "What-if")
+VIEWS = ("Images", "conv4 filters", "Label relations", "What-if", "Relation probes")
 
 
 def weights_dir() -> Path:

@@ -8,7 +8,7 @@ import streamlit as st
 from analysis import centroid_offsets, overlay_maps, point_attention, relation_field, relation_fields
 from analysis.browse import filter_rows, images_with, preferred_offsets, shared_channels
 from analysis.bundle import shared_figure
-from analysis.spatial import RelationField
+from analysis.spatial import RelationField, map_relation_field
 
 from .. import state
 from ..downloads import figure_downloads, table_download
@@ -17,6 +17,7 @@ from ..sidebar import Selection
 SHOWN_IMAGES = 4
 IMAGE_SIDE = 200
 SYNTHETIC = "synthetic: the anchor alone, mass 1 at the centre"
+REAL = "real maps: the moved label's own map, averaged over the images holding both"
 
 
 def _images(analyses, found: list[int], anchor: str, other: str) -> None:
@@ -43,11 +44,13 @@ def _offsets(analyses, anchor: str, other: str, source: str) -> None:
 
 def _field_input(sel: Selection, analyses, found: list[int], anchor: str):
     names = sel.model.label_names
-    options = [SYNTHETIC] + [analyses[n].source for n in found]
+    options = ([REAL] if found else []) + [SYNTHETIC] + [analyses[n].source for n in found]
     if st.session_state.get("keep.r_field_source") not in options:
-        st.session_state["keep.r_field_source"] = SYNTHETIC
+        st.session_state["keep.r_field_source"] = options[0]
     choice = st.selectbox("Relation field measured on", options, key="keep.r_field_source",
                           help="The synthetic input shows f_sr's own preference; an image keeps its other labels.")
+    if choice == REAL:
+        return choice, [analyses[n] for n in found], None
     if choice == SYNTHETIC:
         grid = sel.analysis.grid
         return choice, point_attention(len(names), grid, {names.index(anchor): (grid // 2, grid // 2, 1.0)}), 1.0
@@ -57,12 +60,20 @@ def _field_input(sel: Selection, analyses, found: list[int], anchor: str):
 
 def _field(sel: Selection, analyses, found: list[int], anchor: str, other: str) -> None:
     choice, u, mass = _field_input(sel, analyses, found, anchor)
-    field = relation_field(sel.model.model, u, sel.model.label_names, moved=other, anchor=anchor, mass=mass)
+    if choice == REAL:
+        field = map_relation_field(sel.model.model, u, moved=other, anchor=anchor)
+        u = u[0].weighted_attention
+    else:
+        field = relation_field(sel.model.model, u, sel.model.label_names, moved=other, anchor=anchor, mass=mass)
     spec = shared_figure(f"field_{other}_around_{anchor}", "the relation field", "relation_field_figure", field,
                          rows=field.rows)
     st.plotly_chart(spec.plotly(), key="pair_field")
-    dx, dy = field.preferred_offset()
-    st.caption(f"f_sr scores {anchor} highest with {other} at dx={dx}, dy={dy} cells from it (y down).")
+    if field.warning:
+        st.warning(field.warning)
+    else:
+        dx, dy = field.preferred_offset()
+        st.caption(f"f_sr scores {anchor} highest with {other} at dx={dx}, dy={dy} cells from it (y down)"
+                   + (f", averaged over {field.images} images." if field.mode == "map" else "."))
     figure_downloads(spec, "field")
     if st.toggle(f"Where does f_sr want every label around {anchor}?", key="keep.r_all_fields"):
         rows = _all_fields(sel, u, anchor, mass, (choice, anchor))
