@@ -135,7 +135,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         cache=args.cache, progress=args.progress)
 
 
-def _numbers(heads: dict) -> dict:
+def _metric_values(heads: dict) -> dict:
     """Stored metrics with undefined values (saved as null, e.g. a mAP without positives) back as NaN."""
     return {head: {k: float("nan") if v is None else v for k, v in values.items()} for head, values in heads.items()}
 
@@ -160,5 +160,5 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"final model: {final}  (wall time {summary.get('wall_time_s', 0):.0f} s, images/s per stage "
               f"{json.dumps({k: round(v, 1) for k, v in summary.get('images_per_s', {}).items()})})")
         if metrics.get("heads"):
-            print(f"metrics on the {metrics.get('on', 'validation')} data:\n{format_table(_numbers(metrics['heads']))}")
+            print(f"metrics on the {metrics.get('on', 'validation')} data:\n{format_table(_metric_values(metrics['heads']))}")
     return 0
