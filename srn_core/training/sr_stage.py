@@ -86,7 +86,7 @@ def train_f_sr(model: SRN, maps: torch.Tensor, targets: torch.Tensor, epochs: in
             loss.backward()
             optimizer.step()
             scheduler.step()
-            total += float(loss) * len(batch)
+            total += float(loss.detach()) * len(batch)
         losses.append(total / len(maps))
     f_sr.eval()
     return losses
