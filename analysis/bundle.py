@@ -29,7 +29,9 @@ from .session import MAP_KINDS, ImageAnalysis, LabelRef
 from .whatif import Edit, what_if
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
+DOWNLOAD_DPI = 150
 FILE_FORMATS = FIGURE_FORMATS + ("html", "csv")
+ZIP_FORMATS = ("png", "pdf", "html", "csv")
 MIME_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "html": "text/html",
               "csv": "text/csv", "json": "application/json", "zip": "application/zip"}
 
@@ -37,7 +39,7 @@ MIME_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pd
 NO_DATES = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 
-def figure_bytes(fig: Figure, fmt: str, dpi: int = 150) -> bytes:
+def figure_bytes(fig: Figure, fmt: str, dpi: int = DOWNLOAD_DPI) -> bytes:
     """A matplotlib figure rendered to PNG, SVG or PDF bytes (no dates, so re-renders are identical)."""
     if fmt not in FIGURE_FORMATS:
         raise ValueError(f"unknown figure format {fmt!r}; choose from {FIGURE_FORMATS}")
@@ -77,7 +79,7 @@ class FigureSpec:
         """The file formats this figure offers."""
         return FIGURE_FORMATS + (("html",) if self.plotly else ()) + (("csv",) if self.rows else ())
 
-    def file(self, fmt: str, dpi: int = 150) -> bytes:
+    def file(self, fmt: str, dpi: int = DOWNLOAD_DPI) -> bytes:
         """The figure (or its data) as the bytes of a `fmt` file."""
         if fmt in FIGURE_FORMATS:
             return figure_bytes(self.mpl(), fmt, dpi)
@@ -87,7 +89,7 @@ class FigureSpec:
             return csv_bytes(self.rows())
         raise ValueError(f"figure {self.name!r} has no {fmt!r} file; it offers {self.formats}")
 
-    def files(self, formats: Sequence[str] | None = None, dpi: int = 150,
+    def files(self, formats: Sequence[str] | None = None, dpi: int = DOWNLOAD_DPI,
               plotlyjs: bool | str = True) -> dict[str, bytes]:
         """{file name: bytes} for each format; the matplotlib figure is built once for all its formats.
         `plotlyjs` is passed to `html_bytes`."""
@@ -113,14 +115,16 @@ def shared_figure(name: str, title: str, function: str, *args: Any,
 
 @dataclass
 class ImageView:
-    """How one image is looked at: the chosen label, map kind and overlay style, top-k and threshold,
-    the labels shown in the grid (default: the top-k), and a what-if edit (default: remove the label)."""
+    """How one image is looked at: the chosen label, map kind and overlay style (`fade`: see
+    `overlay_image`), top-k and threshold, the labels shown in the grid (default: the top-k), and a
+    what-if edit (default: remove the label)."""
 
     label: LabelRef
     kind: str = "attention"
     mode: str = "nearest"
     cmap: str = "jet"
     opacity: float = 0.5
+    fade: bool = False
     top_k: int = 5
     threshold: float = 0.5
     grid_labels: list[int] | None = None
@@ -150,7 +154,7 @@ def image_figures(model: SRN, analysis: ImageAnalysis, view: ImageView) -> dict[
     top = analysis.top_labels(view.top_k)
     shown = list(view.grid_labels) if view.grid_labels is not None else top
     edit = view.edit or Edit(i, "remove")
-    style = {"mode": view.mode, "cmap": view.cmap, "opacity": view.opacity}
+    style = {"mode": view.mode, "cmap": view.cmap, "opacity": view.opacity, "fade": view.fade}
     cache: dict[str, Any] = {}
 
     def influence() -> np.ndarray:
@@ -193,11 +197,12 @@ def zip_files(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def image_bundle(model: SRN, analysis: ImageAnalysis, view: ImageView, formats: Sequence[str] = FILE_FORMATS,
-                 dpi: int = 120, progress: Callable[[float], None] | None = None) -> bytes:
-    """Everything about one image as a ZIP: every figure of `image_figures` in `formats`, the scores
-    (CSV), the analysis with all maps (JSON) and the original image (PNG). The HTML pages share one
-    plotly.min.js in the archive, so they open offline."""
+def image_bundle(model: SRN, analysis: ImageAnalysis, view: ImageView, formats: Sequence[str] = ZIP_FORMATS,
+                 dpi: int = DOWNLOAD_DPI, progress: Callable[[float], None] | None = None) -> bytes:
+    """Everything about one image as a ZIP: every figure of `image_figures` in `formats` (default PNG at
+    the single downloads' resolution, PDF, HTML and CSV; SVG only on request, as it repeats the PDF and
+    costs as much again), the scores (CSV), the analysis with all maps (JSON) and the original image
+    (PNG). The HTML pages share one plotly.min.js in the archive, so they open offline."""
     from plotly.offline import get_plotlyjs
 
     image = io.BytesIO()

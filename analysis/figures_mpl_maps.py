@@ -14,12 +14,16 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from srn_core.text_safety import LABEL_CHARS, mpl_text
+
 from .attention_stats import map_stats
-from .overlay import fit_image, overlay_image
+from .overlay import fit_image, kind_range, overlay_image
 from .session import MAP_KINDS, ImageAnalysis, LabelRef, sigmoid
 
 KIND_TITLES = {"attention": "attention A", "confidence": "confidence sigmoid(S)", "weighted": "weighted U"}
 PANEL = 2.4
+GRID_PANEL = 1.7
+GRID_COLUMNS = 4
 
 
 def score_text(analysis: ImageAnalysis, i: int) -> str:
@@ -46,32 +50,60 @@ def _hide_axes(ax) -> None:
 
 def attention_grid_figure(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None,
                           kinds: Sequence[str] = MAP_KINDS, mode: str = "nearest", cmap: str = "jet",
-                          opacity: float = 0.5, top_k: int = 5, max_side: int = 400) -> Figure:
-    """Rows: labels (default the top-k fused scores), columns: the image then A, sigmoid(S), U overlays."""
+                          opacity: float = 0.5, top_k: int = 5, max_side: int = 400, fade: bool = False) -> Figure:
+    """Rows: labels (default the top-k fused scores), columns: the image then A, sigmoid(S), U overlays.
+    With one kind, the overlays alone in rows of GRID_COLUMNS, as the dashboard shows them."""
     index = default_labels(analysis, labels, top_k)
     base = fit_image(analysis.image, max_side)
-    overlays = {kind: overlay_image(base, analysis.maps(kind)[index], mode, cmap, opacity,
-                                    (0.0, 1.0) if kind == "confidence" else "map")[0] for kind in kinds}
+    overlays = {kind: overlay_image(base, analysis.maps(kind)[index], mode, cmap, opacity, kind_range(kind),
+                                    fade=fade)[0] for kind in kinds}
     aspect = base.shape[0] / base.shape[1]
+    if len(kinds) == 1:
+        return _overlay_grid(analysis, index, overlays[kinds[0]], kinds[0], cmap, aspect)
     fig = Figure(figsize=(PANEL * (len(kinds) + 1), PANEL * aspect * max(1, len(index)) + 0.6), layout="constrained")
     axes = np.atleast_2d(fig.subplots(max(1, len(index)), len(kinds) + 1, squeeze=False))
     for row, i in enumerate(index):
-        axes[row, 0].imshow(base)
-        axes[row, 0].set_ylabel(analysis.label_names[i], fontsize=10)
+        axes[row, 0].imshow(base, interpolation="none")
+        axes[row, 0].set_ylabel(mpl_text(analysis.label_names[i], LABEL_CHARS), fontsize=10)
         axes[row, 0].set_title(score_text(analysis, i), fontsize=7)
         for col, kind in enumerate(kinds, start=1):
-            axes[row, col].imshow(overlays[kind][row])
+            axes[row, col].imshow(overlays[kind][row], interpolation="none")
             if row == 0:
                 axes[row, col].set_title(KIND_TITLES[kind], fontsize=9)
     for ax in axes.flat:
         _hide_axes(ax)
-    fig.suptitle(f"{analysis.source}", fontsize=10)
+    fig.suptitle(mpl_text(analysis.source), fontsize=10)
+    return fig
+
+
+def _overlay_grid(analysis: ImageAnalysis, index: list[int], overlays: np.ndarray, kind: str, cmap: str,
+                  aspect: float) -> Figure:
+    cols = max(1, min(GRID_COLUMNS, len(index)))
+    rows = max(1, -(-len(index) // cols))
+    fig = Figure(figsize=(GRID_PANEL * cols, (GRID_PANEL * aspect + 0.3) * rows + 0.9), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[len(index):]:
+        ax.set_visible(False)
+    for ax, i, image in zip(axes, index, overlays):
+        ax.imshow(image, interpolation="none")
+        ax.set_title(f"{mpl_text(analysis.label_names[i], LABEL_CHARS)}: "
+                     f"{analysis.probabilities()['fused'][i]:.2f}", fontsize=8)
+        _hide_axes(ax)
+    low, high = kind_range(kind) if kind == "confidence" else ("min", "max")
+    bar = fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), ax=list(axes[:len(index)]), shrink=0.6,
+                       location="bottom", aspect=40)
+    bar.set_ticks([0, 1], labels=[str(low), str(high)])
+    bar.set_label(f"{KIND_TITLES[kind]}" + (" (each map from its own min to max)" if kind != "confidence" else ""),
+                  fontsize=8)
+    fig.suptitle(mpl_text(analysis.source), fontsize=10)
     return fig
 
 
 def label_maps_figure(analysis: ImageAnalysis, label: LabelRef, gradcam: np.ndarray | None = None,
-                      mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, max_side: int = 400) -> Figure:
-    """One label: the image with its boxes, A, sigmoid(S), U (peak x, centroid o) and optionally Grad-CAM.
+                      mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, max_side: int = 400,
+                      fade: bool = False, cols: int = 3) -> Figure:
+    """One label: the image with its boxes, A, sigmoid(S), U (peak x, centroid o) and optionally Grad-CAM,
+    in rows of `cols` panels.
 
     `gradcam` is the label's (S, S) Grad-CAM map from `analysis.gradcam.gradcam_maps`.
     """
@@ -79,18 +111,23 @@ def label_maps_figure(analysis: ImageAnalysis, label: LabelRef, gradcam: np.ndar
     name = analysis.label_names[i]
     base = fit_image(analysis.image, max_side)
     scale = base.shape[1] / analysis.image.shape[1]
-    panels = [(KIND_TITLES[k], analysis.maps(k)[i], mode, (0.0, 1.0) if k == "confidence" else "map") for k in MAP_KINDS]
+    panels = [(KIND_TITLES[k], analysis.maps(k)[i], mode, kind_range(k)) for k in MAP_KINDS]
     if gradcam is not None:
         panels.append(("Grad-CAM (main net)", np.asarray(gradcam, np.float32), "bilinear", "map"))
     aspect = base.shape[0] / base.shape[1]
-    fig = Figure(figsize=(PANEL * (len(panels) + 1), PANEL * aspect + 1.0), layout="constrained")
-    axes = fig.subplots(1, len(panels) + 1, squeeze=False)[0]
-    axes[0].imshow(base)
+    cols = max(1, min(cols, len(panels) + 1))
+    rows = -(-(len(panels) + 1) // cols)
+    fig = Figure(figsize=(PANEL * 1.2 * cols, (PANEL * 1.2 * aspect + 0.9) * rows + 0.4), layout="constrained")
+    grid = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in grid[len(panels) + 1:]:
+        ax.set_visible(False)
+    axes = grid[:len(panels) + 1]
+    axes[0].imshow(base, interpolation="none")
     _draw_boxes(axes[0], analysis, name, scale)
     axes[0].set_title("image", fontsize=9)
     for ax, (title, values, how, norm) in zip(axes[1:], panels):
-        blended, _ = overlay_image(base, values[None], how, cmap, opacity, norm)
-        ax.imshow(blended[0])
+        blended, _ = overlay_image(base, values[None], how, cmap, opacity, norm, fade=fade)
+        ax.imshow(blended[0], interpolation="none")
         _draw_boxes(ax, analysis, name, scale)
         stats = map_stats(values[None], analysis.image_size)
         ax.plot(*(stats.peak_xy[0] * scale), marker="x", color="white", markersize=9, markeredgewidth=2)
@@ -101,7 +138,7 @@ def label_maps_figure(analysis: ImageAnalysis, label: LabelRef, gradcam: np.ndar
         fig.colorbar(ScalarMappable(Normalize(low, high), cmap), ax=ax, shrink=0.7, location="bottom")
     for ax in axes:
         _hide_axes(ax)
-    fig.suptitle(f"{name}: {score_text(analysis, i)}", fontsize=10)
+    fig.suptitle(f"{mpl_text(name)}: {score_text(analysis, i)}", fontsize=10)
     return fig
 
 
@@ -114,13 +151,13 @@ def score_bars_figure(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None
     y = np.arange(len(index))
     for n, (key, colour) in enumerate((("main", "tab:blue"), ("srn", "tab:orange"), ("fused", "tab:green"))):
         ax.barh(y + (n - 1) * 0.27, probs[key][index], height=0.27, color=colour, label=key)
-    ax.set_yticks(y, [analysis.label_names[i] for i in index])
+    ax.set_yticks(y, [mpl_text(analysis.label_names[i], LABEL_CHARS) for i in index])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.axvline(0.5, color="grey", linewidth=0.8, linestyle="--")
     ax.set_xlabel("probability")
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(analysis.source, fontsize=9)
+    ax.set_title(mpl_text(analysis.source), fontsize=9)
     return fig
 
 
@@ -143,11 +180,11 @@ def influence_maps_figure(analysis: ImageAnalysis, maps: np.ndarray, source: Lab
     fig = Figure(figsize=(PANEL * len(index) + 0.8, PANEL * aspect + 0.9), layout="constrained")
     axes = fig.subplots(1, max(1, len(index)), squeeze=False)[0]
     for ax, j, image in zip(axes, index, blended):
-        ax.imshow(image)
-        ax.set_title(f"-> {analysis.label_names[j]}: {totals[j]:+.3g}\n(SRN p={sigmoid(analysis.sr_logits[j]):.2f})",
+        ax.imshow(image, interpolation="none")
+        ax.set_title(f"-> {mpl_text(analysis.label_names[j], LABEL_CHARS)}: {totals[j]:+.3g}\n(SRN p={sigmoid(analysis.sr_logits[j]):.2f})",
                      fontsize=8)
         _hide_axes(ax)
     fig.colorbar(ScalarMappable(Normalize(-limit, limit), "RdBu_r"), ax=list(axes), shrink=0.8,
                  label="U dy/dU per cell")
-    fig.suptitle(f"influence of {analysis.label_names[i]}'s attention on SRN logits", fontsize=10)
+    fig.suptitle(f"influence of {mpl_text(analysis.label_names[i])}'s attention on SRN logits", fontsize=10)
     return fig

@@ -2,30 +2,54 @@
 
 Each map panel shows the same blended overlay as the matplotlib figure ('nearest' cells as blocks, as
 in the paper, or a smooth upsampling) with an invisible heat map on top, so that hovering a cell shows
-its raw value. Save with `analysis.export.save_html`.
+its raw value, and a colour bar of that value under the panel. Panels are laid out by `panel_figure`,
+which writes the layout in one piece (plotly's make_subplots / update_* calls cost tenths of a second
+per figure) and sends each overlay as one PNG data URI instead of a pixel array. Save with
+`analysis.export.save_html`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+
+from srn_core.text_safety import LABEL_CHARS, plotly_text
 
 from .attention_stats import map_stats
 from .figures_mpl_maps import KIND_TITLES, default_labels, score_text
-from .overlay import colour_table, fit_image, overlay_image
+from .overlay import colour_table, data_uri, fit_image, kind_range, overlay_image
 from .session import MAP_KINDS, ImageAnalysis, LabelRef
 
 PANEL_PX = 260
 HOVER_MAX_CELLS = 64
+TITLE_PX = 26
+BAR_PX = 46
+GAP = 0.02
+MODEBAR = {"orientation": "v"}
 
 
 def colorscale(cmap: str = "jet", steps: int = 11) -> list[list]:
     """A matplotlib colour map as a plotly colour scale."""
     table = colour_table(cmap)[np.linspace(0, 255, steps).astype(int)]
     return [[float(p), f"rgb({r},{g},{b})"] for p, (r, g, b) in zip(np.linspace(0, 1, steps), table)]
+
+
+@dataclass
+class Panel:
+    """One image panel: the picture, and optionally the raw map behind it (hover values and a colour
+    bar of `cmap` over `limits`), markers (x, y, symbol) and rectangles (x0, y0, x1, y1) in pixels."""
+
+    image: np.ndarray
+    title: str
+    values: np.ndarray | None = None
+    cmap: str = "viridis"
+    limits: tuple[float, float] | None = None
+    markers: list[tuple[float, float, str]] = field(default_factory=list)
+    boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
 
 
 def hover_trace(values: np.ndarray, base_shape: tuple[int, int], name: str) -> go.Heatmap:
@@ -42,97 +66,126 @@ def hover_trace(values: np.ndarray, base_shape: tuple[int, int], name: str) -> g
                       hovertemplate="x %{x:.0f}, y %{y:.0f}<br>value %{z:.4g}<extra>" + name + "</extra>")
 
 
-def add_map_panel(fig: go.Figure, base: np.ndarray, values: np.ndarray, row: int, col: int, name: str,
-                  mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5,
-                  normalize: str | tuple[float, float] = "map") -> None:
-    """The overlay of one map on `base` and its hover layer, in subplot (row, col)."""
-    blended, _ = overlay_image(base, values[None], mode, cmap, opacity, normalize)
-    fig.add_trace(go.Image(z=blended[0], hoverinfo="skip"), row=row, col=col)
-    fig.add_trace(hover_trace(values, base.shape[:2], name), row=row, col=col)
+def _axis(n: int) -> str:
+    return "" if n == 1 else str(n)
 
 
-def _image_axes(fig: go.Figure, rows: int, cols: int, base_shape: tuple[int, ...]) -> None:
-    """Image panels: no ticks, y down, aspect kept, range fixed to the image (markers must not pad it)."""
-    height, width = base_shape[:2]
-    for r in range(1, rows + 1):
-        for c in range(1, cols + 1):
-            n = (r - 1) * cols + c
-            fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-0.5, width - 0.5],
-                             row=r, col=c)
-            fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, range=[height - 0.5, -0.5],
-                             scaleanchor=f"x{'' if n == 1 else n}", row=r, col=c)
+def panel_figure(panels: Sequence[Panel], cols: int, title: str, panel_px: int = PANEL_PX) -> go.Figure:
+    """Panels in rows of `cols`, every panel the same size with its aspect kept, its title above and
+    (when it has values) its colour bar below. Panel n uses axes x{n}/y{n} (the first: x/y)."""
+    cols = max(1, min(cols, len(panels)))
+    rows = max(1, math.ceil(len(panels) / cols))
+    height_px, width_px = panels[0].image.shape[:2]
+    bars = any(p.values is not None for p in panels)
+    row_px = panel_px * height_px / width_px + TITLE_PX + (BAR_PX if bars else 8)
+    top = 70 if title else 20
+    plot_px = rows * row_px
+    width = (1.0 - GAP * (cols - 1)) / cols
+    layout: dict = {"height": int(plot_px + top + 10), "margin": {"l": 10, "r": 40, "t": top, "b": 10},
+                    "showlegend": False, "annotations": [], "shapes": [], "modebar": MODEBAR,
+                    "plot_bgcolor": "rgba(0,0,0,0)", "hovermode": "closest"}
+    if title:
+        layout["title"] = {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 14}}
+    data: list = []
+    for n, panel in enumerate(panels, start=1):
+        r, c = divmod(n - 1, cols)
+        x0 = c * (width + GAP)
+        row_top = 1.0 - r * row_px / plot_px
+        y1 = row_top - TITLE_PX / plot_px
+        y0 = row_top - (row_px - (BAR_PX if bars else 8)) / plot_px
+        h, w = panel.image.shape[:2]
+        xa, ya = f"x{_axis(n)}", f"y{_axis(n)}"
+        layout[f"xaxis{_axis(n)}"] = {"domain": [x0, x0 + width], "anchor": ya, "visible": False,
+                                      "range": [-0.5, w - 0.5], "constrain": "domain"}
+        layout[f"yaxis{_axis(n)}"] = {"domain": [max(0.0, y0), y1], "anchor": xa, "visible": False,
+                                      "range": [h - 0.5, -0.5], "scaleanchor": xa, "constrain": "domain"}
+        layout["annotations"].append({"text": panel.title, "x": x0 + width / 2, "y": y1, "xref": "paper",
+                                      "yref": "paper", "xanchor": "center", "yanchor": "bottom",
+                                      "showarrow": False, "font": {"size": 12}})
+        data.append(go.Image(source=data_uri(panel.image, "JPEG"), hoverinfo="skip", xaxis=xa, yaxis=ya))
+        if panel.values is not None:
+            low, high = panel.limits or (float(np.min(panel.values)), float(np.max(panel.values)))
+            trace = hover_trace(panel.values, (h, w), panel.title)
+            trace.update(xaxis=xa, yaxis=ya, colorscale=colorscale(panel.cmap), zmin=low,
+                         zmax=high if high > low else low + 1e-9, showscale=True,
+                         colorbar={"orientation": "h", "x": x0 + width / 2, "xanchor": "center",
+                                   "y": max(0.0, y0) - 6 / plot_px, "yanchor": "top", "len": 0.9 * width,
+                                   "lenmode": "fraction", "thickness": 10, "tickfont": {"size": 10},
+                                   "nticks": 4, "tickformat": ".2g"})
+            data.append(trace)
+        for mx, my, symbol in panel.markers:
+            data.append(go.Scatter(x=[mx], y=[my], mode="markers", xaxis=xa, yaxis=ya, hoverinfo="skip",
+                                   marker={"symbol": symbol, "color": "white", "size": 12,
+                                           "line": {"color": "black", "width": 1}}))
+        layout["shapes"] += [{"type": "rect", "x0": bx0, "y0": by0, "x1": bx1, "y1": by1, "xref": xa, "yref": ya,
+                              "line": {"color": "white", "width": 2}} for bx0, by0, bx1, by1 in panel.boxes]
+    return go.Figure(data=data, layout=layout)
 
 
-def _box_shapes(fig: go.Figure, analysis: ImageAnalysis, name: str, scale: float, row: int, col: int) -> None:
-    for box in analysis.boxes:
-        if box.label == name:
-            fig.add_shape(type="rect", x0=box.x0 * scale, y0=box.y0 * scale, x1=box.x1 * scale, y1=box.y1 * scale,
-                          line={"color": "white", "width": 2}, row=row, col=col)
+def map_panel(base: np.ndarray, values: np.ndarray, title: str, mode: str = "nearest", cmap: str = "jet",
+              opacity: float = 0.5, normalize: str | tuple[float, float] = "map", fade: bool = False) -> Panel:
+    """The overlay of one (g, g) map on `base` as a panel with hover values and a colour bar."""
+    values = np.asarray(values, dtype=np.float32)
+    blended, _ = overlay_image(base, values[None], mode, cmap, opacity, normalize, fade=fade)
+    limits = normalize if isinstance(normalize, tuple) else (float(values.min()), float(values.max()))
+    return Panel(blended[0], title, values, cmap, limits)
 
 
-def _panel_height(base: np.ndarray) -> int:
-    return int(PANEL_PX * base.shape[0] / base.shape[1]) + 40
+def _boxes(analysis: ImageAnalysis, name: str, scale: float) -> list[tuple[float, float, float, float]]:
+    return [(b.x0 * scale, b.y0 * scale, b.x1 * scale, b.y1 * scale) for b in analysis.boxes if b.label == name]
 
 
 def attention_grid_figure(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None,
                           kinds: Sequence[str] = MAP_KINDS, mode: str = "nearest", cmap: str = "jet",
-                          opacity: float = 0.5, top_k: int = 5, max_side: int = 400) -> go.Figure:
+                          opacity: float = 0.5, top_k: int = 5, max_side: int = 400, fade: bool = False) -> go.Figure:
     """Rows: labels (default the top-k fused scores), columns: the image then A, sigmoid(S), U."""
     index = default_labels(analysis, labels, top_k)
     base = fit_image(analysis.image, max_side)
-    rows, cols = max(1, len(index)), len(kinds) + 1
-    titles = [t for i in index for t in [f"{analysis.label_names[i]}: {score_text(analysis, i)}"]
-              + [KIND_TITLES[k] for k in kinds]]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.04)
-    for row, i in enumerate(index, start=1):
-        fig.add_trace(go.Image(z=base, hoverinfo="skip"), row=row, col=1)
-        for col, kind in enumerate(kinds, start=2):
-            add_map_panel(fig, base, analysis.maps(kind)[i], row, col, f"{analysis.label_names[i]} {kind}", mode, cmap,
-                          opacity, (0.0, 1.0) if kind == "confidence" else "map")
-    _image_axes(fig, rows, cols, base.shape)
-    fig.update_annotations(font_size=10)
-    fig.update_layout(title=analysis.source, height=_panel_height(base) * rows + 80, width=PANEL_PX * cols,
-                      margin={"l": 10, "r": 10, "t": 60, "b": 10})
-    return fig
+    panels = []
+    for i in index:
+        name = plotly_text(analysis.label_names[i], LABEL_CHARS)
+        panels.append(Panel(base, f"{name}: {score_text(analysis, i)}"))
+        panels += [map_panel(base, analysis.maps(kind)[i], f"{name}: {KIND_TITLES[kind]}", mode,
+                             cmap, opacity, kind_range(kind), fade) for kind in kinds]
+    return panel_figure(panels, len(kinds) + 1, plotly_text(analysis.source))
 
 
 def label_maps_figure(analysis: ImageAnalysis, label: LabelRef, gradcam: np.ndarray | None = None,
-                      mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, max_side: int = 400) -> go.Figure:
-    """One label: the image with its boxes, A, sigmoid(S), U (peak marked) and optionally Grad-CAM."""
+                      mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, max_side: int = 400,
+                      fade: bool = False, cols: int = 3) -> go.Figure:
+    """One label: the image with its boxes, A, sigmoid(S), U (peak marked) and optionally Grad-CAM,
+    in rows of `cols` equal panels."""
     i = analysis.indices([label])[0]
     name = analysis.label_names[i]
     base = fit_image(analysis.image, max_side)
     scale = base.shape[1] / analysis.image.shape[1]
-    panels = [(KIND_TITLES[k], analysis.maps(k)[i], mode, (0.0, 1.0) if k == "confidence" else "map")
-              for k in MAP_KINDS]
+    maps = [(KIND_TITLES[k], analysis.maps(k)[i], mode, kind_range(k)) for k in MAP_KINDS]
     if gradcam is not None:
-        panels.append(("Grad-CAM (main net)", np.asarray(gradcam, np.float32), "bilinear", "map"))
-    fig = make_subplots(rows=1, cols=len(panels) + 1, subplot_titles=["image"] + [p[0] for p in panels],
-                        horizontal_spacing=0.01)
-    fig.add_trace(go.Image(z=base, hoverinfo="skip"), row=1, col=1)
-    _box_shapes(fig, analysis, name, scale, 1, 1)
-    for col, (title, values, how, norm) in enumerate(panels, start=2):
-        add_map_panel(fig, base, values, 1, col, title, how, cmap, opacity, norm)
+        maps.append(("Grad-CAM (main net)", np.asarray(gradcam, np.float32), "bilinear", "map"))
+    panels = [Panel(base, "image", boxes=_boxes(analysis, name, scale))]
+    for title, values, how, norm in maps:
+        panel = map_panel(base, values, title, how, cmap, opacity, norm, fade)
         peak = map_stats(values[None], analysis.image_size).peak_xy[0] * scale
-        fig.add_trace(go.Scatter(x=[peak[0]], y=[peak[1]], mode="markers", showlegend=False, name="peak",
-                                 marker={"symbol": "x", "color": "white", "size": 11}), row=1, col=col)
-        _box_shapes(fig, analysis, name, scale, 1, col)
-    _image_axes(fig, 1, len(panels) + 1, base.shape)
-    fig.update_layout(title=f"{name}: {score_text(analysis, i)}", height=_panel_height(base) + 100,
-                      width=PANEL_PX * (len(panels) + 1), margin={"l": 10, "r": 10, "t": 70, "b": 10})
-    return fig
+        panel.markers.append((float(peak[0]), float(peak[1]), "x"))
+        panel.boxes = _boxes(analysis, name, scale)
+        panels.append(panel)
+    return panel_figure(panels, cols, f"{plotly_text(name)}: {score_text(analysis, i)}", panel_px=PANEL_PX + 60)
 
 
 def score_bars_figure(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None, top_k: int = 10) -> go.Figure:
     """Main-net, SRN and fused probabilities of each label, as grouped horizontal bars."""
     index = default_labels(analysis, labels, top_k)
     probs = analysis.probabilities()
-    names = [analysis.label_names[i] for i in index]
-    fig = go.Figure([go.Bar(y=names, x=probs[key][index], orientation="h", name=key) for key in ("main", "srn", "fused")])
-    fig.add_vline(x=0.5, line_dash="dash", line_color="grey")
-    fig.update_layout(barmode="group", title=analysis.source, xaxis={"range": [0, 1], "title": "probability"},
-                      yaxis={"autorange": "reversed"}, height=40 * len(index) + 150)
-    return fig
+    names = [plotly_text(analysis.label_names[i]) for i in index]  # categories: full names stay distinct
+    data = [go.Bar(y=names, x=probs[key][index], orientation="h", name=key) for key in ("main", "srn", "fused")]
+    return go.Figure(data, {"barmode": "group", "title": {"text": plotly_text(analysis.source), "x": 0.0,
+                                                          "xanchor": "left"},
+                            "xaxis": {"range": [0, 1], "title": {"text": "probability"}},
+                            "yaxis": {"autorange": "reversed", "automargin": True},
+                            "height": 40 * len(index) + 150, "modebar": MODEBAR, "margin": {"l": 10, "r": 40, "t": 60},
+                            "legend": {"orientation": "h", "y": -0.15},
+                            "shapes": [{"type": "line", "x0": 0.5, "x1": 0.5, "y0": 0, "y1": 1, "yref": "paper",
+                                        "line": {"dash": "dash", "color": "grey"}}]})
 
 
 def influence_maps_figure(analysis: ImageAnalysis, maps: np.ndarray, source: LabelRef,
@@ -144,13 +197,26 @@ def influence_maps_figure(analysis: ImageAnalysis, maps: np.ndarray, source: Lab
     index = analysis.indices(targets) if targets is not None else [int(j) for j in np.argsort(-np.abs(totals))[:top_k]]
     limit = float(np.abs(maps[i, index]).max()) or 1.0
     base = fit_image(analysis.image, max_side)
-    fig = make_subplots(rows=1, cols=max(1, len(index)), horizontal_spacing=0.01,
-                        subplot_titles=[f"-> {analysis.label_names[j]}: {totals[j]:+.3g}" for j in index])
-    for col, j in enumerate(index, start=1):
-        add_map_panel(fig, base, maps[i, j], 1, col, f"{analysis.label_names[i]}->{analysis.label_names[j]}", mode,
-                      "RdBu_r", opacity, (-limit, limit))
-    _image_axes(fig, 1, max(1, len(index)), base.shape)
-    fig.update_layout(title=f"influence of {analysis.label_names[i]}'s attention on SRN logits (red raises, "
-                            f"blue lowers; range +-{limit:.3g})", height=_panel_height(base) + 100,
-                      width=PANEL_PX * max(1, len(index)) + 80)
-    return fig
+    panels = [map_panel(base, maps[i, j], f"-> {plotly_text(analysis.label_names[j], LABEL_CHARS)}: {totals[j]:+.3g}",
+                        mode, "RdBu_r",
+                        opacity, (-limit, limit)) for j in index]
+    return panel_figure(panels, 4, f"influence of {plotly_text(analysis.label_names[i])}'s attention on SRN logits<br>"
+                                   f"(red raises, blue lowers; range +-{limit:.3g})")
+
+
+def edit_maps_figure(analysis: ImageAnalysis, label: LabelRef, after: np.ndarray, description: str,
+                     mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, fade: bool = False,
+                     max_side: int = 320) -> go.Figure:
+    """One label's U before (peak marked, in panel x/y) and after an edit (`after`, (g, g)), side by side
+    at the same size and on the same colour range, so that the two line up cell for cell."""
+    i = analysis.indices([label])[0]
+    before = analysis.weighted_attention[i]
+    base = fit_image(analysis.image, max_side)
+    scale = base.shape[1] / analysis.image.shape[1]
+    limits = (0.0, float(before.max()) or 1.0)
+    name = plotly_text(analysis.label_names[i], LABEL_CHARS)
+    panels = [map_panel(base, before, f"before: U of {name}", mode, cmap, opacity, limits, fade),
+              map_panel(base, after, f"after: {plotly_text(description)}", mode, cmap, opacity, limits, fade)]
+    peak = map_stats(before[None], analysis.image_size).peak_xy[0] * scale
+    panels[0].markers.append((float(peak[0]), float(peak[1]), "x"))
+    return panel_figure(panels, 2, "")

@@ -7,12 +7,15 @@ centre is ((c + 0.5) W / g, (r + 0.5) H / g), because the model saw the whole im
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from matplotlib import colormaps
+from PIL import Image
 
 from .session import ImageAnalysis, LabelRef
 
@@ -76,11 +79,13 @@ def colorize(values: np.ndarray, cmap: str = "jet") -> np.ndarray:
     return colour_table(cmap)[index]
 
 
-def blend(image: np.ndarray, colours: np.ndarray, opacity: float = 0.5) -> np.ndarray:
-    """(1 - opacity) * image + opacity * colours, broadcast over leading label axes; uint8 out."""
+def blend(image: np.ndarray, colours: np.ndarray, opacity: float = 0.5, weights: np.ndarray | None = None) -> np.ndarray:
+    """(1 - a) * image + a * colours with a = opacity (times `weights` per pixel, if given: values in
+    [0, 1] of shape colours.shape[:-1]), broadcast over leading label axes; uint8 out."""
     if not 0.0 <= opacity <= 1.0:
         raise ValueError(f"opacity must lie in [0, 1], got {opacity}")
-    mixed = (1.0 - opacity) * image.astype(np.float32) + opacity * colours.astype(np.float32)
+    alpha = np.float32(opacity) if weights is None else np.float32(opacity) * weights[..., None].astype(np.float32)
+    mixed = (1.0 - alpha) * image.astype(np.float32) + alpha * colours.astype(np.float32)
     return np.clip(np.round(mixed), 0, 255).astype(np.uint8)
 
 
@@ -92,6 +97,30 @@ def fit_image(image: np.ndarray, max_side: int | None) -> np.ndarray:
     scale = max_side / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def kind_range(kind: str) -> str | tuple[float, float]:
+    """How maps of `kind` are scaled for display: sigmoid(S) on its fixed range (0, 1), A and U each
+    by its own range."""
+    return (0.0, 1.0) if kind == "confidence" else "map"
+
+
+def encode_image(image: np.ndarray, fmt: str = "JPEG", quality: int = 90) -> bytes:
+    """An RGB uint8 image as JPEG (fast, small: for screen thumbnails) or PNG (lossless, fast compression)."""
+    options = {"quality": quality} if fmt == "JPEG" else {"compress_level": 1}
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def data_uri(image: np.ndarray, fmt: str = "PNG") -> str:
+    """An RGB uint8 image as a data: URI (plotly's go.Image(source=...) sends it as one short string)."""
+    return f"data:image/{fmt.lower()};base64," + base64.b64encode(encode_image(image, fmt)).decode("ascii")
+
+
+def colour_bar(cmap: str, width: int = 256, height: int = 12) -> np.ndarray:
+    """A horizontal colour bar of `cmap`, low values on the left, as an RGB uint8 image."""
+    return np.ascontiguousarray(np.broadcast_to(colorize(np.linspace(0.0, 1.0, width), cmap), (height, width, 3)))
 
 
 @dataclass
@@ -106,21 +135,36 @@ class Overlays:
 
 def overlay_image(image: np.ndarray, maps: np.ndarray, mode: str = "nearest", cmap: str = "jet",
                   opacity: float = 0.5, normalize: str | tuple[float, float] = "map",
-                  max_side: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Lay each of `maps` (K, g, g) over `image` (H, W, 3): returns (blended (K, H', W', 3), values)."""
+                  max_side: int | None = None, fade: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Lay each of `maps` (K, g, g) over `image` (H, W, 3): returns (blended (K, H', W', 3), values).
+
+    `fade` scales the opacity of each pixel by the square root of its normalised value, so that low
+    values leave the image as it is and the high ones are coloured (the colour map's dark end no
+    longer tints the whole image, and a peaked map still shows around its peak).
+    """
     base = fit_image(np.asarray(image, dtype=np.uint8), max_side)
     values = normalize_maps(upsample_maps(maps, base.shape[:2], mode), normalize)
-    return blend(base, colorize(values, cmap), opacity), values
+    return blend(base, colorize(values, cmap), opacity, np.sqrt(values) if fade else None), values
 
 
 def overlay_maps(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None, kind: str = "attention",
                  mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5,
-                 normalize: str | tuple[float, float] = "auto", max_side: int | None = None) -> Overlays:
+                 normalize: str | tuple[float, float] = "auto", max_side: int | None = None,
+                 fade: bool = False) -> Overlays:
     """Overlays of A, sigmoid(S) or U (`kind`) for `labels` (default all) on the analysed image.
 
     `normalize='auto'` uses the fixed range (0, 1) for sigmoid(S) and each map's own range for A and U.
     """
     index = analysis.indices(labels)
-    how = ((0.0, 1.0) if kind == "confidence" else "map") if normalize == "auto" else normalize
-    images, values = overlay_image(analysis.image, analysis.maps(kind)[index], mode, cmap, opacity, how, max_side)
+    how = kind_range(kind) if normalize == "auto" else normalize
+    images, values = overlay_image(analysis.image, analysis.maps(kind)[index], mode, cmap, opacity, how, max_side,
+                                   fade)
     return Overlays(images, values, [analysis.label_names[i] for i in index], kind)
+
+
+def overlay_thumbnails(analysis: ImageAnalysis, labels: Iterable[LabelRef], kind: str = "attention",
+                       mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, side: int = 224,
+                       fade: bool = False) -> list[bytes]:
+    """JPEG thumbnails (longer side at most `side`) of the overlays of `labels`: what a screen grid shows."""
+    overlays = overlay_maps(analysis, labels, kind, mode, cmap, opacity, max_side=side, fade=fade)
+    return [encode_image(image, "JPEG") for image in overlays.images]

@@ -16,10 +16,13 @@ DEFAULT_MODEL = "demo_scenes.safetensors"
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff")
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 MAX_CHECKPOINT_BYTES = 1024 * 1024 * 1024
-COLOUR_MAPS = ("jet", "viridis", "inferno", "magma", "plasma", "turbo", "gray")
-UPSAMPLING = ("nearest", "bilinear", "bicubic")
+COLOUR_MAPS = ("viridis", "inferno", "magma", "plasma", "cividis", "turbo", "jet", "gray")
+UPSAMPLING = ("bilinear", "bicubic", "nearest")
+MAP_DEFAULTS = {"cmap": "viridis", "mode": "bilinear", "opacity": 0.6, "fade": True}
+PAPER_STYLE = {"cmap": "jet", "mode": "nearest", "opacity": 0.5, "fade": False}
 KIND_NAMES = {"attention": "A (attention)", "confidence": "sigmoid(S) (confidence)", "weighted": "U = sigmoid(S) A"}
 THUMBNAIL_SIDE = 224
+THUMBNAIL_PX = 190
 LARGE_SIDE = 320
 VIEWS = ("Images", "conv4 filters", "Label relations", "What-if", "Relation probes")
 

@@ -2,22 +2,25 @@
 content and model), the per-model measures, the samples and uploaded files.
 
 Changing a colour map, an opacity or a tab reruns the script, never the network: the forward pass
-lives behind `st.cache_data` keyed by (model key, image digest, name). `FORWARD_PASSES` counts the
-real passes so tests can check that.
+lives behind `st.cache_data` keyed by (model key, image digest, name). Figures and thumbnails are
+cached by what they show, so a control rebuilds only the figures it changes. `FORWARD_PASSES` and
+`FIGURE_BUILDS` count the real passes and builds so tests can check that.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from analysis import Analyzer, ImageAnalysis, conv4_filters, filter_readout, gradcam_maps, influence_matrix, probe_sr
+from analysis.overlay import overlay_thumbnails
 from analysis.filters import Conv4Filters, ProbeResult
 from analysis.tables import LabelMatrix
 from srn_core import SRN, load_checkpoint
@@ -29,6 +32,7 @@ from srn_core.images import ImageLoadError
 from . import settings
 
 FORWARD_PASSES: Counter = Counter()
+FIGURE_BUILDS: Counter = Counter()
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ def load_model(path: Path, name: str | None = None) -> LoadedModel:
         raise CheckpointError(str(exc).replace(str(path), name or str(path))) from None
     except OSError as exc:
         raise CheckpointError(f"{name or path}: cannot read the file ({exc.strerror or exc})") from None
+    except (MemoryError, RuntimeError, ValueError) as exc:
+        raise CheckpointError(f"{name or path}: cannot be loaded ({type(exc).__name__}: {exc})") from None
 
 
 def list_checkpoints(folder: Path) -> list[Path]:
@@ -113,8 +119,7 @@ def stage_checkpoint(name: str, data: bytes) -> Path:
     if len(data) > settings.MAX_CHECKPOINT_BYTES:
         raise CheckpointError(f"{name}: file is {_size(len(data))}, over the "
                               f"{_size(settings.MAX_CHECKPOINT_BYTES)} limit for checkpoints")
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name) or "checkpoint"
-    path = settings.upload_dir() / digest(data) / safe
+    path = settings.upload_dir() / digest(data) / "upload.safetensors"  # the user's name is shown, never used as a path
     if not path.exists():
         atomic_write_bytes(path, data)
     return path
@@ -171,6 +176,8 @@ def _analyse(model_key: str, item_key: str, _analyzer: Analyzer, _item: ImageIte
                                      list(_item.boxes)), ""
     except ImageLoadError as exc:
         return None, exc.reason
+    except (MemoryError, RuntimeError, ValueError) as exc:  # one bad image must not take the others down
+        return None, f"cannot be analysed ({type(exc).__name__}: {exc})"
 
 
 def analyse(model: LoadedModel, item: ImageItem) -> ImageAnalysis:
@@ -248,3 +255,27 @@ def influence(model: LoadedModel, analyses: Sequence[ImageAnalysis], keys: tuple
 def gradcam(model_key: str, item_key: str, label: int, _model: LoadedModel, _analysis: ImageAnalysis) -> np.ndarray:
     """Grad-CAM (layer4) of the main-net logit of `label` for one image, cached per model, image and label."""
     return gradcam_maps(_model.analyzer, _analysis, [label])[0]
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def figure(role: str, key: tuple, _build: Callable[[], Any]) -> Any:
+    """The figure `_build()` makes, built once per (role, key): `key` must name everything it shows.
+    The figure is shared between reruns, so callers never change it."""
+    FIGURE_BUILDS[role] += 1
+    return _build()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def thumbnails(model_key: str, item_key: str, labels: tuple[int, ...], style: tuple, _analysis: ImageAnalysis) -> list[bytes]:
+    """JPEG overlays of `labels` for the map grid; `style` = (kind, mode, cmap, opacity, fade)."""
+    FIGURE_BUILDS["grid"] += 1
+    kind, mode, cmap, opacity, fade = style
+    return overlay_thumbnails(_analysis, list(labels), kind, mode, cmap, opacity, settings.THUMBNAIL_SIDE, fade)
+
+
+def new_image(view: str, key: str) -> bool:
+    """True the first time `view` is drawn for the image (or image set) `key`: its defaults then follow it."""
+    seen = st.session_state.setdefault("_image_of_view", {})
+    fresh = seen.get(view) != key
+    seen[view] = key
+    return fresh

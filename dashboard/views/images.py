@@ -1,25 +1,45 @@
 """Images view: the chosen image's scores (main net, SRN, fused; ground truth for samples), a grid of
-per-label maps with colour map, opacity and upsampling controls, and one label's maps large."""
+per-label maps with colour map, opacity and upsampling controls, and one label's maps large.
+
+The scores and the maps are two fragments: a control reruns only its own part of the page, and the
+figures and thumbnails come from caches keyed by what they show (`state.figure`, `state.thumbnails`).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from analysis import ImageAnalysis, overlay_maps
-from analysis.bundle import ImageView, image_bundle, image_figures
+from analysis import ImageAnalysis
+from analysis.bundle import FILE_FORMATS, ImageView, image_bundle, image_figures
+from analysis.overlay import colour_bar
+from analysis.report_inputs import slug
+
+from srn_core.text_safety import LABEL_CHARS, markdown_text as md
 
 from .. import settings, state
 from ..downloads import figure_downloads, zip_download
 from ..sidebar import Selection
 
-GRID_COLUMNS = 6
 TOP_K = 8
-DEFAULTS = {"keep.threshold": 0.5, "keep.kind": "attention", "keep.cmap": "jet", "keep.opacity": 0.5,
-            "keep.mode": "nearest"}
+DEFAULTS = {"keep.threshold": 0.5, "keep.kind": "attention", "keep.cmap": settings.MAP_DEFAULTS["cmap"],
+            "keep.opacity": settings.MAP_DEFAULTS["opacity"], "keep.mode": settings.MAP_DEFAULTS["mode"],
+            "keep.fade": settings.MAP_DEFAULTS["fade"], "keep.zip_vector": False}
+STYLE_KEYS = {"cmap": "keep.cmap", "mode": "keep.mode", "opacity": "keep.opacity", "fade": "keep.fade"}
 
 
 def _pick(name: str) -> None:
     st.session_state["keep.label"] = name
+    st.session_state["_enlarge"] = name
+
+
+def _top_k_moved() -> None:
+    """top-k also sets the map grid, another fragment: the whole page reruns."""
+    st.session_state["_top_k_moved"] = True
+
+
+def _paper_style() -> None:
+    for name, key in STYLE_KEYS.items():
+        st.session_state[key] = settings.PAPER_STYLE[name]
 
 
 def view_settings(analysis: ImageAnalysis) -> ImageView:
@@ -29,107 +49,159 @@ def view_settings(analysis: ImageAnalysis) -> ImageView:
     label = st.session_state.get("keep.label")
     return ImageView(label=label if label in names else names[analysis.top_labels(1)[0]],
                      kind=value["keep.kind"], mode=value["keep.mode"], cmap=value["keep.cmap"],
-                     opacity=float(value["keep.opacity"]), threshold=float(value["keep.threshold"]),
+                     opacity=float(value["keep.opacity"]), fade=bool(value["keep.fade"]),
+                     threshold=float(value["keep.threshold"]),
                      top_k=int(st.session_state.get("keep.top_k", min(TOP_K, len(names)))))
 
 
-def _scores(analysis: ImageAnalysis, view: ImageView, spec) -> None:
-    probs = analysis.probabilities()
-    order = analysis.top_labels(analysis.num_labels)
-    rows = [{"label": analysis.label_names[i], "fused": float(probs["fused"][i]), "main net": float(probs["main"][i]),
-             "SRN": float(probs["srn"][i]), "predicted": bool(probs["fused"][i] > view.threshold),
-             **({"truth": bool(analysis.targets[i] == 1)} if analysis.targets is not None else {})} for i in order]
-    predicted = [r["label"] for r in rows if r["predicted"]]
-    left, right = st.columns([6, 5])
-    with left:
-        st.markdown(f"**Predicted** (fused > {view.threshold:.2f}): {', '.join(predicted) or 'none'}")
-        if analysis.targets is not None:
-            truth = [analysis.label_names[i] for i in analysis.present_labels()]
-            st.markdown(f"**Ground truth:** {', '.join(truth) or 'none'}")
-        bar, tick = st.column_config.ProgressColumn, st.column_config.CheckboxColumn
-        st.dataframe(rows, hide_index=True, height=min(35 * len(rows) + 40, 480), key="scores_table",
-                     column_config={**{k: bar(k, min_value=0.0, max_value=1.0, format="%.2f", width="small")
-                                       for k in ("fused", "main net", "SRN")},
-                                    **{k: tick(k, width="small") for k in ("predicted", "truth")}})
-    with right:
-        st.plotly_chart(spec.plotly(), key="score_bars")
-        figure_downloads(spec, "scores")
+def _style(view: ImageView) -> tuple:
+    return view.kind, view.mode, view.cmap, view.opacity, view.fade
 
 
-def _map_controls() -> None:
-    kind, cmap, opacity, mode = st.columns([3, 2, 2, 2])
-    kind.radio("Map", list(settings.KIND_NAMES), format_func=settings.KIND_NAMES.get, horizontal=True,
-               key="keep.kind", help="A: where each label looks (sums to 1); sigmoid(S): how confident each "
-                                     "position is; U = sigmoid(S) A: what f_sr reads.")
-    cmap.selectbox("Colour map", settings.COLOUR_MAPS, key="keep.cmap")
-    opacity.slider("Opacity", 0.0, 1.0, step=0.05, key="keep.opacity")
-    mode.radio("Upsampling", settings.UPSAMPLING, horizontal=True, key="keep.mode",
-               help="nearest shows the 14 x 14 cells as the paper does; bilinear and bicubic smooth them.")
-
-
-def _grid(analysis: ImageAnalysis, view: ImageView, labels: list[int], spec) -> None:
-    overlays = overlay_maps(analysis, labels, view.kind, view.mode, view.cmap, view.opacity,
-                            max_side=settings.THUMBNAIL_SIDE)
-    probs = analysis.probabilities()["fused"]
-    with st.container(key="attention_grid"):
-        for start in range(0, len(labels), GRID_COLUMNS):
-            columns = st.columns(GRID_COLUMNS)
-            for column, n in zip(columns, range(start, min(start + GRID_COLUMNS, len(labels)))):
-                i = labels[n]
-                name = analysis.label_names[i]
-                mark = " ✓" if analysis.targets is not None and analysis.targets[i] == 1 else ""
-                column.image(overlays.images[n], caption=f"{name}{mark}: {probs[i]:.2f}", width="stretch",
-                             output_format="PNG")
-                column.button(f"Enlarge {name}", key=f"enlarge-{name}", on_click=_pick, args=(name,),
-                              type="tertiary")
-    figure_downloads(spec, "grid")
-
-
-def _label_panel(sel: Selection, view: ImageView) -> ImageView:
-    analysis = sel.analysis
-    names = analysis.label_names
-    if st.session_state.get("keep.label") not in names:
-        st.session_state["keep.label"] = view.label
-    choose, cam = st.columns([3, 2])
-    label = choose.selectbox("Label to see large", names, key="keep.label")
-    view.label = label
-    if cam.checkbox("Add Grad-CAM of the main net", key="keep.gradcam",
-                    help="Where the main net's own logit for this label looks (layer4), beside SRN's maps."):
-        i = names.index(label)
-        view.gradcam = state.gradcam(sel.model.key, sel.item.key, i, sel.model, analysis)
-    spec = image_figures(sel.model.model, analysis, view)["label"]
-    st.plotly_chart(spec.plotly(), key="label_maps", width="content")
-    st.dataframe(spec.rows(), hide_index=True, key="label_stats")
-    figure_downloads(spec, "label")
-    return view
-
-
-def render(sel: Selection) -> None:
-    """Draw the Images view for the chosen image."""
-    analysis = sel.analysis
-    zip_slot = st.container()
-    if sel.item.rules:
-        st.caption("Rules of this scene: " + ", ".join(sel.item.rules))
-    count = analysis.num_labels
+def _follow_image(sel: Selection) -> None:
+    """A new image (or model) starts on its own top label; a label it does not have is never kept."""
+    names = sel.analysis.label_names
+    if state.new_image("images", f"{sel.model.key}|{sel.item.key}") or st.session_state.get("keep.label") not in names:
+        st.session_state["keep.label"] = names[sel.analysis.top_labels(1)[0]]
+        st.session_state.pop("_enlarge", None)
+    count = sel.analysis.num_labels
     if not 1 <= st.session_state.get("keep.top_k", 0) <= count:
         st.session_state["keep.top_k"] = min(TOP_K, count)
     for key, default in DEFAULTS.items():
         st.session_state.setdefault(key, default)
-    threshold, top_k = st.columns(2)
-    threshold.slider("Threshold (fused probability)", 0.0, 1.0, step=0.01, key="keep.threshold")
-    top_k.slider("Top-k labels", 1, count, key="keep.top_k")
+
+
+@st.fragment
+def _scores(sel: Selection) -> None:
+    analysis = sel.analysis
+    controls = st.container(horizontal=True, wrap=True, gap="medium")
+    controls.slider("Threshold (fused probability)", 0.0, 1.0, step=0.01, key="keep.threshold", width=320)
+    controls.slider("Top-k labels", 1, analysis.num_labels, key="keep.top_k", width=320,
+                    help="How many labels the bars and the map grid show.", on_change=_top_k_moved)
+    if st.session_state.pop("_top_k_moved", False):
+        st.rerun()
     view = view_settings(analysis)
-    specs = image_figures(sel.model.model, analysis, view)
-    st.subheader("Scores")
-    _scores(analysis, view, specs["scores"])
-    st.subheader("Per-label maps")
+    probs = analysis.probabilities()
+    rows = [{"label": analysis.label_names[i], "fused": float(probs["fused"][i]), "main net": float(probs["main"][i]),
+             "SRN": float(probs["srn"][i]), "predicted": bool(probs["fused"][i] > view.threshold),
+             **({"truth": bool(analysis.targets[i] == 1)} if analysis.targets is not None else {})}
+            for i in analysis.top_labels(analysis.num_labels)]
+    predicted = [r["label"] for r in rows if r["predicted"]]
+    st.markdown(f"**Predicted** (fused > {view.threshold:.2f}): {', '.join(md(n) for n in predicted) or 'none'}")
+    if analysis.targets is not None:
+        truth = [analysis.label_names[i] for i in analysis.present_labels()]
+        st.markdown(f"**Ground truth:** {', '.join(md(n) for n in truth) or 'none'}")
+    spec = image_figures(sel.model.model, analysis, view)["scores"]
+    row = st.container(horizontal=True, wrap=True, gap="medium")
+    with row.container(width=480):
+        bar, tick = st.column_config.ProgressColumn, st.column_config.CheckboxColumn
+        st.dataframe(rows, hide_index=True, height=min(35 * len(rows) + 40, 420), key="scores_table",
+                     column_config={**{k: bar(k, min_value=0.0, max_value=1.0, format="%.2f", width="small")
+                                       for k in ("fused", "main net", "SRN")},
+                                    **{k: tick(k, width="small") for k in ("predicted", "truth")}})
+    with row.container(width=460):
+        st.plotly_chart(state.figure("scores", (sel.model.key, sel.item.key, view.top_k), spec.plotly),
+                        key="score_bars")
+        figure_downloads(spec, "scores")
+
+
+def _map_controls() -> None:
+    st.radio("Map", list(settings.KIND_NAMES), format_func=settings.KIND_NAMES.get, horizontal=True,
+             key="keep.kind", help="A: where each label looks (sums to 1); sigmoid(S): how confident each "
+                                   "position is; U = sigmoid(S) A: what f_sr reads.")
+    row = st.container(horizontal=True, wrap=True, gap="medium", vertical_alignment="bottom")
+    row.selectbox("Colour map", settings.COLOUR_MAPS, key="keep.cmap", width=160,
+                  help="viridis and the next ones are perceptually uniform: equal steps of value look like "
+                       "equal steps of colour. jet is the paper's.")
+    row.slider("Opacity", 0.0, 1.0, step=0.05, key="keep.opacity", width=200)
+    row.radio("Upsampling", settings.UPSAMPLING, horizontal=True, key="keep.mode", width="content",
+              help="bilinear and bicubic interpolate between the 14 x 14 cells; nearest shows the cells as "
+                   "blocks, as the paper does.")
+    row.checkbox("Fade low values", key="keep.fade", width="content",
+                 help="Opacity grows with the value, so low values leave the image visible.")
+    row.button("Paper style (jet, nearest)", on_click=_paper_style, key="paper_style", type="tertiary")
+
+
+def _colour_key(view: ImageView) -> None:
+    low, high = ("0", "1") if view.kind == "confidence" else ("min", "max")
+    line = st.container(horizontal=True, gap="small", vertical_alignment="center", key="colour_key")
+    line.caption(low)
+    line.image(colour_bar(view.cmap), width=180)
+    line.caption(high + ("" if view.kind == "confidence" else " of each map (each map on its own range)"))
+
+
+def _grid(sel: Selection, view: ImageView, labels: list[int]) -> None:
+    analysis = sel.analysis
+    pictures = state.thumbnails(sel.model.key, sel.item.key, tuple(labels), _style(view), analysis)
+    probs = analysis.probabilities()["fused"]
+    with st.container(key="attention_grid", horizontal=True, wrap=True, gap="small"):
+        for i, picture in zip(labels, pictures):
+            name = analysis.label_names[i]
+            mark = " ✓" if analysis.targets is not None and analysis.targets[i] == 1 else ""
+            with st.container(width=settings.THUMBNAIL_PX, gap=None):
+                st.image(picture, caption=f"{md(name, LABEL_CHARS)}{mark}: {probs[i]:.2f}", width="stretch")
+                st.button(f"Enlarge {md(name, LABEL_CHARS)}", key=f"enlarge-{name}", on_click=_pick, args=(name,), type="tertiary",
+                          icon=":material/zoom_in:")
+    _colour_key(view)
+
+
+def _label_figure(sel: Selection, view: ImageView, key: str) -> None:
+    analysis = sel.analysis
+    if st.session_state.get("keep.gradcam"):
+        view.gradcam = state.gradcam(sel.model.key, sel.item.key, analysis.label_names.index(view.label),
+                                     sel.model, analysis)
+    spec = image_figures(sel.model.model, analysis, view)["label"]
+    figure = state.figure("label", (sel.model.key, sel.item.key, view.label, _style(view)[1:], view.gradcam is not None),
+                          spec.plotly)
+    st.plotly_chart(figure, key=key)
+    st.dataframe(spec.rows(), hide_index=True, key=f"{key}_stats")
+    figure_downloads(spec, key)
+
+
+@st.dialog("One label, large", width="large")
+def _enlarged(sel: Selection, view: ImageView) -> None:
+    st.markdown(f"**{md(view.label)}**")
+    _label_figure(sel, view, "label_maps_dialog")
+
+
+@st.fragment
+def _maps(sel: Selection) -> None:
+    analysis = sel.analysis
     _map_controls()
     view = view_settings(analysis)
     labels = analysis.top_labels(view.top_k)
     view.grid_labels = labels
-    _grid(analysis, view, labels, image_figures(sel.model.model, analysis, view)["grid"])
+    _grid(sel, view, labels)
+    figure_downloads(image_figures(sel.model.model, analysis, view)["grid"], "grid")
     st.subheader("One label, large")
-    view = _label_panel(sel, view)
-    with zip_slot:
+    row = st.container(horizontal=True, wrap=True, gap="medium", vertical_alignment="bottom")
+    row.selectbox("Label to see large", analysis.label_names, key="keep.label", width=260)
+    row.checkbox("Add Grad-CAM of the main net", key="keep.gradcam", width="content",
+                 help="Where the main net's own logit for this label looks (layer4), beside SRN's maps.")
+    view.label = st.session_state["keep.label"]
+    _label_figure(sel, view, "label_maps")
+    if st.session_state.pop("_enlarge", None) == view.label:
+        _enlarged(sel, view)
+    _zip(sel, view)
+
+
+def _zip(sel: Selection, view: ImageView) -> None:
+    row = st.container(horizontal=True, wrap=True, gap="medium", vertical_alignment="center")
+    vector = row.checkbox("with PDF and SVG", key="keep.zip_vector", width="content",
+                          help="Vector copies of every figure: a larger archive that takes longer to pack.")
+    formats = {"formats": FILE_FORMATS} if vector else {}
+    with row:
         zip_download("Download everything for this image (ZIP)",
-                     lambda: image_bundle(sel.model.model, analysis, view), f"{sel.item.name}_srn.zip", "zip_all")
+                     lambda: image_bundle(sel.model.model, sel.analysis, view, **formats),
+                     f"{slug(sel.item.name)}_srn.zip", "zip_all")
+
+
+def render(sel: Selection) -> None:
+    """Draw the Images view for the chosen image."""
+    _follow_image(sel)
+    if sel.item.rules:
+        st.caption("Rules of this scene: " + ", ".join(md(rule) for rule in sel.item.rules))
+    st.subheader("Scores")
+    _scores(sel)
+    st.subheader("Per-label maps")
+    _maps(sel)

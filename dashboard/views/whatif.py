@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
-from analysis import Edit, apply_edits, attention_stats, figures_mpl, figures_plotly, overlay_image, what_if
+from analysis import Edit, apply_edits, attention_stats, figures_mpl, figures_plotly, what_if
 from analysis.bundle import FigureSpec, image_figures
-from analysis.figures_plotly_maps import add_map_panel
+from analysis.figures_plotly_maps import edit_maps_figure
 from analysis.overlay import fit_image
 
-from .. import settings
+from srn_core.text_safety import markdown_text as md
+
+from .. import settings, state
 from ..downloads import figure_downloads
 from ..selection import add_click_layer, clicked_point
 from ..sidebar import Selection
@@ -30,21 +31,17 @@ def _on_click(peak: tuple[int, int], grid: int, size: tuple[int, int]) -> None:
         st.session_state["keep.w_dx"], st.session_state["keep.w_dy"] = col - peak[1], row - peak[0]
 
 
-def _map_figure(base, values, peak, grid: int, title: str, view) -> go.Figure:
-    fig = make_subplots(rows=1, cols=1)
-    add_map_panel(fig, base, values, 1, 1, title, view.mode, view.cmap, view.opacity, (0.0, float(values.max()) or 1.0))
+def _map_figure(analysis, label: int, after, description: str, peak, view) -> go.Figure:
+    fig = edit_maps_figure(analysis, label, after, description, view.mode, view.cmap, view.opacity, view.fade,
+                           settings.LARGE_SIDE)
     fig.update_traces(hoverinfo="skip", selector={"type": "heatmap"})
-    height, width = base.shape[:2]
+    height, width = fit_image(analysis.image, settings.LARGE_SIDE).shape[:2]
+    grid = analysis.grid
     xs = [(c + 0.5) * width / grid for c in range(grid)]
     ys = [(r + 0.5) * height / grid for r in range(grid)]
-    add_click_layer(fig, xs, ys, values, "U %{customdata:.4g}<extra>click: move the peak here</extra>",
+    add_click_layer(fig, xs, ys, analysis.weighted_attention[label],
+                    "U %{customdata:.4g}<extra>click: move the peak here</extra>",
                     size=max(6, int(0.8 * settings.LARGE_SIDE / grid)))
-    fig.add_trace(go.Scatter(x=[xs[peak[1]]], y=[ys[peak[0]]], mode="markers", showlegend=False, hoverinfo="skip",
-                             marker={"symbol": "x", "size": 12, "color": "white"}))
-    fig.update_xaxes(visible=False, range=[-0.5, width - 0.5])
-    fig.update_yaxes(visible=False, range=[height - 0.5, -0.5], scaleanchor="x")
-    fig.update_layout(title=title, height=settings.LARGE_SIDE + 80, width=settings.LARGE_SIDE + 40,
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return fig
 
 
@@ -62,39 +59,41 @@ def _edit_controls(names: list[str], grid: int) -> Edit:
 
 
 def render(sel: Selection) -> None:
-    """Draw the what-if view for the chosen image."""
-    analysis, model = sel.analysis, sel.model.model
-    names, grid = analysis.label_names, analysis.grid
-    if st.session_state.get("keep.w_label") not in names:
-        st.session_state["keep.w_label"] = names[analysis.top_labels(1)[0]]
+    """Draw the what-if view for the chosen image (a fragment: its controls rerun only this view)."""
+    names = sel.analysis.label_names
+    if state.new_image("whatif", f"{sel.model.key}|{sel.item.key}") or st.session_state.get("keep.w_label") not in names:
+        st.session_state["keep.w_label"] = names[sel.analysis.top_labels(1)[0]]
+        st.session_state["keep.w_dx"] = st.session_state["keep.w_dy"] = 0
     for key, default in (("keep.w_op", "remove"), ("keep.w_factor", 0.5), ("keep.w_dx", 0), ("keep.w_dy", 0)):
         st.session_state.setdefault(key, default)
+    _view(sel)
+
+
+@st.fragment
+def _view(sel: Selection) -> None:
+    analysis, model = sel.analysis, sel.model.model
+    names, grid = analysis.label_names, analysis.grid
     st.caption("f_sr reads U = sigmoid(S) A. Edit one label's U and f_sr runs again on the edited maps; the main "
                "net's logits do not depend on U, so fused = alpha main + (1 - alpha) SRN moves with SRN alone.")
     edit = _edit_controls(names, grid)
     i = names.index(str(edit.label))
     view = view_settings(analysis)
-    base = fit_image(analysis.image, settings.LARGE_SIDE)
     peak = tuple(int(v) for v in attention_stats(analysis, [i], "weighted").peak_cell[0])
-    before, after = analysis.weighted_attention[i], apply_edits(analysis.weighted_attention, names, [edit])[i]
-    maps, scores = st.columns([2, 3])
-    with maps:
-        figure = _map_figure(base, before, peak, grid, f"U of {names[i]} (x: peak)", view)
-        st.plotly_chart(figure, key="whatif_click", width="content", selection_mode="points",
-                        on_select=lambda: _on_click(peak, grid, base.shape[:2]))
-        edited, _ = overlay_image(base, after[None], view.mode, view.cmap, view.opacity,
-                                  (0.0, float(before.max()) or 1.0))
-        st.image(edited[0], caption=f"after: {edit.describe(names)}", width=settings.LARGE_SIDE)
+    after = apply_edits(analysis.weighted_attention, names, [edit])[i]
+    base_shape = fit_image(analysis.image, settings.LARGE_SIDE).shape[:2]
+    figure = _map_figure(analysis, i, after, edit.describe(names), peak, view)
+    st.plotly_chart(figure, key="whatif_click", selection_mode="points",
+                    on_select=lambda: _on_click(peak, grid, base_shape))
+    st.caption(f"Click the left map to move the peak there. after: {md(edit.describe(names))}")
     result = what_if(model, analysis, edit)
     spec = FigureSpec("what_if", f"what if: {result.description}",
                       lambda: figures_mpl.what_if_figure(result, top_k=len(names)),
                       lambda: figures_plotly.what_if_figure(result, top_k=len(names)), result.rows)
-    with scores:
-        st.plotly_chart(spec.plotly(), key="whatif_scores")
-        figure_downloads(spec, "whatif")
+    st.plotly_chart(spec.plotly(), key="whatif_scores")
+    figure_downloads(spec, "whatif")
     rows = sorted(result.rows(), key=lambda r: -abs(r["srn_prob_after"] - r["srn_prob_before"]))
     st.dataframe(rows, hide_index=True, key="whatif_table")
-    st.subheader(f"Where {names[i]}'s attention moves the other labels")
+    st.subheader(f"Where {md(names[i])}'s attention moves the other labels")
     view.label = names[i]
     influence = image_figures(model, analysis, view)["influence"]
     st.plotly_chart(influence.plotly(), key="whatif_influence", width="content")
