@@ -27,6 +27,7 @@ import numpy as np
 from srn_core import SRN
 
 from .session import ImageAnalysis, LabelRef, resolve_labels, sr_forward
+from .spatial import holds_label
 from .whatif import shift_map
 
 PROBE_OPS = ("remove", "move", "mirror", "add")
@@ -140,12 +141,6 @@ class RelationProbe:
                 "explanation": self.explanation(), "effects": [e.row() for e in self.effects.values()]}
 
 
-def _present(analysis: ImageAnalysis, index: int) -> bool:
-    if analysis.targets is not None and analysis.targets[index] >= 0:
-        return bool(analysis.targets[index] == 1)
-    return bool(analysis.logits[index] > 0)
-
-
 def _effect(op: str, description: str, before: np.ndarray, after: np.ndarray, alpha: float, confidence: float,
             seed: int) -> ProbeEffect:
     change = np.asarray(after, np.float64) - np.asarray(before, np.float64)
@@ -182,8 +177,8 @@ def relation_probe(model: SRN, analyses: Sequence[ImageAnalysis], read: LabelRef
     a = None if anchor is None else resolve_labels(names, [anchor])[0]
     grid = analyses[0].grid
     centre = ((grid - 1) / 2, (grid - 1) / 2)
-    with_partner = [x for x in analyses if any(_present(x, p) for p in ps)]
-    without = [x for x in analyses if not any(_present(x, p) for p in ps)]
+    with_partner = [x for x in analyses if any(holds_label(x, p) for p in ps)]
+    without = [x for x in analyses if not any(holds_label(x, p) for p in ps)]
     mass = float(np.mean([x.weighted_attention[ps].sum(axis=(1, 2)).max() for x in with_partner])) \
         if with_partner else 1.0
     batches: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}

@@ -257,7 +257,8 @@ def point_attention(num_labels: int, grid: int, points: dict[int, tuple[int, int
     return u
 
 
-def _holds(analysis: ImageAnalysis, index: int) -> bool:
+def holds_label(analysis: ImageAnalysis, index: int) -> bool:
+    """Whether the image holds label `index`: ground truth when known, else a positive fused logit."""
     if analysis.targets is not None and analysis.targets[index] >= 0:
         return bool(analysis.targets[index] == 1)
     return bool(analysis.logits[index] > 0)
@@ -279,7 +280,7 @@ def map_relation_field(model: SRN, analyses: Iterable[ImageAnalysis], moved: Lab
     names = analyses[0].label_names
     k, j = resolve_labels(names, [moved, anchor])
     r = j if read is None else resolve_labels(names, [read])[0]
-    both = [a for a in analyses if _holds(a, k) and _holds(a, j)][:max_images]
+    both = [a for a in analyses if holds_label(a, k) and holds_label(a, j)][:max_images]
     if not both:
         raise ValueError(f"no image holds both {names[k]} and {names[j]}")
     grid = both[0].grid
