@@ -16,8 +16,9 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import settings, sidebar
-from dashboard.guard import guarded
+from dashboard.guard import guarded, show_error
 from dashboard.views import filters, images, probes, relations, whatif
+from srn_core.text_safety import markdown_text
 
 RENDERERS = dict(zip(settings.VIEWS, (images.render, filters.render, relations.render, whatif.render, probes.render)))
 KEEP_PREFIX = "keep."
@@ -40,8 +41,8 @@ def main() -> None:
     if selection is None:
         return
     for error in selection.errors:
-        st.error(error)
-    st.caption(f"Model **{selection.model.name}** · image **{selection.item.name}** "
+        show_error(error)
+    st.caption(f"Model **{markdown_text(selection.model.name)}** · image **{markdown_text(selection.item.name)}** "
                f"({selection.analysis.image_size[0]} x {selection.analysis.image_size[1]} px)")
     tabs = st.tabs(list(settings.VIEWS), key="view", on_change="rerun")
     for tab, (name, render) in zip(tabs, RENDERERS.items()):

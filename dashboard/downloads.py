@@ -11,6 +11,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from analysis.bundle import MIME_TYPES, FigureSpec, csv_bytes
+from srn_core.text_safety import markdown_text
 
 DPI = 150
 
@@ -24,7 +25,7 @@ def figure_downloads(spec: FigureSpec, key: str) -> None:
     """A row of small buttons, one per format the figure offers (PNG, SVG, PDF, HTML, CSV)."""
     row = st.container(horizontal=True, gap="small", key=f"downloads-{key}")
     with row:
-        st.caption(f"Download {spec.title}:")
+        st.caption(f"Download {markdown_text(spec.title)}:")
         for fmt in spec.formats:
             st.download_button(fmt.upper() if fmt != "csv" else "CSV data", data=_maker(spec, fmt),
                                file_name=file_name(spec, fmt), mime=MIME_TYPES[fmt], key=f"dl-{key}-{fmt}",

@@ -11,10 +11,12 @@ import streamlit as st
 from srn_core.checkpoint import CheckpointError
 from srn_core.datasets import DatasetError
 from srn_core.images import ImageLoadError
+from srn_core.text_safety import markdown_text
 
 T = TypeVar("T")
 LOG = logging.getLogger("dashboard")
 EXPECTED = (ImageLoadError, CheckpointError, DatasetError, ValueError, OSError)
+MESSAGE_CHARS = 600
 
 
 def message(exc: Exception, where: str) -> str:
@@ -25,11 +27,16 @@ def message(exc: Exception, where: str) -> str:
     return f"{where} failed ({type(exc).__name__}: {exc}). The rest of the app keeps working."
 
 
+def show_error(text: str) -> None:
+    """`st.error` of a message that may quote file names, label names or metadata: shown as plain text."""
+    st.error(markdown_text(text, MESSAGE_CHARS))
+
+
 def guarded(where: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     """`function(*args, **kwargs)`, or None after showing `st.error` (the traceback goes to the log)."""
     try:
         return function(*args, **kwargs)
     except Exception as exc:
         LOG.warning("%s", message(exc, where), exc_info=not isinstance(exc, EXPECTED))
-        st.error(message(exc, where))
+        show_error(message(exc, where))
         return None

@@ -12,8 +12,10 @@ import streamlit as st
 from analysis import ImageAnalysis
 from srn_core.checkpoint import CheckpointError
 from srn_core.images import ImageLoadError
+from srn_core.text_safety import markdown_text
 
 from . import settings, state
+from .guard import show_error
 from .state import ImageItem, LoadedModel
 
 
@@ -50,6 +52,8 @@ def _uploaded_checkpoint(options: dict[str, Path], errors: list[str]) -> None:
             seen[upload.file_id] = ""
         except CheckpointError as exc:
             seen[upload.file_id] = f"Checkpoint refused: {exc}"
+        except Exception as exc:  # one bad upload is one message; the app keeps its current model
+            seen[upload.file_id] = f"Checkpoint refused: {upload.name}: {type(exc).__name__}: {exc}"
     if seen[upload.file_id]:
         errors.append(seen[upload.file_id])
 
@@ -57,14 +61,18 @@ def _uploaded_checkpoint(options: dict[str, Path], errors: list[str]) -> None:
 def _model_details(model: LoadedModel) -> None:
     config = model.meta.config
     with st.sidebar.expander("Model details: labels, backbone, training"):
-        st.markdown(f"**{model.name}**  \nbackbone `{config.backbone}` widths `{config.widths}`, input "
-                    f"{config.input_size} px, grid {config.grid} x {config.grid}, alpha {config.alpha}, "
-                    f"f_att {config.att_channels} channels, f_sr {config.sr_channels} channels x "
-                    f"{config.filters_per_channel} filters")
-        st.markdown(f"**{len(model.label_names)} labels:** " + ", ".join(model.label_names))
+        st.markdown(f"**{markdown_text(model.name)}**  \nbackbone {markdown_text(config.backbone)}, widths "
+                    f"{markdown_text(config.widths)}, input {config.input_size} px, grid {config.grid} x {config.grid}, "
+                    f"alpha {config.alpha}, f_att {config.att_channels} channels, f_sr {config.sr_channels} "
+                    f"channels x {config.filters_per_channel} filters")
+        st.markdown(f"**{len(model.label_names)} labels:** " + ", ".join(markdown_text(n) for n in model.label_names))
         st.markdown("**Training record**")
         if model.meta.training:
-            st.code(json.dumps(model.meta.training, indent=1, default=str)[:20000], language="json")
+            try:
+                record = json.dumps(model.meta.training, indent=1, default=str)[:20000]
+            except (RecursionError, ValueError) as exc:
+                record = f"(the training record cannot be shown: {type(exc).__name__})"
+            st.code(record, language="json")
         else:
             st.caption("The checkpoint records no training.")
 
@@ -74,7 +82,8 @@ def _pick_model(errors: list[str]) -> LoadedModel | None:
     options = {path.name: path for path in state.list_checkpoints(settings.weights_dir())}
     _uploaded_checkpoint(options, errors)
     if not options:
-        st.sidebar.warning(f"No checkpoint (*.safetensors) in {settings.weights_dir()}; upload one above.")
+        st.sidebar.warning(f"No checkpoint (\\*.safetensors) in {markdown_text(settings.weights_dir())}; "
+                           "upload one above.")
         return None
     names = list(options)
     if st.session_state.get("model_choice") not in options:
@@ -85,6 +94,9 @@ def _pick_model(errors: list[str]) -> LoadedModel | None:
         model = state.load_model(options[choice], choice)
     except CheckpointError as exc:
         errors.append(f"Checkpoint refused: {exc}")
+        return None
+    except Exception as exc:  # the picker stays usable: choose another checkpoint
+        errors.append(f"Checkpoint refused: {choice}: {type(exc).__name__}: {exc}")
         return None
     _model_details(model)
     return model
@@ -102,12 +114,28 @@ def _uploaded_images(model: LoadedModel, errors: list[str]) -> list[tuple[ImageI
             errors.append(f"Upload refused: {exc}")
     results, failures = state.analyse_many(model, items, "uploads")
     errors.extend(f"Upload refused: {message}" for message in failures)
-    seen = st.session_state.setdefault("_seen_uploads", set())
-    fresh = [item for item, _ in results if item.key not in seen]
-    if fresh:
-        st.session_state["image_choice"] = fresh[-1].label
-        seen.update(item.key for item in fresh)
     return results
+
+
+def image_choices(pairs: list[tuple[ImageItem, ImageAnalysis]]) -> dict[str, tuple[ImageItem, ImageAnalysis]]:
+    """{label shown in the picker: (item, analysis)}; two images of one name (different content) both
+    stay selectable, the second labelled with its content digest."""
+    choices: dict[str, tuple[ImageItem, ImageAnalysis]] = {}
+    for item, analysis in pairs:
+        label = item.label
+        if label in choices:
+            label = f"{label} ({item.digest[:10]})"
+        choices.setdefault(label, (item, analysis))
+    return choices
+
+
+def _select_fresh_upload(choices: dict[str, tuple[ImageItem, ImageAnalysis]]) -> None:
+    """Select the newest upload the first time it appears."""
+    seen = st.session_state.setdefault("_seen_uploads", set())
+    fresh = [label for label, (item, _) in choices.items() if item.origin == "upload" and item.key not in seen]
+    if fresh:
+        st.session_state["image_choice"] = fresh[-1]
+        seen.update(choices[label][0].key for label in fresh)
 
 
 def render() -> Selection | None:
@@ -116,17 +144,18 @@ def render() -> Selection | None:
     model = _pick_model(errors)
     if model is None:
         for error in errors:
-            st.error(error)
+            show_error(error)
         return None
     st.sidebar.header("Images")
     uploads = _uploaded_images(model, errors)
     sample_items, problems = state.sample_items()
     samples, failures = state.analyse_many(model, sample_items, "samples")
     errors.extend(problems + failures)
-    choices = {item.label: (item, analysis) for item, analysis in samples + uploads}
+    choices = image_choices(samples + uploads)
+    _select_fresh_upload(choices)
     if not choices:
         for error in errors:
-            st.error(error)
+            show_error(error)
         st.info("Upload an image in the sidebar to begin.")
         return None
     if st.session_state.get("image_choice") not in choices:

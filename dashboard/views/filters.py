@@ -10,6 +10,9 @@ import streamlit as st
 from analysis import path_table
 from analysis.browse import channel_rows, filter_rows, rank_channels
 from analysis.bundle import shared_figure
+from analysis.report_inputs import slug
+
+from srn_core.text_safety import markdown_text as md
 
 from .. import state
 from ..downloads import figure_downloads, table_download
@@ -45,11 +48,11 @@ def _browser(sel: Selection, tools: state.ModelTools, label: str) -> None:
 
 
 def _path(sel: Selection, tools: state.ModelTools, label: str) -> None:
-    st.subheader(f"{label} -> channels -> filters -> labels")
+    st.subheader(f"{md(label)} -> channels -> filters -> labels")
     k = st.slider("Channels to follow", 1, 8, key="keep.f_channels")
     drives = tools.probes.label_channels(label, k)
     channels = [c for c, _ in drives]
-    st.markdown("The channels **" + label + "** drives most: " +
+    st.markdown("The channels **" + md(label) + "** drives most: " +
                 ", ".join(f"ch{c} ({d:+.3g})" for c, d in drives))
     spec = shared_figure(f"conv4_{label}", f"filters of {label}'s channels", "conv4_filters_figure", tools.filters,
                          channels, rows=lambda: filter_rows(tools.filters, tools.readout, channels))
@@ -58,11 +61,11 @@ def _path(sel: Selection, tools: state.ModelTools, label: str) -> None:
                 "and lowers most):")
     st.dataframe(spec.rows(), hide_index=True, key="readout_table")
     figure_downloads(spec, "filters_label")
-    st.markdown(f"**Strongest paths** from {label}: the contribution of each filter to each label's SRN logit "
-                f"when only {label} holds attention (they add up to the probe's whole effect).")
+    st.markdown(f"**Strongest paths** from {md(label)}: the contribution of each filter to each label's SRN logit "
+                f"when only {md(label)} holds attention (they add up to the probe's whole effect).")
     paths = path_table(sel.model.model, tools.probes, [label], top=20)
     st.dataframe(paths, hide_index=True, key="path_table")
-    table_download(lambda: paths, f"paths_{label}", "paths")
+    table_download(lambda: paths, f"paths_{slug(label)}", "paths")
 
 
 def render(sel: Selection) -> None:

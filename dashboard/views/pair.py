@@ -10,6 +10,8 @@ from analysis.browse import filter_rows, images_with, preferred_offsets, shared_
 from analysis.bundle import shared_figure
 from analysis.spatial import RelationField, map_relation_field
 
+from srn_core.text_safety import markdown_text as md
+
 from .. import state
 from ..downloads import figure_downloads, table_download
 from ..sidebar import Selection
@@ -22,13 +24,13 @@ REAL = "real maps: the moved label's own map, averaged over the images holding b
 
 def _images(analyses, found: list[int], anchor: str, other: str) -> None:
     if not found:
-        st.info(f"No image holds both {anchor} and {other}.")
+        st.info(f"No image holds both {md(anchor)} and {md(other)}.")
         return
     st.markdown(f"**Attention of both labels** on {min(len(found), SHOWN_IMAGES)} of the {len(found)} images "
                 "holding both")
     for n in found[:SHOWN_IMAGES]:
         overlays = overlay_maps(analyses[n], [anchor, other], "attention", max_side=IMAGE_SIDE)
-        st.image(list(overlays.images), caption=[f"{analyses[n].source}: A of {anchor}", f"A of {other}"],
+        st.image(list(overlays.images), caption=[f"{md(analyses[n].source)}: A of {md(anchor)}", f"A of {md(other)}"],
                  width=IMAGE_SIDE)
 
 
@@ -72,10 +74,10 @@ def _field(sel: Selection, analyses, found: list[int], anchor: str, other: str) 
         st.warning(field.warning)
     else:
         dx, dy = field.preferred_offset()
-        st.caption(f"f_sr scores {anchor} highest with {other} at dx={dx}, dy={dy} cells from it (y down)"
+        st.caption(f"f_sr scores {md(anchor)} highest with {md(other)} at dx={dx}, dy={dy} cells from it (y down)"
                    + (f", averaged over {field.images} images." if field.mode == "map" else "."))
     figure_downloads(spec, "field")
-    if st.toggle(f"Where does f_sr want every label around {anchor}?", key="keep.r_all_fields"):
+    if st.toggle(f"Where does f_sr want every label around {md(anchor)}?", key="keep.r_all_fields"):
         rows = _all_fields(sel, u, anchor, mass, (choice, anchor))
         st.dataframe(rows, hide_index=True, key="all_fields_table")
         table_download(lambda: rows, f"preferred_offsets_{anchor}", "all_fields")
@@ -120,9 +122,9 @@ def render(sel: Selection, pairs, anchor: str, other: str, source: str) -> None:
     _images(analyses, found, anchor, other)
     offsets, field = st.columns(2)
     with offsets:
-        st.markdown(f"**Offsets of {other} around {anchor}** (attention centroids, cells)")
+        st.markdown(f"**Offsets of {md(other)} around {md(anchor)}** (attention centroids, cells)")
         _offsets(analyses, anchor, other, source)
     with field:
-        st.markdown(f"**Relation field**: {anchor}'s SRN score with {other}'s attention moved to each offset")
+        st.markdown(f"**Relation field**: {md(anchor)}'s SRN score with {md(other)}'s attention moved to each offset")
         _field(sel, analyses, found, anchor, other)
     _shared(sel, anchor, other)

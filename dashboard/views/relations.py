@@ -19,6 +19,7 @@ from analysis.browse import offset_matrices, strongest_pairs
 from analysis.bundle import FigureSpec
 from analysis.label_graph import graph_rows, label_graph_figure_mpl, label_graph_figure_plotly
 from analysis.tables import LabelMatrix
+from srn_core.text_safety import plotly_original, plotly_text
 
 from .. import state
 from ..downloads import figure_downloads
@@ -55,7 +56,7 @@ def _matrix(sel: Selection, name: str, analyses, keys: tuple[str, ...], presence
 def _on_click() -> None:
     point = clicked_point(st.session_state.get("matrix_click"))
     if point and point[0] is not None:
-        st.session_state["keep.r_other"], st.session_state["keep.r_anchor"] = point
+        st.session_state["keep.r_other"], st.session_state["keep.r_anchor"] = (plotly_original(str(v)) for v in point)
 
 
 def _heatmap(matrix: LabelMatrix, spec: FigureSpec) -> None:
@@ -64,7 +65,8 @@ def _heatmap(matrix: LabelMatrix, spec: FigureSpec) -> None:
     fig.update_xaxes(dtick=1, tickangle=-60)
     fig.update_yaxes(dtick=1)
     fig.update_layout(height=620, width=None, margin={"l": 10, "r": 10, "t": 50, "b": 10})
-    add_click_layer(fig, matrix.col_names, matrix.row_names, matrix.values,
+    add_click_layer(fig, [plotly_text(n) for n in matrix.col_names], [plotly_text(n) for n in matrix.row_names],
+                    matrix.values,
                     "row %{y}, column %{x}: %{customdata:.4g}<extra>click to open the pair</extra>", size=18)
     st.plotly_chart(fig, key="matrix_click", on_select=_on_click, selection_mode="points")
 
