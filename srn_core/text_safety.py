@@ -3,9 +3,9 @@
 Label names and file names come from files users share, so they are treated as hostile text: each
 output gets one function that makes such a string mean only itself there.
 
-- `markdown_text`: Streamlit markdown (st.markdown, st.caption, st.error, widget labels): every ASCII
-  punctuation mark is backslash-escaped, so no link, image, heading, `:red[...]` directive, HTML or
-  `$...$` LaTeX can form;
+- `markdown_text`: Streamlit markdown (st.markdown, st.caption, st.error, widget labels, image
+  captions): the characters that open markup are backslash-escaped, so no link, image, heading,
+  `:red[...]` directive, autolink, HTML or `$...$` LaTeX can form;
 - `plotly_text`: plotly titles, ticks, hover text and names: HTML-escaped, so `<a href>` shows as text;
 - `mpl_text`: matplotlib text: `$` escaped, so no mathtext is parsed;
 - `csv_cell`: a CSV cell that spreadsheets cannot read as a formula (OWASP's rule: a leading
@@ -18,7 +18,7 @@ breaks included) into spaces, so one name can neither flood a page nor break its
 from __future__ import annotations
 
 import html
-import string
+import re
 from typing import Any
 
 DISPLAY_LIMIT = 200
@@ -26,7 +26,9 @@ MAX_LABEL_CHARS = 200
 LABEL_CHARS = 40  # label names are shortened to this in figure ticks, axis labels and panel titles
 ELLIPSIS = "\u2026"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_MARKDOWN_ESCAPES = {ord(c): "\\" + c for c in string.punctuation}
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*~\[\]<>$@]|:(?=[A-Za-z_/])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|(?<=www)\.",
+                               re.IGNORECASE)
+_BLOCK_START = re.compile(r"^(\s*\d*)([#>+=|-]|(?<=\d)[.)])")
 
 
 def plain_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
@@ -36,8 +38,14 @@ def plain_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
 
 
 def markdown_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
-    """`text` for Streamlit markdown: shown literally, never as markup, a link or an image."""
-    return plain_text(text, limit).translate(_MARKDOWN_ESCAPES)
+    """`text` for Streamlit markdown: shown literally, never as markup, a link or an image.
+
+    Escaped: every character that opens markup inline (`[ ] < > * ~ $ @` and backquotes, backslash),
+    a colon before a letter or `/` (`:red[`, `:smile:`, `http://`), an underscore at a word edge,
+    the dot of `www.` and a block marker at the start. Ordinary names (`letter_T`, `scene.png`,
+    `refused: x`) keep their look in the markdown source.
+    """
+    return _BLOCK_START.sub(r"\1\\\2", _MARKDOWN_SPECIAL.sub(r"\\\g<0>", plain_text(text, limit)), count=1)
 
 
 def plotly_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
