@@ -80,11 +80,12 @@ def convolution(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
 
 
 def bn(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
-    """The fork's BN layer at test time: scale * (x - mean) / sqrt(var + eps) + shift."""
+    """The fork's BN layer at test time: scale * (x - mean) / sqrt(var + eps) + shift (one fused pass)."""
     x = bottoms[0]
     channels = int(x.shape[1])
-    scale, shift, mean, var = (_channel_view(b, x.dim()) for b in check_blobs(layer, blobs, [(channels,)] * 4))
-    return [scale * (x - mean) / torch.sqrt(var + layer.param.bn_param.eps) + shift]
+    scale, shift, mean, var = check_blobs(layer, blobs, [(channels,)] * 4)
+    factor = scale / torch.sqrt(var + layer.param.bn_param.eps)
+    return [torch.addcmul(_channel_view(shift - mean * factor, x.dim()), x, _channel_view(factor, x.dim()))]
 
 
 def batch_norm(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
@@ -193,9 +194,9 @@ def eltwise(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
         return [out]
     if p.operation == 1:
         coeffs = coeffs or [1.0] * len(bottoms)
-        out = coeffs[0] * bottoms[0]
+        out = bottoms[0] if coeffs[0] == 1 else coeffs[0] * bottoms[0]
         for c, b in zip(coeffs[1:], bottoms[1:]):
-            out = out + c * b
+            out = torch.add(out, b, alpha=c)
         return [out]
     return [torch.stack(bottoms).amax(dim=0)]
 

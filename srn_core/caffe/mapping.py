@@ -48,9 +48,10 @@ def _blobs(node) -> list[np.ndarray]:
 
 
 def _conv(unit: ConvUnit) -> tuple[np.ndarray, np.ndarray]:
-    blobs = _blobs(unit.conv)
+    """The conv weight (float32, as stored) and its bias (float64, zeros without a bias term)."""
+    blobs = unit.conv.layer.blobs
     out = int(unit.conv.layer.param.convolution_param.num_output)
-    bias = blobs[1].reshape(out) if unit.conv.layer.param.convolution_param.bias_term else np.zeros(out)
+    bias = blobs[1].reshape(out).astype(np.float64) if unit.conv.layer.param.convolution_param.bias_term else np.zeros(out)
     return blobs[0].reshape((out, -1) + blobs[0].shape[-2:]), bias
 
 

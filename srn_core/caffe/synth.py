@@ -37,6 +37,23 @@ def _fill(message, values: dict) -> None:
             setattr(message, key, value)
 
 
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _blob_bytes(array: np.ndarray) -> bytes:
+    """A BlobProto on the wire: shape (field 7, packed int64 dims) and data (field 5, packed floats)."""
+    dims = b"".join(_varint(int(d)) for d in array.shape)
+    shape = b"\x0a" + _varint(len(dims)) + dims
+    data = np.ascontiguousarray(array, dtype="<f4").tobytes()
+    return b"\x3a" + _varint(len(shape)) + shape + b"\x2a" + _varint(len(data)) + data
+
+
 @dataclass
 class NetBuilder:
     """Collects layers; writes the prototxt (no blobs) and the caffemodel (layers with blobs)."""
@@ -70,9 +87,7 @@ class NetBuilder:
             _fill(layer, params)
             if with_blobs:
                 for array in blobs:
-                    blob = layer.blobs.add()
-                    blob.shape.dim.extend(array.shape)
-                    blob.data.extend(np.asarray(array, dtype=np.float32).ravel().tolist())
+                    layer.blobs.add().MergeFromString(_blob_bytes(array))
         return net
 
     def prototxt(self) -> str:
@@ -89,6 +104,11 @@ class NetBuilder:
         proto.write_text(self.prototxt(), encoding="utf-8")
         model.write_bytes(self.caffemodel())
         return proto, model
+
+
+PIXEL_GAIN = 1 / 64
+"""Stem weights are scaled by this so mean-subtracted 0-255 pixels give activations of order 1,
+as in a trained net (random BN statistics do not normalise)."""
 
 
 @dataclass
@@ -116,8 +136,8 @@ class _SRNWriter:
         return f"n{self.count:03d}" if self.opaque else readable
 
     def conv_norm(self, name: str, bottom: str, in_ch: int, out_ch: int, k: int, stride: int = 1, pad: int = 0,
-                  relu: bool = True) -> str:
-        top = self.b.add(self.name(name), "Convolution", [bottom], blobs=[self.w.conv(out_ch, in_ch, k)],
+                  relu: bool = True, gain: float = 1.0) -> str:
+        top = self.b.add(self.name(name), "Convolution", [bottom], blobs=[self.w.conv(out_ch, in_ch, k) * gain],
                          convolution_param=dict(num_output=out_ch, kernel_size=[k], stride=[stride], pad=[pad],
                                                 bias_term=False))
         mean, var = self.w.vector(out_ch, -0.1, 0.1), self.w.vector(out_ch, 0.5, 1.5)
@@ -149,7 +169,7 @@ class _SRNWriter:
         return top
 
     def resnet(self, bottom: str, blocks: tuple[int, ...], widths: tuple[int, ...]) -> tuple[str, str, int, int]:
-        x = self.conv_norm("conv1", bottom, 3, widths[0], 7, 2, 3)
+        x = self.conv_norm("conv1", bottom, 3, widths[0], 7, 2, 3, gain=PIXEL_GAIN)
         x = self.b.add(self.name("pool1"), "Pooling", [x], pooling_param=dict(pool=0, kernel_size=3, stride=2))
         in_ch, res4 = widths[0], ""
         for stage, (count, width) in enumerate(zip(blocks, widths)):
