@@ -46,6 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cmap", type=colour_map, default="jet", help="matplotlib colour map of the overlays (default jet)")
     parser.add_argument("--opacity", type=probability, default=0.5, help="overlay opacity in [0, 1] (default 0.5)")
     parser.add_argument("--gradcam", action="store_true", help="add Grad-CAM of the main net and the pointing game")
+    parser.add_argument("--faithfulness", action="store_true",
+                        help="add the faithfulness checks of every present label's map (slow: see docs/analysis.md)")
     parser.add_argument("--gradcam-layer", default="layer4", choices=GRADCAM_LAYERS)
     parser.add_argument("--tolerance", type=number(0.0, 10_000.0), default=15.0,
                         help="pointing game: pixels a peak may lie outside its box (default 15)")
@@ -82,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     options = ReportOptions(formats=tuple(dict.fromkeys(args.formats)), dpi=args.dpi, top_k=args.top_k,
                             mode=args.upsampling, cmap=args.cmap, opacity=args.opacity, gradcam=args.gradcam,
                             gradcam_layer=args.gradcam_layer, html=args.html, channels=args.channels,
-                            pairs=args.pairs, threshold=args.threshold, tolerance=args.tolerance)
+                            pairs=args.pairs, threshold=args.threshold, tolerance=args.tolerance,
+                            faithfulness=args.faithfulness)
     if args.channels:
         limit = analyzer.model.config.sr_channels
         bad = [c for c in args.channels if not 0 <= c < limit]

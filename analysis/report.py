@@ -22,6 +22,8 @@ from . import figures_mpl as fm
 from . import figures_plotly as fp
 from .attention_stats import attention_stats
 from .export import save_data, save_figure, save_html, save_json, write_plotly_js
+from .faithfulness import FaithfulnessEvaluator, FaithfulnessOptions, ImageFaithfulness, summarise
+from .faithfulness.outputs import add_report_pages
 from .filters import conv4_filters, filter_readout, path_table, probe_sr, weight_drive
 from .gradcam import PointingComparison, compare_pointing, gradcam_maps, merge_pointing
 from .report_index import write_index
@@ -53,6 +55,7 @@ class ReportOptions:
     pairs: int = 6
     threshold: float = 0.5
     tolerance: float = 15.0
+    faithfulness: bool = False
 
 
 @dataclass
@@ -206,6 +209,10 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
     analyses: list[ImageAnalysis] = []
     pointing: list[PointingComparison] = []
     failures: dict[str, str] = {}
+    trust: list[ImageFaithfulness] = []
+    evaluator = FaithfulnessEvaluator(analyzer, FaithfulnessOptions(threshold=options.threshold,
+                                                                    tolerance=options.tolerance)) \
+        if options.faithfulness else None
     for n, item in enumerate(tqdm(inputs.items, desc="images", unit="image", disable=not progress)):
         try:
             analysis = _analyse(analyzer, item)
@@ -213,6 +220,8 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
             if options.gradcam and analysis.boxes:
                 pointing.append(compare_pointing(analyzer, [analysis], layer=options.gradcam_layer,
                                                  tolerance=options.tolerance))
+            if evaluator is not None:
+                trust.append(evaluator.image(analysis, n))
             analyses.append(analysis.without_pixels())
         except ImageLoadError as exc:
             failures[str(item.path)] = exc.reason
@@ -223,6 +232,9 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
     notes = list(inputs.notes)
     pages = [("relations over the data set", lambda: _dataset_pages(
         writer, analyzer, analyses, merge_pointing(pointing) if pointing else None))] if analyses else []
+    if trust:
+        pages.append(("faithfulness", lambda: add_report_pages(
+            writer, summarise(trust, analyzer.label_names, evaluator.options))))
     for what, draw in [*pages, ("model pages", lambda: _model_pages(writer, analyzer))]:
         try:
             draw()

@@ -192,3 +192,26 @@ def test_cli_writes_json_figures_and_only_the_card_section(tiny_checkpoint, tmp_
     assert (tmp_path / "out" / "curves_fused.png").stat().st_size > 0
     assert (tmp_path / "out" / "faithfulness.csv").read_text().startswith("label,method,measure,mean,low,high")
     assert main(args[:-2] + ["--labels", "unicorn"]) == 2
+
+
+def test_report_flag_adds_the_faithfulness_section(tiny_checkpoint, tmp_path):
+    import json
+
+    from analysis.cli import main
+    from srn_core.datasets import Box, MultiLabelDataset, Sample, write_manifest
+
+    from .test_analysis_report import make_images
+
+    paths = make_images(tmp_path / "data", 2)
+    samples = [Sample(paths[0], np.array([1, 1, 0, 0, 0], np.int8), [Box("cat", 0, 0, 64, 40)]),
+               Sample(paths[1], np.array([1, 0, 0, 0, 0], np.int8), [Box("cat", 30, 20, 64, 48)])]
+    manifest = write_manifest(tmp_path / "data" / "manifest.json", MultiLabelDataset(TINY_LABELS, samples))
+    out = tmp_path / "report"
+    assert main(["report", "--weights", str(tiny_checkpoint), "--images", str(manifest), "--out", str(out),
+                 "--formats", "png", "--top-k", "1", "--pairs", "1", "--faithfulness", "--no-progress"]) == 0
+    table = json.loads((out / "faithfulness" / "faithfulness_table_data.json").read_text())
+    pointing = [r for r in table["table"] if r["measure"] == "pointing" and r["label"] == "cat"
+                and r["method"] == "attention"]
+    assert pointing and pointing[0]["images"] == 2 and table["images"] == 2
+    assert (out / "faithfulness" / "curves_fused.png").stat().st_size > 0
+    assert "Can these maps be trusted?" in (out / "index.html").read_text()

@@ -36,3 +36,12 @@ def write_outputs(summary: FaithfulnessSummary, out: str | Path, formats: Sequen
         if html:
             files.append(save_html(plotly, out / f"{name}.html", include_plotlyjs=include_plotlyjs))
     return files
+
+
+def add_report_pages(writer: Any, summary: FaithfulnessSummary, folder: str = "faithfulness") -> None:
+    """The report's faithfulness section: every figure with its data, and the whole table."""
+    group = "Can these maps be trusted?"
+    writer.add("dataset", group, folder, "faithfulness_table", "faithfulness: every measure per label and method "
+               "(mean, 95 % bootstrap interval)", data=summary)
+    for name, title, mpl, plotly in figure_pairs(summary):
+        writer.add("dataset", group, folder, name, f"faithfulness: {title}", mpl, plotly)
