@@ -17,10 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import settings, sidebar
 from dashboard.guard import guarded, show_error
-from dashboard.views import filters, images, probes, relations, whatif
+from dashboard.views import filters, images, probes, relations, trust, whatif
 from srn_core.text_safety import markdown_text
 
-RENDERERS = dict(zip(settings.VIEWS, (images.render, filters.render, relations.render, whatif.render, probes.render)))
+RENDERERS = dict(zip(settings.VIEWS, (images.render, filters.render, relations.render, whatif.render, probes.render,
+                                        trust.render)))
 KEEP_PREFIX = "keep."
 
 

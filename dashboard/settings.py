@@ -24,7 +24,7 @@ KIND_NAMES = {"attention": "A (attention)", "confidence": "sigmoid(S) (confidenc
 THUMBNAIL_SIDE = 224
 THUMBNAIL_PX = 190
 LARGE_SIDE = 320
-VIEWS = ("Images", "conv4 filters", "Label relations", "What-if", "Relation probes")
+VIEWS = ("Images", "conv4 filters", "Label relations", "What-if", "Relation probes", "Can this map be trusted?")
 
 
 def weights_dir() -> Path:

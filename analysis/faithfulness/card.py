@@ -41,14 +41,24 @@ def render_section(summary: FaithfulnessSummary, command: str, described: str) -
         "over images. Percent for probabilities and rates.", "",
         "| measure | better | " + " | ".join(METHOD_NAMES[m] for m in methods) + " |",
         "|---|---|" + "---|" * len(methods)]
-    for measure in sorted(summary.measures(), key=sort_key):
-        title, better = describe(measure)
-        percent = not measure.startswith(("label_", "randomised_"))
-        cells = [_cell(summary.overall(measure, m), percent) for m in methods]
-        lines.append(f"| {title} | {better} | " + " | ".join(cells) + " |")
+    for row in overall_rows(summary):
+        lines.append("| " + " | ".join(row.values()) + " |")
     lines += ["", *verdicts(summary), "", "Per-label values, mean curves and label-pair similarities: "
               "`faithfulness.json` beside this card.", END]
     return "\n".join(lines) + "\n"
+
+
+def overall_rows(summary: FaithfulnessSummary) -> list[dict[str, str]]:
+    """One row per measure: its title, the better direction and 'mean [low, high]' of every method (all
+    labels; percent for probabilities and rates)."""
+    rows = []
+    for measure in sorted(summary.measures(), key=sort_key):
+        title, better = describe(measure)
+        percent = not measure.startswith(("label_", "randomised_"))
+        row = {"measure": title, "better": better}
+        row.update({METHOD_NAMES[m]: _cell(summary.overall(measure, m), percent) for m in summary.options.methods})
+        rows.append(row)
+    return rows
 
 
 def verdicts(summary: FaithfulnessSummary, methods: Sequence[str] = ("attention", "weighted", "gradcam")) -> list[str]:

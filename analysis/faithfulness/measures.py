@@ -31,8 +31,8 @@ def describe(measure: str) -> tuple[str, str]:
     return measure, "higher"
 
 
-def sort_key(measure: str) -> tuple[int, str]:
+def sort_key(measure: str) -> int:
     """Perturbation measures first, then localisation, label specificity, randomisation."""
     order = ["deletion", "insertion", "road_morf", "road_lerf", "pointing", "relevance", "label", "randomised_spearman",
              "randomised_ssim"]
-    return next((n for n, p in enumerate(order) if measure.startswith(p)), len(order)), ""
+    return next((n for n, p in enumerate(order) if measure.startswith(p)), len(order))
