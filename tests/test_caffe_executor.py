@@ -133,3 +133,13 @@ def test_shapes_on_meta_device_match_a_real_run(tmp_path):
     values = executor.run_values(torch.zeros(1, 3, 64, 64))
     assert shapes == {v: tuple(t.shape) for v, t in values.items()}
     assert {"BN", "BatchReduction", "Tile", "Convolution"} <= set(SUPPORTED_TYPES)
+
+
+def test_a_forward_that_would_exhaust_memory_is_refused_before_allocating(tmp_path):
+    from srn_core.caffe.errors import CaffeImportError
+
+    path = tmp_path / "tile.prototxt"
+    path.write_text('input: "data" input_dim: 1 input_dim: 3 input_dim: 8 input_dim: 8\n'
+                    'layer { name: "t" type: "Tile" bottom: "data" top: "t" tile_param { axis: 1 tiles: 1000000000 } }\n')
+    with pytest.raises(CaffeImportError, match="blob 't' would hold 192000000000 values"):
+        CaffeExecutor(read_net(path)).run(torch.zeros(1, 3, 8, 8))

@@ -64,16 +64,22 @@ def provenance(args: argparse.Namespace, conversion: Conversion, size: int) -> d
     }}
 
 
+def shown(name: str, limit: int = 120) -> str:
+    """A layer name from the file as printed: control characters escaped, long names cut."""
+    text = name if name.isprintable() else ascii(name)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def summary(conversion: Conversion, labels: str, out: Path) -> str:
     config = conversion.model.config
     stages = [len(conversion.parts[f"stage{i}"]) for i in range(1, 5)]
     lines = [f"wrote {out}",
              f"  backbone  {config.backbone} (blocks {stages}, widths {list(config.widths or [])}), input "
              f"{config.input_size} px, grid {config.grid}x{config.grid}",
-             f"  labels    {config.num_labels} ({labels}), alpha {config.alpha:g}, f_att {config.att_channels} "
+             f"  labels    {config.num_labels} ({shown(labels)}), alpha {config.alpha:g}, f_att {config.att_channels} "
              f"channels, f_sr {config.sr_channels} x {config.filters_per_channel} filters"]
     for part in ("stem", "f_att", "confidence", "f_sr", "classifiers", "fusion"):
-        lines.append(f"  {part:<12}<- {', '.join(conversion.parts[part])}")
+        lines.append(f"  {part:<12}<- {', '.join(shown(name) for name in conversion.parts[part])}")
     lines.append("  verified against the Caffe graph (max |difference| on a random input): "
                  + ", ".join(f"{k} {v:.2g}" for k, v in conversion.max_abs_diff.items()))
     lines.extend(f"  note: {note}" for note in conversion.notes)

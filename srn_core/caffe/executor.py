@@ -8,6 +8,7 @@ earlier layer produces are errors naming the layer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,6 +19,8 @@ from .errors import CaffeImportError, UnsupportedLayerError
 from .layers import LAYERS
 from .reader import CaffeNet, Layer
 
+MAX_BLOB_ELEMENTS = 1 << 30
+"""Largest blob a forward may create (4 GB of float32); a hostile prototxt cannot exhaust memory."""
 INPUT_LAYERS = ("Input", "Data", "ImageData", "VideoData", "MemoryData", "DummyData", "HDF5Data", "WindowData")
 SUPPORTED_TYPES = tuple(sorted((*LAYERS, *INPUT_LAYERS)))
 
@@ -120,6 +123,7 @@ class CaffeExecutor:
         self.device = torch.device(device)
         self.blobs = [[torch.from_numpy(np.ascontiguousarray(b)).to(self.device) for b in node.layer.blobs]
                       for node in self.graph.nodes]
+        self._checked: set[tuple] = set()
 
     @property
     def image_input(self) -> int:
@@ -137,6 +141,9 @@ class CaffeExecutor:
             if name in given:
                 feeds[value] = given[name].to(device)
             elif shape is not None and all(d > 0 for d in shape):
+                if math.prod(shape) > MAX_BLOB_ELEMENTS:
+                    raise CaffeImportError(f"{self.graph.net.source}: input {name!r} declares shape {shape}, more than "
+                                           f"{MAX_BLOB_ELEMENTS} values")
                 feeds[value] = torch.zeros(shape, device=device)
             elif self.graph.consumers.get(value):
                 raise CaffeImportError(f"{self.graph.net.source}: input {name!r} has no declared shape; pass a tensor for it")
@@ -147,6 +154,8 @@ class CaffeExecutor:
         """Every value of the graph (by value id) after one forward pass in TEST mode."""
         device = device or self.device
         values = self._feeds(inputs, device)
+        if device.type != "meta":
+            self._check_sizes(values)
         with torch.no_grad():
             for node, blobs in zip(self.graph.nodes, self.blobs):
                 if node.layer.type in INPUT_LAYERS:
@@ -162,6 +171,20 @@ class CaffeExecutor:
                                            f"{str(exc).splitlines()[0]}") from None
                 values.update(zip(node.outputs, tops))
         return values
+
+    def _check_sizes(self, feeds: dict[int, torch.Tensor]) -> None:
+        """Refuse, before allocating anything, a forward whose blobs would exceed MAX_BLOB_ELEMENTS."""
+        key = tuple((v, tuple(t.shape)) for v, t in sorted(feeds.items()))
+        if key in self._checked:
+            return
+        names = self.graph.value_names
+        meta = self.run_values({names[v]: torch.empty(t.shape, device="meta") for v, t in feeds.items()},
+                               torch.device("meta"))
+        for value, tensor in meta.items():
+            if tensor.numel() > MAX_BLOB_ELEMENTS:
+                raise CaffeImportError(f"{self.graph.net.source}: blob {names[value]!r} would hold {tensor.numel()} "
+                                       f"values (shape {tuple(tensor.shape)}), more than {MAX_BLOB_ELEMENTS}")
+        self._checked.add(key)
 
     def run(self, inputs: torch.Tensor | Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Blob name -> tensor for every named blob (an in-place blob holds its last value, as in Caffe)."""
