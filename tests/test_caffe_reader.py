@@ -135,3 +135,19 @@ def test_reader_errors_name_the_file(tmp_path):
     (tmp_path / "empty.prototxt").write_text("")
     with pytest.raises(CaffeImportError, match="empty.prototxt: prototxt is empty"):
         read_prototxt(tmp_path / "empty.prototxt")
+
+
+def test_input_layer_and_input_shape_declare_the_inputs(tmp_path):
+    text = ('layer { name: "in" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 dim: 4 dim: 4 } } }\n'
+            'layer { name: "p" type: "Pooling" bottom: "data" top: "p" pooling_param { pool: AVE global_pooling: true } }\n')
+    (tmp_path / "in.prototxt").write_text(text)
+    executor = CaffeExecutor(read_prototxt(tmp_path / "in.prototxt"))
+    assert executor.input_shape() == (2, 3, 4, 4)
+    image = torch.randn(2, 3, 4, 4)
+    assert torch.allclose(executor.run(image)["p"], image.mean(dim=(2, 3), keepdim=True))
+    (tmp_path / "shape.prototxt").write_text('input: "x" input_shape { dim: 1 dim: 5 }\n'
+                                             'layer { name: "s" type: "Sigmoid" bottom: "x" top: "s" }\n')
+    assert read_prototxt(tmp_path / "shape.prototxt").inputs == {"x": (1, 5)}
+    (tmp_path / "mixed.prototxt").write_text(text + 'layers { name: "r" type: RELU bottom: "p" top: "r" }\n')
+    with pytest.raises(CaffeImportError, match="mixed.prototxt: the net mixes V1"):
+        read_prototxt(tmp_path / "mixed.prototxt")

@@ -105,10 +105,10 @@ def _v1_to_v2(v1) -> object:
     return layer
 
 
-def net_layers(net) -> list:
+def net_layers(net, source: str = "net") -> list:
     """The layers of a NetParameter as V2 LayerParameters (V1 `layers` are converted)."""
     if len(net.layer) and len(net.layers):
-        raise CaffeImportError("the net mixes V1 `layers` and V2 `layer` entries")
+        raise CaffeImportError(f"{source}: the net mixes V1 `layers` and V2 `layer` entries")
     return list(net.layer) if len(net.layer) else [_v1_to_v2(v1) for v1 in net.layers]
 
 
@@ -158,7 +158,7 @@ def read_prototxt(path: str | Path) -> CaffeNet:
         text_format.Parse(text, net)
     except text_format.ParseError as exc:
         raise CaffeImportError(f"{path}: not a valid Caffe prototxt: {exc}") from None
-    layers = [Layer(param) for param in net_layers(net) if in_test_phase(param)]
+    layers = [Layer(param) for param in net_layers(net, str(path)) if in_test_phase(param)]
     if not layers:
         raise CaffeImportError(f"{path}: the prototxt defines no layers for the TEST phase")
     return CaffeNet(net.name, _declared_inputs(net, str(path)), layers, str(path))
@@ -215,7 +215,7 @@ def blob_array(blob, where: str) -> np.ndarray:
 def attach_weights(net: CaffeNet, weights, source: str) -> CaffeNet:
     """Give each prototxt layer the blobs of the caffemodel layer of the same name (as Caffe does)."""
     trained = {}
-    for layer in net_layers(weights):
+    for layer in net_layers(weights, source):
         if len(layer.blobs):
             trained[layer.name] = [blob_array(blob, f"{source}: layer {layer.name!r} blob {i}")
                                    for i, blob in enumerate(layer.blobs)]
