@@ -6,8 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import figures_mpl as fm
+from .. import figures_plotly as fp
 from ..export import save_data, save_figure, save_html
+from ..tables import LabelMatrix
 from . import figures
+from .methods import METHOD_NAMES
 from .results import FaithfulnessSummary
 
 BAR_MEASURES = ("deletion_fused", "insertion_fused", "pointing", "relevance_mass", "label_spearman")
@@ -23,7 +27,19 @@ def figure_pairs(summary: FaithfulnessSummary) -> list[tuple[str, str, Any, Any]
     if any(m.startswith("randomised_") for m in measured):
         out += [(f"randomisation_{k}", f"randomisation cascade ({k})", figures.randomisation_figure(summary, k),
                  figures.randomisation_plotly(summary, k)) for k in ("spearman", "ssim")]
+    for method, matrix in pair_matrices(summary).items():
+        out.append((f"label_pairs_{method}", f"label pairs ({METHOD_NAMES[method]})", fm.matrix_figure(matrix),
+                    fp.matrix_figure(matrix)))
     return out
+
+
+def pair_matrices(summary: FaithfulnessSummary) -> dict[str, LabelMatrix]:
+    """{method: C x C mean Spearman of label i's map (rows, measured labels) with label j's}."""
+    names = summary.label_names
+    return {m: LabelMatrix(values, names, names, f"Spearman of label maps, {METHOD_NAMES[m]}",
+                           "row: the measured label's map; column: another label's map on the same image; "
+                           "mean over images where the row label was measured (NaN: never)")
+            for m, values in summary.pairs.items()}
 
 
 def write_outputs(summary: FaithfulnessSummary, out: str | Path, formats: Sequence[str] = ("png",), dpi: int = 150,
