@@ -1,15 +1,15 @@
 """Figures of a faithfulness summary, in matplotlib (publication) and plotly (interactive), with the
 same functions and arguments: deletion / insertion curves, per-label bars with bootstrap intervals,
-and the randomisation cascade. Label names are escaped for plotly, whose text accepts markup."""
+and the randomisation cascade. Label names are escaped for plotly (markup) and matplotlib (mathtext)."""
 
 from __future__ import annotations
-
-import html
 
 import numpy as np
 import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
+
+from srn_core.text_safety import mpl_text, plotly_text
 
 from .measures import HEAD_NAMES, describe
 from .methods import METHOD_NAMES, MODEL_METHODS
@@ -73,7 +73,7 @@ def label_bars_figure(summary: FaithfulnessSummary, measure: str = "deletion_fus
     for n, (method, v) in enumerate(values.items()):
         ax.bar(x + (n - (len(values) - 1) / 2) * width, v[:, 0], width, color=COLOURS[method], label=METHOD_NAMES[method],
                yerr=np.abs(np.stack([v[:, 0] - v[:, 1], v[:, 2] - v[:, 0]])), capsize=2, error_kw={"linewidth": 0.8})
-    ax.set_xticks(x, labels, rotation=90, fontsize=7)
+    ax.set_xticks(x, [mpl_text(n) for n in labels], rotation=90, fontsize=7)
     title, better = describe(measure)
     ax.set_title(f"{title} ({better} is better)", fontsize=9)
     ax.legend(fontsize=7)
@@ -114,7 +114,7 @@ def curves_plotly(summary: FaithfulnessSummary, head: str = "fused") -> go.Figur
 
 def label_bars_plotly(summary: FaithfulnessSummary, measure: str = "deletion_fused") -> go.Figure:
     labels, values = _bars(summary, measure)
-    names = [html.escape(n) for n in labels]
+    names = [plotly_text(n) for n in labels]
     fig = go.Figure([go.Bar(x=names, y=v[:, 0], name=METHOD_NAMES[m], marker_color=COLOURS[m],
                             error_y={"type": "data", "symmetric": False, "array": v[:, 2] - v[:, 0],
                                      "arrayminus": v[:, 0] - v[:, 1]}) for m, v in values.items()])
