@@ -54,11 +54,6 @@ class Graph:
         """Blob name -> the id of its last value (what Caffe's net.blobs[name] holds after a forward)."""
         return {name: index for index, name in enumerate(self.value_names)}
 
-    def outputs(self) -> list[int]:
-        """Values nobody reads, in order: the net's outputs (net.outputs in pycaffe)."""
-        last = self.final_values()
-        return [v for v in last.values() if not self.consumers.get(v) and v not in self.inputs]
-
 
 def _input_layer_shapes(layer: Layer) -> list[tuple[int, ...] | None]:
     count = len(layer.tops)

@@ -48,7 +48,8 @@ def _axis(layer: Layer, axis: int, ndim: int) -> int:
     return canonical
 
 
-def _pair(param, single: str, h: str, w: str, default: int) -> tuple[int, int]:
+def hw_pair(param, single: str, h: str, w: str, default: int) -> tuple[int, int]:
+    """(height, width) of a Caffe size parameter given as `single` (scalar or list) or as `h`/`w`."""
     if param.HasField(h) or param.HasField(w):
         return int(getattr(param, h)), int(getattr(param, w))
     value = getattr(param, single)
@@ -65,9 +66,9 @@ def _channel_view(t: torch.Tensor, ndim: int) -> torch.Tensor:
 def convolution(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
     p = layer.param.convolution_param
     x = bottoms[0]
-    kernel = _pair(p, "kernel_size", "kernel_h", "kernel_w", 0)
-    stride = _pair(p, "stride", "stride_h", "stride_w", 1)
-    pad = _pair(p, "pad", "pad_h", "pad_w", 0)
+    kernel = hw_pair(p, "kernel_size", "kernel_h", "kernel_w", 0)
+    stride = hw_pair(p, "stride", "stride_h", "stride_w", 1)
+    pad = hw_pair(p, "pad", "pad_h", "pad_w", 0)
     dilation = (int(p.dilation[0]), int(p.dilation[-1])) if len(p.dilation) else (1, 1)
     group, out_ch, in_ch = int(p.group), int(p.num_output), int(x.shape[1])
     if min(kernel) <= 0 or out_ch <= 0 or group <= 0 or in_ch % group or out_ch % group:
@@ -153,9 +154,9 @@ def pooling(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
     if p.global_pooling:
         (kh, kw), (sh, sw), (ph, pw) = (height, width), (1, 1), (0, 0)
     else:
-        kh, kw = _pair(p, "kernel_size", "kernel_h", "kernel_w", 0)
-        sh, sw = _pair(p, "stride", "stride_h", "stride_w", 1)
-        ph, pw = _pair(p, "pad", "pad_h", "pad_w", 0)
+        kh, kw = hw_pair(p, "kernel_size", "kernel_h", "kernel_w", 0)
+        sh, sw = hw_pair(p, "stride", "stride_h", "stride_w", 1)
+        ph, pw = hw_pair(p, "pad", "pad_h", "pad_w", 0)
     if min(kh, kw, sh, sw) <= 0 or ph >= kh or pw >= kw:
         raise CaffeImportError(f"{layer.describe()}: invalid kernel ({kh}, {kw}), stride ({sh}, {sw}) or pad ({ph}, {pw})")
     out_h = math.ceil((height + 2 * ph - kh) / sh) + 1

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .errors import MappingError
 from .executor import Graph, Node
+from .layers import hw_pair
 
 TRANSPARENT = ("Split", "Dropout")
 NORM_TYPES = ("BN", "BatchNorm", "Scale")
@@ -104,11 +105,9 @@ class GraphView:
 
 def conv_geometry(node: Node) -> dict[str, int]:
     """kernel, stride, pad, group, dilation of a Convolution (square only; else a MappingError)."""
-    from .layers import _pair
-
     p = node.layer.param.convolution_param
-    values = {"kernel": _pair(p, "kernel_size", "kernel_h", "kernel_w", 0),
-              "stride": _pair(p, "stride", "stride_h", "stride_w", 1), "pad": _pair(p, "pad", "pad_h", "pad_w", 0),
+    values = {"kernel": hw_pair(p, "kernel_size", "kernel_h", "kernel_w", 0),
+              "stride": hw_pair(p, "stride", "stride_h", "stride_w", 1), "pad": hw_pair(p, "pad", "pad_h", "pad_w", 0),
               "dilation": (int(p.dilation[0]), int(p.dilation[-1])) if len(p.dilation) else (1, 1)}
     for key, (h, w) in values.items():
         if h != w:
@@ -197,9 +196,8 @@ class SRNFinder:
             raise MappingError(f"{a.conv.layer.describe()}: a block that changes shape needs a projection shortcut")
         return stride, width
 
-    def _backbone(self, value: int, stem_ch: int) -> tuple[list[list[Block]], list[int]]:
+    def _backbone(self, value: int, stem_ch: int) -> list[list[Block]]:
         stages: list[list[Block]] = []
-        widths: list[int] = []
         in_ch = stem_ch
         while (block := self._block(value)) is not None:
             stride, width = self._check_block(block, in_ch)
@@ -209,7 +207,6 @@ class SRNFinder:
                     raise MappingError(f"{block.units[0].conv.layer.describe()}: stage {len(stages) + 1} starts with "
                                        f"stride {stride}, a ResNet uses {expected}")
                 stages.append([])
-                widths.append(width)
             elif not stages:
                 raise MappingError("the first residual block has no projection shortcut")
             stages[-1].append(block)
@@ -217,7 +214,7 @@ class SRNFinder:
         if len(stages) != 4:
             raise MappingError(f"the backbone has {len(stages)} stages of bottleneck blocks; the SRN mapping "
                                f"needs a four-stage ResNet")
-        return stages, widths
+        return stages
 
     def _att_chain(self, features: int, used: set[int]) -> tuple[list[ConvUnit], ConvUnit]:
         heads = [self.view.unit(n) for n in self._convs(features) if n.index not in used]
@@ -261,7 +258,7 @@ class SRNFinder:
 
     def find(self) -> SRNStructure:
         stem, pooled = self._stem()
-        stages, _ = self._backbone(pooled, conv_geometry(stem.conv)["out"])
+        stages = self._backbone(pooled, conv_geometry(stem.conv)["out"])
         features = stages[2][-1].out
         used = {u.conv.index for u in stages[3][0].units}
         if stages[3][0].shortcut is not None:
