@@ -22,8 +22,8 @@ from .whatif import WhatIf
 def conv4_filters_figure(filters: Conv4Filters, channels: Sequence[int]) -> Figure:
     """The F spatial filters of each chosen conv4 channel (rows), one symmetric blue-red range per row."""
     channels = [int(c) for c in channels]
-    per_channel = filters.weights.shape[1]
-    fig = Figure(figsize=(1.9 * per_channel + 0.8, 1.9 * max(1, len(channels)) + 0.4), layout="constrained")
+    per_channel, size = filters.weights.shape[1], filters.weights.shape[-1]
+    fig = Figure(figsize=(2.1 * per_channel + 0.8, 2.2 * max(1, len(channels)) + 0.4), layout="constrained")
     axes = fig.subplots(max(1, len(channels)), per_channel, squeeze=False)
     for row, c in enumerate(channels):
         limit = float(np.abs(filters.weights[c]).max()) or 1.0
@@ -31,35 +31,59 @@ def conv4_filters_figure(filters: Conv4Filters, channels: Sequence[int]) -> Figu
             ax = axes[row, f]
             image = ax.imshow(filters.weights[c, f], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
             sign = "+" if filters.sign[c, f] > 0 else "-" if filters.sign[c, f] < 0 else "0"
-            ax.set_title(f"ch{c} f{f}  |w|={filters.norm[c, f]:.2g} ({sign})", fontsize=7)
+            ax.set_title(f"ch{c} f{f}  |w|={filters.norm[c, f]:.2g} ({sign})", fontsize=8)
+            ax.plot((size - 1) / 2, (size - 1) / 2, marker="+", color="black", markersize=10, markeredgewidth=1.5)
             ax.set_xticks([])
             ax.set_yticks([])
         fig.colorbar(image, ax=list(axes[row]), shrink=0.8)
-    fig.suptitle("conv4 single-channel filters", fontsize=10)
+    fig.suptitle("conv4 single-channel filters (+: centre of the grid)", fontsize=10)
     return fig
 
 
+def matrix_range(matrix: LabelMatrix) -> tuple[float, float, bool, str]:
+    """(low, high, signed, note) of the colour scale of a relation matrix. For a label x label matrix the
+    range comes from the off-diagonal cells: the diagonal (a label with itself: its image count, P(i|i) = 1,
+    similarity 1) would otherwise take the whole scale. Signed data is centred on zero. `note` says when
+    the diagonal lies outside the range."""
+    values = np.asarray(matrix.values, dtype=np.float64)
+    signed = bool(np.nanmin(values, initial=0.0) < 0)
+    square = matrix.row_names == matrix.col_names and len(matrix.row_names) > 1
+    body = values[~np.eye(len(values), dtype=bool)] if square else values.ravel()
+    body = body[np.isfinite(body)]
+    if signed:
+        limit = float(np.abs(body).max(initial=0.0)) or 1.0
+        low, high = -limit, limit
+    else:
+        low, high = 0.0, float(body.max(initial=0.0)) or 1.0
+    diagonal = np.diag(values) if square else np.zeros(0)
+    outside = np.isfinite(diagonal) & ((diagonal > high) | (diagonal < low))
+    note = f"diagonal (up to {np.nanmax(np.abs(diagonal)):.3g}) off the colour scale" if outside.any() else ""
+    return low, high, signed, note
+
+
 def matrix_figure(matrix: LabelMatrix, cmap: str | None = None, annotate: bool | None = None,
-                  max_labels: int = 60) -> Figure:
-    """A relation matrix as a heat map with row and column names; signed data gets a centred blue-red map."""
+                  max_labels: int = 60, counts: np.ndarray | None = None) -> Figure:
+    """A relation matrix as a heat map with row and column names; signed data gets a centred blue-red map.
+    The colour range comes from `matrix_range`; `counts` (the number of images behind each cell, for
+    means) are written under the values."""
     values = np.asarray(matrix.values, dtype=np.float64)[:max_labels, :max_labels]
     rows = [mpl_text(n, LABEL_CHARS) for n in matrix.row_names[:max_labels]]
     cols = [mpl_text(n, LABEL_CHARS) for n in matrix.col_names[:max_labels]]
-    signed = np.nanmin(values, initial=0.0) < 0
+    low, high, signed, note = matrix_range(matrix)
     cmap = cmap or ("RdBu_r" if signed else "viridis")
-    limit = float(np.nanmax(np.abs(values), initial=0.0)) or 1.0
-    side = 0.28 * max(len(rows), len(cols)) + 2.5
-    fig = Figure(figsize=(side + 1.0, side), layout="constrained")
+    side = 0.32 * max(len(rows), len(cols)) + 2.5
+    fig = Figure(figsize=(side + 1.0, side + 0.3), layout="constrained")
     ax = fig.subplots()
-    image = ax.imshow(values, cmap=cmap, vmin=-limit if signed else None, vmax=limit if signed else None)
+    image = ax.imshow(values, cmap=cmap, vmin=low, vmax=high)
     ax.set_xticks(range(len(cols)), cols, rotation=90, fontsize=7)
     ax.set_yticks(range(len(rows)), rows, fontsize=7)
-    if annotate if annotate is not None else len(rows) * len(cols) <= 144:
+    if annotate if annotate is not None else len(rows) * len(cols) <= 400:
         for (r, c), v in np.ndenumerate(values):
             if np.isfinite(v):
-                ax.text(c, r, f"{v:.2g}", ha="center", va="center", fontsize=6, color="black")
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    ax.set_title(mpl_text(matrix.title), fontsize=10)
+                text = f"{v:.2g}" + (f"\nn={int(counts[r, c])}" if counts is not None else "")
+                ax.text(c, r, text, ha="center", va="center", fontsize=5, color="black")
+    fig.colorbar(image, ax=ax, shrink=0.8, extend="max" if note else "neither")
+    ax.set_title(mpl_text(matrix.title) + (f"\n({note})" if note else ""), fontsize=10)
     return fig
 
 

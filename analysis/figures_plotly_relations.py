@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
-from plotly.subplots import make_subplots
 
 from srn_core.text_safety import LABEL_CHARS, plotly_text
 
-from .figures_plotly_maps import colorscale
+from .figures_mpl_relations import matrix_range
+from .figures_plotly_maps import MODEBAR, colorscale, wrapped_title
 from .filters import Conv4Filters
 from .gradcam import PointingComparison
 from .session import LabelRef, resolve_labels, sigmoid
@@ -23,37 +23,62 @@ PALETTE = qualitative.Plotly
 
 
 def conv4_filters_figure(filters: Conv4Filters, channels: Sequence[int]) -> go.Figure:
-    """The F spatial filters of each chosen conv4 channel (rows), blue-red centred on zero."""
+    """The F spatial filters of each chosen conv4 channel (rows) as square cells, blue-red centred on zero
+    with one range and colour bar per channel; + marks the centre of the grid."""
     channels = [int(c) for c in channels]
     per_channel = filters.weights.shape[1]
-    titles = [f"ch{c} f{f} |w|={filters.norm[c, f]:.2g}" for c in channels for f in range(per_channel)]
-    fig = make_subplots(rows=max(1, len(channels)), cols=per_channel, subplot_titles=titles,
-                        horizontal_spacing=0.02, vertical_spacing=0.06)
-    for row, c in enumerate(channels, start=1):
+    size = filters.weights.shape[-1]
+    rows = max(1, len(channels))
+    cell_px, title_px, top = 170, 24, 60
+    plot_px = rows * (cell_px + title_px)
+    width = (1.0 - 0.03 * (per_channel - 1)) / per_channel * 0.92
+    layout: dict = {"title": {"text": "conv4 single-channel filters (+: centre of the grid)", "x": 0.0},
+                    "height": plot_px + top + 20, "margin": {"l": 10, "r": 60, "t": top, "b": 20},
+                    "annotations": [], "modebar": MODEBAR, "showlegend": False}
+    data: list = []
+    centre = (size - 1) / 2
+    for row, c in enumerate(channels):
         limit = float(np.abs(filters.weights[c]).max()) or 1.0
+        y1 = 1.0 - row * (cell_px + title_px) / plot_px - title_px / plot_px
+        y0 = y1 - cell_px / plot_px
         for f in range(per_channel):
-            fig.add_trace(go.Heatmap(z=filters.weights[c, f], colorscale=colorscale("RdBu_r"), zmin=-limit, zmax=limit,
-                                     showscale=row == 1 and f == 0, name=f"ch{c} f{f}",
-                                     hovertemplate="row %{y}, col %{x}<br>w %{z:.4g}<extra></extra>"), row=row, col=f + 1)
-    fig.update_yaxes(autorange="reversed", showticklabels=False)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_annotations(font_size=9)
-    fig.update_layout(title="conv4 single-channel filters", height=200 * max(1, len(channels)) + 80,
-                      width=190 * per_channel + 100)
-    return fig
+            n = row * per_channel + f + 1
+            xa, ya = f"x{'' if n == 1 else n}", f"y{'' if n == 1 else n}"
+            x0 = f * (width + 0.03)
+            layout[f"xaxis{'' if n == 1 else n}"] = {"domain": [x0, x0 + width], "anchor": ya, "visible": False,
+                                                     "range": [-0.5, size - 0.5], "constrain": "domain"}
+            layout[f"yaxis{'' if n == 1 else n}"] = {"domain": [max(0.0, y0), y1], "anchor": xa, "visible": False,
+                                                     "range": [size - 0.5, -0.5], "scaleanchor": xa,
+                                                     "constrain": "domain"}
+            layout["annotations"].append({"text": f"ch{c} f{f}  |w|={filters.norm[c, f]:.2g}", "x": x0 + width / 2,
+                                          "y": y1, "xref": "paper", "yref": "paper", "xanchor": "center",
+                                          "yanchor": "bottom", "showarrow": False, "font": {"size": 12}})
+            data.append(go.Heatmap(z=filters.weights[c, f], colorscale=colorscale("RdBu_r"), zmin=-limit, zmax=limit,
+                                   xaxis=xa, yaxis=ya, name=f"ch{c} f{f}", showscale=f == per_channel - 1,
+                                   colorbar={"x": 1.0, "y": (y0 + y1) / 2, "len": 0.9 * (y1 - y0), "thickness": 10,
+                                             "yanchor": "middle", "tickfont": {"size": 10}, "nticks": 5},
+                                   hovertemplate="row %{y}, col %{x}<br>w %{z:.4g}<extra></extra>"))
+            data.append(go.Scatter(x=[centre], y=[centre], mode="markers", xaxis=xa, yaxis=ya, hoverinfo="skip",
+                                   marker={"symbol": "cross-thin", "size": 14, "line": {"width": 2, "color": "black"}}))
+    return go.Figure(data=data, layout=layout)
 
 
-def matrix_figure(matrix: LabelMatrix, cmap: str | None = None) -> go.Figure:
-    """A relation matrix as a heat map with names on both axes; signed data is centred on zero."""
+def matrix_figure(matrix: LabelMatrix, cmap: str | None = None, counts: np.ndarray | None = None) -> go.Figure:
+    """A relation matrix as a heat map with names on both axes, its colour range from `matrix_range`
+    (signed data centred on zero, the diagonal off the scale); hover shows `counts` (images behind a mean)."""
     values = np.asarray(matrix.values, dtype=np.float64)
-    signed = np.nanmin(values, initial=0.0) < 0
+    low, high, signed, note = matrix_range(matrix)
     scale = colorscale(cmap or ("RdBu_r" if signed else "viridis"))
+    extra = {} if counts is None else {"customdata": np.asarray(counts).tolist()}
     fig = go.Figure(go.Heatmap(z=np.where(np.isfinite(values), values, None), x=[plotly_text(n) for n in matrix.col_names],
-                               y=[plotly_text(n) for n in matrix.row_names],
-                               colorscale=scale, zmid=0 if signed else None,
-                               hovertemplate="row %{y}<br>column %{x}<br>%{z:.4g}<extra></extra>"))
-    side = max(400, 14 * max(len(matrix.row_names), len(matrix.col_names)) + 200)
-    fig.update_layout(title=plotly_text(matrix.title), yaxis={"autorange": "reversed"}, height=side, width=side + 80)
+                               y=[plotly_text(n) for n in matrix.row_names], colorscale=scale, zmin=low, zmax=high,
+                               hovertemplate="row %{y}<br>column %{x}<br>%{z:.4g}"
+                                             + ("<br>n=%{customdata}" if counts is not None else "") + "<extra></extra>",
+                               **extra))
+    side = max(400, 16 * max(len(matrix.row_names), len(matrix.col_names)) + 220)
+    fig.update_layout(title=wrapped_title(plotly_text(matrix.title) + (f"<br>({note})" if note else "")),
+                      yaxis={"autorange": "reversed", "automargin": True}, xaxis={"automargin": True},
+                      height=side, modebar=MODEBAR)
     return fig
 
 
@@ -73,9 +98,9 @@ def offsets_figure(stats: OffsetStats, pairs: Iterable[tuple[LabelRef, LabelRef]
                                      marker={"symbol": ["circle", "star"], "size": [4, 14], "color": colour}))
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="anchor", marker={"symbol": "cross", "size": 12,
                                                                                "color": "black"}))
-    fig.update_layout(title=f"centroid offsets of {stats.kind} maps", xaxis={"title": f"dx ({stats.units})"},
+    fig.update_layout(title=wrapped_title(f"centroid offsets of {stats.kind} maps"), xaxis={"title": f"dx ({stats.units})"},
                       yaxis={"title": f"dy ({stats.units}, down)", "autorange": "reversed", "scaleanchor": "x"},
-                      height=550, width=650)
+                      height=520, modebar=MODEBAR, legend={"orientation": "h", "y": -0.2})
     return fig
 
 
@@ -89,11 +114,11 @@ def relation_field_figure(field: RelationField, probability: bool = True) -> go.
     fig.add_trace(go.Scatter(x=[0, best[0]], y=[0, best[1]], mode="markers", showlegend=False,
                              marker={"symbol": ["cross", "circle-open"], "size": 14, "color": "white"}))
     moved, anchor = plotly_text(field.moved, LABEL_CHARS), plotly_text(field.anchor, LABEL_CHARS)
-    fig.update_layout(title=f"relation field: {moved} around {anchor} (best {best}, "
-                            f"without {moved} p={sigmoid(field.removed):.2f})",
+    fig.update_layout(title=wrapped_title(f"relation field: {moved} around {anchor} (best {best}, "
+                                  f"without {moved} p={sigmoid(field.removed):.2f})"), modebar=MODEBAR,
                       xaxis={"title": f"dx of {moved} (cells)"},
                       yaxis={"title": "dy (cells, down)", "autorange": "reversed", "scaleanchor": "x"},
-                      height=550, width=620)
+                      height=520)
     return fig
 
 
@@ -119,7 +144,7 @@ def what_if_figure(result: WhatIf, labels: Iterable[LabelRef] | None = None, top
     series = (("SRN before", result.sr_before), ("SRN after", result.sr_after),
               ("fused before", result.fused_before), ("fused after", result.fused_after))
     fig = go.Figure([go.Bar(y=names, x=sigmoid(v)[index], orientation="h", name=n) for n, v in series])
-    fig.update_layout(barmode="group", title=plotly_text(f"what if: {result.description}"),
+    fig.update_layout(barmode="group", title=wrapped_title(plotly_text(f"what if: {result.description}")),
                       xaxis={"range": [0, 1], "title": "probability"}, yaxis={"autorange": "reversed"},
-                      height=45 * len(index) + 160)
+                      height=45 * len(index) + 160, modebar=MODEBAR)
     return fig

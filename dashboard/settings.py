@@ -27,6 +27,11 @@ LARGE_SIDE = 320
 VIEWS = ("Images", "conv4 filters", "Label relations", "What-if", "Relation probes", "Can this map be trusted?")
 
 
+def upload_limit_mb(limit_bytes: int) -> int:
+    """An upload limit in the MiB that Streamlit's uploaders take (`max_upload_size`), at least 1."""
+    return max(1, limit_bytes // 2**20)
+
+
 def weights_dir() -> Path:
     """The folder of checkpoints the model picker lists."""
     return Path(os.environ.get("SRN_WEIGHTS_DIR") or REPO / "weights")

@@ -3,13 +3,13 @@ samples, and choose the image every view looks at."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
 
 from analysis import ImageAnalysis
+from analysis.model_details import architecture_rows, metric_rows, record_rows, stage_rows
 from srn_core.checkpoint import CheckpointError
 from srn_core.images import ImageLoadError
 from srn_core.text_safety import markdown_text
@@ -35,6 +35,7 @@ def _uploaded_checkpoint(options: dict[str, Path], errors: list[str]) -> None:
     """Stage, check and offer an uploaded checkpoint; select it the first time it is seen."""
     upload = st.sidebar.file_uploader(
         "Upload a checkpoint", key="ckpt_upload",
+        max_upload_size=settings.upload_limit_mb(settings.MAX_CHECKPOINT_BYTES),
         help="A .safetensors file saved by srn_core.save_checkpoint. Anything else (a pickle, a .pth "
              "file) is refused: loading those can run code.")
     models = st.session_state.setdefault("_uploaded_models", {})
@@ -59,22 +60,19 @@ def _uploaded_checkpoint(options: dict[str, Path], errors: list[str]) -> None:
 
 
 def _model_details(model: LoadedModel) -> None:
-    config = model.meta.config
     with st.sidebar.expander("Model details: labels, backbone, training"):
-        st.markdown(f"**{markdown_text(model.name)}**  \nbackbone {markdown_text(config.backbone)}, widths "
-                    f"{markdown_text(config.widths)}, input {config.input_size} px, grid {config.grid} x {config.grid}, "
-                    f"alpha {config.alpha}, f_att {config.att_channels} channels, f_sr {config.sr_channels} "
-                    f"channels x {config.filters_per_channel} filters")
+        st.markdown(f"**{markdown_text(model.name)}**")
+        st.dataframe(architecture_rows(model.meta), hide_index=True, key="model_table")
         st.markdown(f"**{len(model.label_names)} labels:** " + ", ".join(markdown_text(n) for n in model.label_names))
-        st.markdown("**Training record**")
-        if model.meta.training:
-            try:
-                record = json.dumps(model.meta.training, indent=1, default=str)[:20000]
-            except (RecursionError, ValueError) as exc:
-                record = f"(the training record cannot be shown: {type(exc).__name__})"
-            st.code(record, language="json")
-        else:
+        if not model.meta.training:
             st.caption("The checkpoint records no training.")
+            return
+        for title, rows, key in (("Held-out metrics", metric_rows(model.meta), "metrics_table"),
+                                 ("Training stages", stage_rows(model.meta), "stages_table"),
+                                 ("Whole training record", record_rows(model.meta), "record_table")):
+            if rows:
+                st.markdown(f"**{title}**")
+                st.dataframe(rows, hide_index=True, key=key, height=min(35 * len(rows) + 40, 300))
 
 
 def _pick_model(errors: list[str]) -> LoadedModel | None:
@@ -105,6 +103,7 @@ def _pick_model(errors: list[str]) -> LoadedModel | None:
 def _uploaded_images(model: LoadedModel, errors: list[str]) -> list[tuple[ImageItem, ImageAnalysis]]:
     files = st.sidebar.file_uploader(
         "Upload images", accept_multiple_files=True, key="uploads",
+        max_upload_size=settings.upload_limit_mb(settings.MAX_IMAGE_BYTES),
         help="JPEG, PNG, WebP, BMP or TIFF, one or many. Each is analysed once per model.")
     items = []
     for upload in files or []:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import tomllib
 import zipfile
 import zlib
 from pathlib import Path
@@ -116,12 +117,23 @@ def test_opening_page_shows_an_analysed_sample_without_a_click(app: AppTest, che
     assert any("Ground truth" in m.value for m in app.markdown)
 
 
-def test_model_labels_backbone_and_training_are_one_click_away(app: AppTest, checkpoint: Path) -> None:
+def test_model_details_are_readable_tables(app: AppTest, checkpoint: Path) -> None:
     meta = state.load_model(checkpoint).meta
     [details] = [e for e in app.expander if e.label.startswith("Model details")]
     text = " ".join(m.value for m in details.markdown)
-    assert meta.config.backbone in text and all(name in text for name in meta.label_names)
-    assert json.loads(details.code[0].value) == json.loads(json.dumps(meta.training, default=str))
+    assert all(name in text for name in meta.label_names)
+    tables = [d.value for d in details.dataframe]
+    model, record = dict(zip(tables[0]["setting"], tables[0]["value"])), tables[-1]
+    assert model["backbone"] == meta.config.backbone and model["labels"] == str(len(meta.label_names))
+    assert 0 < len(record) <= 400 and all(len(v) < 200 for v in record["value"]) and not list(details.code)
+
+
+def test_uploaders_show_the_limits_the_app_applies(app: AppTest) -> None:
+    config = tomllib.loads((Path(settings.REPO) / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 2**20 >= settings.MAX_CHECKPOINT_BYTES
+    limits = {u.proto.label: u.proto.max_upload_size_mb for u in app.get("file_uploader")}
+    assert limits["Upload images"] * 2**20 == settings.MAX_IMAGE_BYTES
+    assert limits["Upload a checkpoint"] * 2**20 == settings.MAX_CHECKPOINT_BYTES
 
 
 def test_uploads_are_analysed_once_and_the_newest_is_shown(app: AppTest) -> None:
@@ -143,6 +155,7 @@ def test_uploads_are_analysed_once_and_the_newest_is_shown(app: AppTest) -> None
 
 def test_bad_uploads_name_the_file_and_the_reason_and_the_app_goes_on(app: AppTest, monkeypatch) -> None:
     monkeypatch.setattr(settings, "MAX_IMAGE_BYTES", 200_000)
+    app.run()  # the uploader now shows (and is keyed by) the lower limit
     good = encoded("PNG")
     bad = [("truncated.png", good[: len(good) // 3], "corrupt or truncated"), ("empty.png", b"", "file is empty"),
            ("notes.png", b"just some text, not pixels", "not an image file"),
@@ -197,14 +210,17 @@ def test_an_uploaded_checkpoint_is_offered_and_every_view_works_on_it(app: AppTe
 def test_display_controls_change_the_maps_but_never_rerun_the_network(app: AppTest) -> None:
     passes = sum(state.FORWARD_PASSES.values())
     seen = [grid_images(app)]
-    for key, value in (("keep.opacity", 0.9), ("keep.cmap", "viridis"), ("keep.mode", "bicubic"),
-                       ("keep.kind", "weighted")):
-        widget = app.slider(key=key) if key == "keep.opacity" else \
-            app.selectbox(key=key) if key == "keep.cmap" else app.radio(key=key)
+    for key, value in (("keep.opacity", 0.9), ("keep.cmap", "inferno"), ("keep.mode", "nearest"),
+                       ("keep.fade", False), ("keep.kind", "weighted")):
+        builds = state.FIGURE_BUILDS.copy()
+        widget = app.slider(key=key) if key == "keep.opacity" else app.selectbox(key=key) if key == "keep.cmap" \
+            else app.checkbox(key=key) if key == "keep.fade" else app.radio(key=key)
         widget.set_value(value).run()
         assert not app.exception
         seen.append(grid_images(app))
         assert seen[-1] != seen[-2], key
+        rebuilt = {role for role in state.FIGURE_BUILDS if state.FIGURE_BUILDS[role] != builds[role]}
+        assert rebuilt == ({"grid"} if key == "keep.kind" else {"grid", "label"}), (key, rebuilt)
     switch(app, "What-if")
     switch(app, "Images")
     assert app.slider(key="keep.opacity").value == 0.9 and grid_images(app) == seen[-1]
@@ -223,8 +239,37 @@ def test_threshold_top_k_and_label_controls(app: AppTest) -> None:
     last.click().run()
     name = last.key.removeprefix("enlarge-")
     assert app.selectbox(key="keep.label").value == name
-    assert chart(app, "label_maps")["layout"]["title"]["text"].startswith(f"{name}:")
-    assert set(table(app, "label_stats")["label"]) == {name}
+    for key in ("label_maps", "label_maps_dialog"):
+        assert chart(app, key)["layout"]["title"]["text"].startswith(f"{name}:")
+    stats = [d.value for d in app.dataframe if set(TABLES["label_stats"]) <= set(d.value.columns)]
+    assert len(stats) == 2 and all(set(t["label"]) == {name} for t in stats)
+    app.run()
+    assert not [c for c in app.get("plotly_chart") if c.proto.id.endswith("-label_maps_dialog")]
+
+
+def test_defaults_follow_the_image(app: AppTest) -> None:
+    """A new image opens on its own top label (what-if and conv4 too); a relation pair the new images do
+    not hold gives way to one they do."""
+    scores = table(app, "scores_table")
+    app.selectbox(key="keep.label").set_value(scores["label"].iloc[-1]).run()
+    upload = ("other.png", encoded("PNG", 5), "image/png")
+    app.file_uploader(key="uploads").set_value([upload]).run()
+    assert app.selectbox(key="image_choice").value == "upload: other.png"
+    ranked = list(table(app, "scores_table")["label"])
+    top = ranked[0]
+    assert app.selectbox(key="keep.label").value == top
+    assert chart(app, "label_maps")["layout"]["title"]["text"].startswith(f"{top}:")
+    switch(app, "What-if")
+    assert app.selectbox(key="keep.w_label").value == top
+    switch(app, "conv4 filters")
+    assert app.selectbox(key="keep.f_label").value == top
+    switch(app, "Label relations")
+    app.selectbox(key="keep.r_anchor").set_value(ranked[-1]).run()
+    app.selectbox(key="keep.r_other").set_value(ranked[-2]).run()
+    app.radio(key="keep.r_source").set_value("uploads").run()
+    anchor, other = app.selectbox(key="keep.r_anchor").value, app.selectbox(key="keep.r_other").value
+    assert anchor != other
+    assert not [i for i in app.info if "No image holds both" in i.value], (anchor, other)
 
 
 def test_every_view_offers_downloads_and_the_zip(app: AppTest) -> None:
@@ -320,8 +365,10 @@ def test_the_files_behind_the_buttons(checkpoint: Path) -> None:
     magic = {"png": b"\x89PNG", "svg": b"<svg", "pdf": b"%PDF", "html": b"<html", "csv": b"label,"}
     for fmt in FILE_FORMATS:
         assert magic[fmt] in specs["scores"].file(fmt)[:400], fmt
-    archive = zipfile.ZipFile(io.BytesIO(image_bundle(model.model, analysis, ImageView(label=0, top_k=2),
-                                                      formats=("png", "csv", "html"), dpi=50)))
+    archive = zipfile.ZipFile(io.BytesIO(image_bundle(model.model, analysis, ImageView(label=0, top_k=2))))
     names = set(archive.namelist())
     assert {"image.png", "scores.csv", "analysis.json", "plotly.min.js", "what_if.png", "what_if_data.csv"} <= names
+    assert not [n for n in names if n.endswith(".svg")]
     assert json.loads(archive.read("analysis.json"))["labels"] == model.label_names
+    single = Image.open(io.BytesIO(specs["what_if"].file("png")))
+    assert Image.open(io.BytesIO(archive.read("what_if.png"))).size == single.size

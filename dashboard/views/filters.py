@@ -16,9 +16,10 @@ from srn_core.text_safety import markdown_text as md
 
 from .. import state
 from ..downloads import figure_downloads, table_download
+from ..fragments import guarded_fragment
 from ..sidebar import Selection
 
-SORTS = ("filter norm", "drive by the label")
+SORTS = ("drive by the label", "filter norm")
 EXPLAIN = ("conv4 gives each of f_sr's channels its own spatial filters, each spanning the whole grid: a "
            "template of **where** things sit. A channel's drive by a label is measured by feeding f_sr that "
            "label's attention alone (spread evenly) and reading the channel's change. Red weights excite, "
@@ -28,22 +29,24 @@ EXPLAIN = ("conv4 gives each of f_sr's channels its own spatial filters, each sp
 def _browser(sel: Selection, tools: state.ModelTools, label: str) -> None:
     filters, probes = tools.filters, tools.probes
     count = filters.weights.shape[0]
-    sort, size, page = st.columns([2, 2, 1])
-    how = sort.radio("Sort channels by", SORTS, horizontal=True, key="keep.f_sort")
-    per_page = size.select_slider("Channels per page", (2, 4, 6, 8, 12), key="keep.f_per_page")
+    row = st.container(horizontal=True, wrap=True, gap="medium", vertical_alignment="bottom")
+    how = row.radio("Sort channels by", SORTS, horizontal=True, key="keep.f_sort", width="content",
+                    help="drive: how strongly the chosen label drives each channel (measured); norm: how "
+                         "large the channel's filters are, whichever label uses them.")
+    per_page = row.select_slider("Channels per page", (2, 4, 6, 8, 12), key="keep.f_per_page", width=220)
     pages = math.ceil(count / per_page)
     if st.session_state.get("keep.f_page", 1) > pages:
         st.session_state["keep.f_page"] = pages
-    number = page.number_input(f"Page (of {pages})", 1, pages, step=1, key="keep.f_page")
-    order, scores = rank_channels(filters, probes, label if how == SORTS[1] else None)
+    number = row.number_input(f"Page (of {pages})", 1, pages, step=1, key="keep.f_page", width=140)
+    order, scores = rank_channels(filters, probes, label if how == SORTS[0] else None)
     channels = [int(c) for c in order[(number - 1) * per_page:number * per_page]]
     st.dataframe(channel_rows(filters, probes, channels, scores), hide_index=True, key="channel_table",
                  column_config={"score": st.column_config.NumberColumn(
                      "score", help="filter norm, or the label's measured drive", format="%.4g")})
-    spec = shared_figure(f"conv4_page{number}_{'norm' if how == SORTS[0] else label}",
+    spec = shared_figure(f"conv4_page{number}_{'norm' if how == SORTS[1] else label}",
                          f"filters of page {number}", "conv4_filters_figure", filters, channels,
                          rows=lambda: filter_rows(filters, tools.readout, channels))
-    st.plotly_chart(spec.plotly(), key="filters_page", width="content")
+    st.plotly_chart(state.figure("filters", (sel.model.key, tuple(channels)), spec.plotly), key="filters_page")
     figure_downloads(spec, "filters_page")
 
 
@@ -56,7 +59,7 @@ def _path(sel: Selection, tools: state.ModelTools, label: str) -> None:
                 ", ".join(f"ch{c} ({d:+.3g})" for c, d in drives))
     spec = shared_figure(f"conv4_{label}", f"filters of {label}'s channels", "conv4_filters_figure", tools.filters,
                          channels, rows=lambda: filter_rows(tools.filters, tools.readout, channels))
-    st.plotly_chart(spec.plotly(), key="filters_label", width="content")
+    st.plotly_chart(state.figure("filters", (sel.model.key, tuple(channels)), spec.plotly), key="filters_label")
     st.markdown("What the fc layer reads each of these filters into (the labels whose SRN logit it raises "
                 "and lowers most):")
     st.dataframe(spec.rows(), hide_index=True, key="readout_table")
@@ -69,15 +72,22 @@ def _path(sel: Selection, tools: state.ModelTools, label: str) -> None:
 
 
 def render(sel: Selection) -> None:
-    """Draw the conv4 filters view."""
-    tools = state.model_tools(sel.model.key, sel.model)
+    """Draw the conv4 filters view (a fragment: its controls rerun only this view); the label follows the image."""
     names = sel.model.label_names
-    st.caption(EXPLAIN)
     st.session_state.setdefault("keep.f_sort", SORTS[0])
     st.session_state.setdefault("keep.f_per_page", 4)
     st.session_state.setdefault("keep.f_channels", 3)
-    if st.session_state.get("keep.f_label") not in names:
+    if state.new_image("filters", f"{sel.model.key}|{sel.item.key}") or st.session_state.get("keep.f_label") not in names:
         st.session_state["keep.f_label"] = names[sel.analysis.top_labels(1)[0]]
+        st.session_state["keep.f_page"] = 1
+    _view(sel)
+
+
+@guarded_fragment("conv4 filters view")
+def _view(sel: Selection) -> None:
+    tools = state.model_tools(sel.model.key, sel.model)
+    names = sel.model.label_names
+    st.caption(EXPLAIN)
     label = st.selectbox("Label (for sorting and for its path)", names, key="keep.f_label")
     _browser(sel, tools, label)
     _path(sel, tools, label)

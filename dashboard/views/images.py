@@ -18,6 +18,7 @@ from srn_core.text_safety import LABEL_CHARS, markdown_text as md
 
 from .. import settings, state
 from ..downloads import figure_downloads, zip_download
+from ..fragments import guarded_fragment
 from ..sidebar import Selection
 
 TOP_K = 8
@@ -71,7 +72,7 @@ def _follow_image(sel: Selection) -> None:
         st.session_state.setdefault(key, default)
 
 
-@st.fragment
+@guarded_fragment("Images view")
 def _scores(sel: Selection) -> None:
     analysis = sel.analysis
     controls = st.container(horizontal=True, wrap=True, gap="medium")
@@ -164,7 +165,7 @@ def _enlarged(sel: Selection, view: ImageView) -> None:
     _label_figure(sel, view, "label_maps_dialog")
 
 
-@st.fragment
+@guarded_fragment("Images view")
 def _maps(sel: Selection) -> None:
     analysis = sel.analysis
     _map_controls()

@@ -120,7 +120,8 @@ def render(sel: Selection, pairs, anchor: str, other: str, source: str) -> None:
     threshold = float(st.session_state.get("keep.threshold", 0.5))
     found = images_with(analyses, [anchor, other], threshold)
     _images(analyses, found, anchor, other)
-    offsets, field = st.columns(2)
+    row = st.container(horizontal=True, wrap=True, gap="medium")
+    offsets, field = row.container(width=520), row.container(width=520)
     with offsets:
         st.markdown(f"**Offsets of {md(other)} around {md(anchor)}** (attention centroids, cells)")
         _offsets(analyses, anchor, other, source)

@@ -4,6 +4,7 @@ graph; a clicked (or picked) pair opens in `pair.py`."""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from analysis import (
@@ -15,14 +16,16 @@ from analysis import (
     fsr_similarity,
     label_matrix_of,
 )
-from analysis.browse import offset_matrices, strongest_pairs
+from analysis.browse import images_with, offset_matrices
 from analysis.bundle import FigureSpec
 from analysis.label_graph import graph_rows, label_graph_figure_mpl, label_graph_figure_plotly
+from analysis.relation_view import default_pair, row_counts
 from analysis.tables import LabelMatrix
 from srn_core.text_safety import plotly_original, plotly_text
 
 from .. import state
 from ..downloads import figure_downloads
+from ..fragments import guarded_fragment
 from ..selection import add_click_layer, clicked_point
 from ..sidebar import Selection
 from . import pair
@@ -39,18 +42,21 @@ MEANING = {
 }
 
 
-def _matrix(sel: Selection, name: str, analyses, keys: tuple[str, ...], presence: str) -> LabelMatrix:
+def _matrix(sel: Selection, name: str, analyses, keys: tuple[str, ...], presence: str) -> tuple[LabelMatrix, np.ndarray | None]:
     names = sel.model.label_names
     threshold = float(st.session_state.get("keep.threshold", 0.5))
     if name in ("co-occurrence", "P(j | i)"):
         targets = label_matrix_of(analyses, presence, threshold)
-        return (cooccurrence if name == "co-occurrence" else conditional_probability)(targets, names)
+        if name == "co-occurrence":
+            return cooccurrence(targets, names), None
+        return conditional_probability(targets, names), row_counts(analyses, threshold)
     if name == "f_sr similarity":
-        return fsr_similarity(sel.model.model, names, state.model_tools(sel.model.key, sel.model).probes)
+        return fsr_similarity(sel.model.model, names, state.model_tools(sel.model.key, sel.model).probes), None
     if name == "influence":
-        return state.influence(sel.model, analyses, keys, present_only=True)
+        return state.influence(sel.model, analyses, keys, present_only=True), None
     key = {"offset consistency": "consistency"}.get(name, name)
-    return offset_matrices(centroid_offsets(analyses, "attention", "cells", threshold))[key]
+    stats = centroid_offsets(analyses, "attention", "cells", threshold)
+    return offset_matrices(stats)[key], stats.count
 
 
 def _on_click() -> None:
@@ -59,15 +65,16 @@ def _on_click() -> None:
         st.session_state["keep.r_other"], st.session_state["keep.r_anchor"] = (plotly_original(str(v)) for v in point)
 
 
-def _heatmap(matrix: LabelMatrix, spec: FigureSpec) -> None:
+def _heatmap(matrix: LabelMatrix, counts: np.ndarray | None, spec: FigureSpec) -> None:
     fig = spec.plotly()
     fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
     fig.update_xaxes(dtick=1, tickangle=-60)
     fig.update_yaxes(dtick=1)
-    fig.update_layout(height=620, width=None, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_layout(height=620, width=None, margin={"l": 10, "r": 40, "t": 80, "b": 10})
+    value = "%{customdata[0]:.4g} (n=%{customdata[1]})" if counts is not None else "%{customdata:.4g}"
     add_click_layer(fig, [plotly_text(n) for n in matrix.col_names], [plotly_text(n) for n in matrix.row_names],
-                    matrix.values,
-                    "row %{y}, column %{x}: %{customdata:.4g}<extra>click to open the pair</extra>", size=18)
+                    matrix.values, f"row %{{y}}, column %{{x}}: {value}<extra>click to open the pair</extra>", size=18,
+                    counts=counts)
     st.plotly_chart(fig, key="matrix_click", on_select=_on_click, selection_mode="points")
 
 
@@ -80,43 +87,59 @@ def _image_set(sel: Selection) -> tuple[str, list]:
     return source, sel.samples if source == "samples" else sel.uploads
 
 
+def _follow_images(matrix: LabelMatrix, analyses, source: str, keys: tuple[str, ...]) -> None:
+    """A new image set opens on a pair its images hold; a pair the user picked stays while they hold it."""
+    threshold = float(st.session_state.get("keep.threshold", 0.5))
+    names = matrix.row_names
+    fresh = state.new_image("relations", f"{source}|{hash(keys)}")
+    current = (st.session_state.get("keep.r_anchor"), st.session_state.get("keep.r_other"))
+    if current[0] not in names or current[1] not in names or \
+            (fresh and not images_with(analyses, list(current), threshold)):
+        st.session_state["keep.r_anchor"], st.session_state["keep.r_other"] = default_pair(matrix, analyses, threshold)
+
+
 def render(sel: Selection) -> None:
-    """Draw the label relations view."""
+    """Draw the label relations view (a fragment: its controls rerun only this view)."""
+    _view(sel)
+
+
+@guarded_fragment("Label relations view")
+def _view(sel: Selection) -> None:
     names = sel.model.label_names
-    top, choice = st.columns([2, 3])
-    with top:
+    controls = st.container(horizontal=True, wrap=True, gap="large")
+    with controls:
         source, pairs = _image_set(sel)
     analyses = [analysis for _, analysis in pairs]
     keys = tuple(item.key for item, _ in pairs)
     presence = "truth" if all(a.targets is not None for a in analyses) else "prediction"
     st.session_state.setdefault("keep.r_matrix", MATRICES[0])
-    name = choice.radio("Matrix", MATRICES, horizontal=True, key="keep.r_matrix")
+    name = controls.radio("Matrix", MATRICES, horizontal=True, key="keep.r_matrix", width="content")
+    matrix, counts = _matrix(sel, name, analyses, keys, presence)
     st.caption(f"**{name}**: {MEANING[name]}. Over {len(analyses)} {source} "
-               f"(present = {'ground truth' if presence == 'truth' else 'fused score above the threshold'}). "
-               "Click a cell to open that pair below.")
-    matrix = _matrix(sel, name, analyses, keys, presence)
+               f"(present = {'ground truth' if presence == 'truth' else 'fused score above the threshold'})"
+               + ("; n, the number of images behind each value, shows on hover" if counts is not None else "")
+               + ". Click a cell to open that pair below.")
     slug = name.replace(" ", "_").replace("|", "given").replace("(", "").replace(")", "")
-    spec = FigureSpec(f"{slug}_{source}", f"the {name} matrix", lambda: figures_mpl.matrix_figure(matrix),
-                      lambda: figures_plotly.matrix_figure(matrix), matrix.rows)
-    heat, graph = st.columns([3, 2])
-    with heat:
-        _heatmap(matrix, spec)
+    spec = FigureSpec(f"{slug}_{source}", f"the {name} matrix",
+                      lambda: figures_mpl.matrix_figure(matrix, counts=counts),
+                      lambda: figures_plotly.matrix_figure(matrix, counts=counts), matrix.rows)
+    row = st.container(horizontal=True, wrap=True, gap="medium")
+    with row.container(width=620):
+        _heatmap(matrix, counts, spec)
         figure_downloads(spec, "matrix")
-    with graph:
+    with row.container(width=440):
         st.session_state.setdefault("keep.r_edges", 15)
         edges = st.slider("Edges in the label graph", 3, 40, key="keep.r_edges")
         graph_spec = FigureSpec(f"graph_{slug}_{source}", "the label graph",
                                 lambda: label_graph_figure_mpl(matrix, edges),
                                 lambda: label_graph_figure_plotly(matrix, edges), lambda: graph_rows(matrix, edges))
-        st.plotly_chart(graph_spec.plotly(), key="label_graph")
+        st.plotly_chart(state.figure("graph", (sel.model.key, keys, name, edges, presence,
+                                               float(st.session_state.get("keep.threshold", 0.5))),
+                                     graph_spec.plotly), key="label_graph")
         figure_downloads(graph_spec, "graph")
-    strongest = strongest_pairs(matrix, 1)
-    first = (names[strongest[0][0]], names[strongest[0][1]]) if strongest else (names[0], names[1 % len(names)])
-    for key, default in (("keep.r_anchor", first[0]), ("keep.r_other", first[1])):
-        if st.session_state.get(key) not in names:
-            st.session_state[key] = default
+    _follow_images(matrix, analyses, source, keys)
     st.subheader("A pair")
-    left, right = st.columns(2)
-    anchor = left.selectbox("Anchor label (row)", names, key="keep.r_anchor")
-    other = right.selectbox("Other label (column)", names, key="keep.r_other")
+    picks = st.container(horizontal=True, wrap=True, gap="medium")
+    anchor = picks.selectbox("Anchor label (row)", names, key="keep.r_anchor", width=280)
+    other = picks.selectbox("Other label (column)", names, key="keep.r_other", width=280)
     pair.render(sel, pairs, anchor, other, source)

@@ -15,6 +15,7 @@ from srn_core.text_safety import markdown_text as md
 
 from .. import settings, state
 from ..downloads import figure_downloads
+from ..fragments import guarded_fragment
 from ..selection import add_click_layer, clicked_point
 from ..sidebar import Selection
 from .images import view_settings
@@ -69,7 +70,7 @@ def render(sel: Selection) -> None:
     _view(sel)
 
 
-@st.fragment
+@guarded_fragment("What-if view")
 def _view(sel: Selection) -> None:
     analysis, model = sel.analysis, sel.model.model
     names, grid = analysis.label_names, analysis.grid
