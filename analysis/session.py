@@ -18,6 +18,7 @@ import torch
 
 from srn_core import SRN, Preprocessor, load_checkpoint
 from srn_core.datasets import Box, MultiLabelDataset, Sample
+from srn_core.domain import DomainCheck, DomainModel
 from srn_core.images import ImageLoadError, ImageSource, load_image, source_name
 from srn_core.predictor import check_batch, forward_arrays, resolve_device, sigmoid
 
@@ -49,7 +50,8 @@ class ImageAnalysis:
 
     `confidence_logits` is S; `confidence` (a property) is sigmoid(S); `weighted_attention` is
     U = sigmoid(S) * A, the input of f_sr. `image` is the original RGB image, uint8 (H, W, 3).
-    `targets` (int8, 1/0/-1) and `boxes` are the ground truth when the caller has it.
+    `targets` (int8, 1/0/-1) and `boxes` are the ground truth when the caller has it. `domain`
+    compares the image with the training images (None when the checkpoint records no statistics).
     """
 
     source: str
@@ -65,6 +67,7 @@ class ImageAnalysis:
     weighted_attention: np.ndarray
     targets: np.ndarray | None = None
     boxes: list[Box] = field(default_factory=list)
+    domain: DomainCheck | None = None
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -146,7 +149,8 @@ class ImageAnalysis:
         """JSON-ready form: scores per label and, optionally, the three map kinds as nested lists."""
         data: dict[str, Any] = {"source": self.source, "image_size": list(self.image_size), "grid": self.grid,
                                 "alpha": self.alpha, "labels": self.label_names, "scores": self.score_rows(),
-                                "boxes": [vars(b) for b in self.boxes]}
+                                "boxes": [vars(b) for b in self.boxes],
+                                "domain": self.domain.to_dict() if self.domain is not None else None}
         if include_maps:
             data["maps"] = {kind: self.maps(kind).tolist() for kind in MAP_KINDS}
         return data
@@ -156,18 +160,19 @@ class Analyzer:
     """A model with its label names and preprocessing; turns images into `ImageAnalysis` objects."""
 
     def __init__(self, model: SRN, label_names: Sequence[str], preprocessor: Preprocessor,
-                 device: str | torch.device = "auto") -> None:
+                 device: str | torch.device = "auto", domain: DomainModel | None = None) -> None:
         if len(label_names) != model.num_labels:
             raise ValueError(f"{len(label_names)} label names for a model with {model.num_labels} labels")
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.label_names = list(label_names)
         self.preprocessor = preprocessor
+        self.domain = domain
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "auto") -> "Analyzer":
         model, meta = load_checkpoint(path, "cpu")
-        return cls(model, meta.label_names, meta.preprocessor(), device)
+        return cls(model, meta.label_names, meta.preprocessor(), device, meta.domain)
 
     @property
     def alpha(self) -> float:
@@ -187,13 +192,16 @@ class Analyzer:
         results: list[ImageAnalysis] = []
         for start, out in forward_arrays(self.model, self.preprocessor, pictures, self.device, batch_size):
             out["confidence_logits"] = out.pop("confidence")
+            features = out.pop("features")
+            checks = self.domain.check(features) if self.domain is not None else None
             for row in range(len(out["logits"])):
                 n = start + row
                 results.append(ImageAnalysis(
                     labels[n], np.asarray(pictures[n], dtype=np.uint8), self.label_names, self.alpha,
                     **{key: value[row] for key, value in out.items()},
                     targets=None if targets is None or targets[n] is None else np.asarray(targets[n], np.int8),
-                    boxes=list(boxes[n]) if boxes is not None else []))
+                    boxes=list(boxes[n]) if boxes is not None else [],
+                    domain=checks[row] if checks is not None else None))
         return results
 
     def analyse_one(self, image: ImageSource, name: str | None = None, targets: np.ndarray | None = None,

@@ -20,6 +20,7 @@ from .backbones import IMAGENET_MEAN, IMAGENET_STD
 from .checkpoint_checks import FORMAT_NAME, FORMAT_VERSION, CheckpointError, check_header, check_label_names, \
     non_finite, parse_metadata
 from .fileio import atomic_path
+from .domain import DOMAIN_MEAN, DOMAIN_PRECISION, DomainModel
 from .model import SRN, SRNConfig
 from .preprocess import Preprocessor
 
@@ -37,17 +38,27 @@ class CheckpointMeta:
     std: tuple[float, float, float] = IMAGENET_STD
     training: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    domain_record: dict[str, Any] | None = None
+    domain: DomainModel | None = field(default=None, compare=False, repr=False)
 
     def preprocessor(self) -> Preprocessor:
         """The preprocessing the model was trained with."""
         return Preprocessor(self.config.input_size, self.mean, self.std)
 
     def to_json(self) -> str:
-        return json.dumps({
-            "format": FORMAT_NAME, "format_version": self.format_version, "label_names": self.label_names,
-            "model": self.config.to_dict(), "normalization": {"mean": list(self.mean), "std": list(self.std)},
-            "training": self.training,
-        })
+        data = {"format": FORMAT_NAME, "format_version": self.format_version, "label_names": self.label_names,
+                "model": self.config.to_dict(), "normalization": {"mean": list(self.mean), "std": list(self.std)},
+                "training": self.training}
+        if self.domain_record is not None:
+            data["domain"] = self.domain_record
+        return json.dumps(data)
+
+    def domain_summary(self) -> str:
+        """One line on what the model knows: its training domain (when recorded) and its labels."""
+        shown = ", ".join(self.label_names[:30]) + (f" and {len(self.label_names) - 30} more"
+                                                    if len(self.label_names) > 30 else "")
+        domain = (self.domain_record or {}).get("description") or "a training domain this checkpoint does not record"
+        return f"Trained on {domain}; knows {len(self.label_names)} labels: {shown}"
 
     @classmethod
     def from_json(cls, text: str, source: str) -> "CheckpointMeta":
@@ -57,18 +68,22 @@ class CheckpointMeta:
 
 def save_checkpoint(path: str | Path, model: SRN, label_names: list[str], training: dict[str, Any] | None = None,
                     mean: tuple[float, float, float] = IMAGENET_MEAN,
-                    std: tuple[float, float, float] = IMAGENET_STD) -> Path:
+                    std: tuple[float, float, float] = IMAGENET_STD, domain: DomainModel | None = None) -> Path:
     """Write `model` and its metadata to `path` atomically (a temporary file, then a rename).
 
     The metadata is checked as loading checks it (label names unique, 1-200 printable characters;
     finite normalisation with std > 0), so a saved checkpoint always loads; CheckpointError otherwise.
+    `domain` adds the training images' feature statistics (`srn_core.domain`).
     """
     if len(label_names) != model.num_labels:
         raise ValueError(f"{len(label_names)} label names given for a model with {model.num_labels} labels")
-    meta = CheckpointMeta(model.config, list(label_names), tuple(mean), tuple(std), dict(training or {}))
+    meta = CheckpointMeta(model.config, list(label_names), tuple(mean), tuple(std), dict(training or {}),
+                          domain_record=domain.metadata() if domain is not None else None)
     text = meta.to_json()
     CheckpointMeta.from_json(text, f"{path} (saving)")
     tensors = {name: t.detach().to("cpu").contiguous() for name, t in model.state_dict().items()}
+    if domain is not None:
+        tensors.update(domain.tensors())
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={METADATA_KEY: text})
     return Path(path)
@@ -127,7 +142,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     """
     header, data_bytes = _read_header(path)
     meta = _meta_of(header, path)
-    check_header(header, meta.config, data_bytes, str(path))
+    check_header(header, meta.config, data_bytes, str(path), meta.domain_record is not None)
     try:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
@@ -136,6 +151,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     if bad:
         raise CheckpointError(f"{path}: tensors hold NaN or infinite weights: {', '.join(bad[:5])}"
                               + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))
+    if meta.domain_record is not None:
+        domain_tensors = {name: tensors.pop(name) for name in (DOMAIN_MEAN, DOMAIN_PRECISION)}
+        meta.domain = DomainModel.from_parts(meta.domain_record, domain_tensors)
     model = SRN.from_config(meta.config)
     model.load_state_dict(tensors)
     return model.to(device).eval(), meta

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from . import backbones
+from .domain import DOMAIN_MEAN, DOMAIN_PRECISION
 from .model import SRN, SRNConfig
 from .text_safety import label_names_problem
 
@@ -27,6 +28,7 @@ MAX_LABELS = 20_000
 INPUT_SIZE_RANGE = (16, 1024)
 MAX_CHANNELS = 8192
 MAX_FILTERS_PER_CHANNEL = 64
+MAX_DESCRIPTION_CHARS = 300
 FLOAT_DTYPES = ("F32", "F16", "BF16")
 DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
                "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8}
@@ -148,18 +150,38 @@ def parse_metadata(text: Any, source: str) -> dict[str, Any]:
     if training is not None and not isinstance(training, dict):
         raise _fail(source, "training", f"must be a JSON object, got {type(training).__name__}")
     return {"config": config, "label_names": labels, "mean": mean, "std": std, "training": dict(training or {}),
-            "format_version": version}
+            "format_version": version, "domain_record": _domain_record(data.get("domain"), source)}
 
 
-def expected_tensors(config: SRNConfig, source: str) -> dict[str, tuple[tuple[int, ...], tuple[str, ...]]]:
-    """{name: (shape, allowed safetensors dtypes)} of the model `config` describes, built on the meta device."""
+def _domain_record(record: Any, source: str) -> dict[str, Any] | None:
+    """The out-of-domain statistics' JSON part (`srn_core.domain`): a description and a finite threshold."""
+    if record is None:
+        return None
+    if not isinstance(record, dict):
+        raise _fail(source, "domain", f"must be a JSON object, got {type(record).__name__}")
+    description = record.get("description", "")
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_CHARS:
+        raise _fail(source, "domain.description", f"must be text of at most {MAX_DESCRIPTION_CHARS} characters")
+    if _number(record.get("threshold"), "domain.threshold", source) < 0:
+        raise _fail(source, "domain.threshold", "must not be negative")
+    return dict(record)
+
+
+def expected_tensors(config: SRNConfig, source: str,
+                     domain: bool = False) -> dict[str, tuple[tuple[int, ...], tuple[str, ...]]]:
+    """{name: (shape, allowed safetensors dtypes)} of the model `config` describes, built on the meta device,
+    with the out-of-domain statistics' mean (D,) and precision (D, D) when `domain`."""
     try:
         with torch.device("meta"):
             model = SRN.from_config(config)
     except (TypeError, ValueError) as exc:
         raise _fail(source, "model", f"does not describe a buildable SRN: {exc}") from None
-    return {name: (tuple(t.shape), FLOAT_DTYPES if t.is_floating_point() else ("I64",))
-            for name, t in model.state_dict().items()}
+    expected = {name: (tuple(t.shape), FLOAT_DTYPES if t.is_floating_point() else ("I64",))
+                for name, t in model.state_dict().items()}
+    if domain:
+        width = model.f_cls.fc.in_features
+        expected.update({DOMAIN_MEAN: ((width,), FLOAT_DTYPES), DOMAIN_PRECISION: ((width, width), FLOAT_DTYPES)})
+    return expected
 
 
 def _entry(name: str, entry: Any, data_bytes: int, source: str) -> tuple[str, tuple[int, ...]]:
@@ -178,9 +200,11 @@ def _entry(name: str, entry: Any, data_bytes: int, source: str) -> tuple[str, tu
     return dtype, tuple(shape)
 
 
-def check_header(header: Mapping[str, Any], config: SRNConfig, data_bytes: int, source: str) -> None:
-    """Compare the header's tensors (names, dtypes, shapes, byte ranges) with what `config` implies."""
-    expected = expected_tensors(config, source)
+def check_header(header: Mapping[str, Any], config: SRNConfig, data_bytes: int, source: str,
+                 domain: bool = False) -> None:
+    """Compare the header's tensors (names, dtypes, shapes, byte ranges) with what `config` implies
+    (and the domain statistics, when the metadata has them)."""
+    expected = expected_tensors(config, source, domain)
     found = {name: _entry(name, entry, data_bytes, source) for name, entry in header.items() if name != "__metadata__"}
     problems = []
     missing = sorted(set(expected) - set(found))

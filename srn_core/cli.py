@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import evaluate_cli, predict_cli
+from . import domain_cli, evaluate_cli, predict_cli
 from .interrupt import run_interruptible
 from .caffe import cli as caffe_cli
 from .scenes import cli as scenes_cli
 from .training import cli as train_cli
 
-COMMAND_MODULES = (predict_cli, train_cli, evaluate_cli, scenes_cli, caffe_cli)
+COMMAND_MODULES = (predict_cli, train_cli, evaluate_cli, domain_cli, scenes_cli, caffe_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,6 +32,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _format(prediction: Prediction, threshold: float, top_k: int) -> str:
     scores = prediction.scores()
     lines = [f"{plain_text(prediction.source)}:"]
+    if prediction.domain is not None and prediction.domain.outside:
+        lines.append(f"  warning: this image looks unlike the training images (feature distance "
+                     f"{prediction.domain.distance:.1f} > threshold {prediction.domain.threshold:.1f}); "
+                     "its labels are guesses")
     above = prediction.above(threshold)
     lines.append(f"  labels > {threshold:g}: " + (", ".join(above) if above else "(none)"))
     lines.append(f"  top {top_k}:  {'label':<20} fused   main    srn")
@@ -47,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
     except (CheckpointError, FileNotFoundError, ValueError) as exc:
         print(f"error: cannot load weights: {exc}", file=sys.stderr)
         return 2
+    print(plain_text(predictor.meta.domain_summary(), 2000))
+    if predictor.meta.domain is None:
+        print("note: this checkpoint records no statistics of its training images, so images unlike them "
+              "cannot be flagged (add them with python -m srn_core domain)")
     loaded, names, failures = [], [], {}
     for path in args.images:
         try:
@@ -60,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
         print(_format(prediction, args.threshold, args.top_k))
     if args.json:
         report = {"weights": str(args.weights), "labels": predictor.label_names, "threshold": args.threshold,
-                  "images": {p.source: {"above_threshold": p.above(args.threshold), "scores": p.scores()}
+                  "domain": predictor.meta.domain_record,
+                  "images": {p.source: {"above_threshold": p.above(args.threshold), "scores": p.scores(),
+                                        "domain": p.domain.to_dict() if p.domain is not None else None}
                              for p in predictions},
                   "errors": failures}
         try:

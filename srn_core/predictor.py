@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from .checkpoint import CheckpointMeta, load_checkpoint
+from .domain import DomainCheck, capture_features
 from .images import ImageSource, load_image, source_name
 from .model import SRN
 from .preprocess import Preprocessor
@@ -53,14 +54,19 @@ def forward_arrays(model: SRN, preprocess: Preprocessor, images: Sequence[Image.
                    batch_size: int = 8) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
     """Run loaded RGB images through `model` in batches under inference mode.
 
-    Yields (index of the batch's first image, {SRNOutput field: float32 array with a batch axis}).
+    Yields (index of the batch's first image, {SRNOutput field: float32 array with a batch axis,
+    and "features": the pooled f_cls features (B, D) that `srn_core.domain` compares with training}).
     """
     check_batch(len(images), batch_size, None)
-    for start in range(0, len(images), batch_size):
-        batch = preprocess.batch(images[start:start + batch_size]).to(device)
-        with torch.inference_mode():
-            out = model(batch)
-        yield start, {name: getattr(out, name).float().cpu().numpy() for name in OUTPUT_FIELDS}
+    with capture_features(model) as features:
+        for start in range(0, len(images), batch_size):
+            batch = preprocess.batch(images[start:start + batch_size]).to(device)
+            with torch.inference_mode():
+                out = model(batch)
+            arrays = {name: getattr(out, name).float().cpu().numpy() for name in OUTPUT_FIELDS}
+            pooled = features[-1].cpu().numpy()
+            features.clear()
+            yield start, {**arrays, "features": pooled}
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -73,7 +79,8 @@ class Prediction:
     """One image's result. Probabilities are (C,); maps are float32 (C, g, g).
 
     `confidence` holds sigmoid(S), the per-position confidence in [0, 1]; `attention` is A and
-    `weighted_attention` is U = sigmoid(S) * A, the input of f_sr.
+    `weighted_attention` is U = sigmoid(S) * A, the input of f_sr. `domain` compares the image with
+    the training images (None when the checkpoint records no statistics of them).
     """
 
     source: str
@@ -86,6 +93,7 @@ class Prediction:
     attention: np.ndarray
     confidence: np.ndarray
     weighted_attention: np.ndarray
+    domain: DomainCheck | None = None
 
     def above(self, threshold: float = 0.5) -> list[str]:
         """Labels whose fused probability exceeds `threshold`, highest first."""
@@ -134,8 +142,10 @@ class Predictor:
                       "sr_probabilities": sigmoid(out["sr_logits"]), "att_probabilities": sigmoid(out["att_logits"]),
                       "attention": out["attention"], "confidence": sigmoid(out["confidence"]),
                       "weighted_attention": out["weighted_attention"]}
+            checks = self.meta.domain.check(out["features"]) if self.meta.domain is not None else None
             for row in range(len(out["logits"])):
                 n = start + row
                 results.append(Prediction(labels[n], loaded[n].size, self.label_names,
-                                          **{key: value[row] for key, value in arrays.items()}))
+                                          **{key: value[row] for key, value in arrays.items()},
+                                          domain=checks[row] if checks is not None else None))
         return results

@@ -109,6 +109,9 @@ def test_final_checkpoint_holds_the_summary(full_run):
     assert torch.equal(_tensors(full_run / "final.safetensors")["f_sr.fc.weight"],
                        _tensors(full_run / "stage4.safetensors")["f_sr.fc.weight"])
     assert read_metadata(full_run / "stage2.safetensors").training["record"]["trainable"] == ["f_att", "conv1"]
+    domain = meta.domain_record  # no --val-data: a fifth of the training images set the threshold
+    assert (domain["num_images"], domain["held_out_images"]) == (32, 8) and domain["threshold"] > 0
+    assert "training images" in domain["description"]
 
 
 def _crash_at(points: set[tuple[int, int]]):

@@ -84,6 +84,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--no-eval-every-epoch", dest="eval_every_epoch", action="store_false",
                      help="with --val-data, evaluate only at the end instead of after every epoch")
     run.add_argument("--quiet", dest="progress", action="store_false", help="no progress bars")
+    run.add_argument("--domain-description", default=d.domain_description, metavar="TEXT",
+                     help="one line naming the training domain, recorded in final.safetensors and shown with "
+                          "predictions (default: the training data's source)")
+    run.add_argument("--domain-images", type=non_negative, default=d.domain_images, metavar="N",
+                     help=f"training images whose pooled features are recorded so that images unlike them are "
+                          f"flagged; threshold set on --val-data (default {d.domain_images}; 0 = none)")
     model = parser.add_argument_group("model")
     model.add_argument("--backbone", default=d.backbone, choices=BACKBONE_NAMES, help=f"default {d.backbone}")
     model.add_argument("--widths", type=int, nargs=4, metavar="W", help="compact backbone stage widths "
@@ -132,7 +138,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         hflip=args.hflip, crop_scale=args.crop_scale, joint_weights=args.joint_weights, seed=args.seed,
         device=args.device, amp=args.amp, checkpoint_every=args.checkpoint_every,
         eval_every_epoch=args.eval_every_epoch, resume=args.resume, skip_missing=args.skip_missing,
-        cache=args.cache, progress=args.progress)
+        cache=args.cache, progress=args.progress, domain_description=args.domain_description,
+        domain_images=args.domain_images)
 
 
 def _metric_values(heads: dict) -> dict:

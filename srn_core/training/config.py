@@ -15,7 +15,8 @@ AMP_MODES = ("auto", "off", "bf16", "fp16")
 CACHE_MODES = ("auto", "on", "off")
 # Fields that may change between an interrupted run and its resumption (they do not change the result
 # on a given machine, or only move where it runs).
-RUNTIME_FIELDS = ("out", "device", "amp", "workers", "checkpoint_every", "resume", "cache", "progress")
+RUNTIME_FIELDS = ("out", "device", "amp", "workers", "checkpoint_every", "resume", "cache", "progress",
+                  "domain_description", "domain_images")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class TrainConfig:
     skip_missing: bool = False
     cache: str = "auto"
     progress: bool = True
+    domain_description: str = ""
+    domain_images: int = 2000
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -107,6 +110,8 @@ class TrainConfig:
             (self.momentum >= 0 and self.weight_decay >= 0, "momentum and weight_decay must be >= 0"),
             (self.checkpoint_every >= 1, f"checkpoint_every must be >= 1 step, got {self.checkpoint_every}"),
             (self.seed >= 0, f"seed must be >= 0, got {self.seed}"),
+            (self.domain_images >= 0, f"domain_images must be >= 0, got {self.domain_images}"),
+            (len(self.domain_description) <= 300, "domain_description must be at most 300 characters"),
         ]
         for ok, message in checks:
             if not ok:

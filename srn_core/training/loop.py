@@ -17,6 +17,7 @@ from tqdm import tqdm
 from ..backbones import IMAGENET_MEAN, IMAGENET_STD
 from ..checkpoint import save_checkpoint
 from ..datasets import load_dataset
+from ..domain import DomainModel, fit_domain
 from ..evaluation import ImageTensors, predict_logits
 from ..metrics import evaluate_logits
 from ..model import SRN
@@ -280,9 +281,27 @@ class Trainer:
                               len(self.val_source) if self.val_source is not None else 0, state["records"],
                               self._elapsed(state), {"on": on, "heads": metrics}, self.ctx, self.amp)
         if self.ctx.is_main:
-            save_checkpoint(self.folder.final, model, self.label_names, training={"summary": summary})
+            save_checkpoint(self.folder.final, model, self.label_names, training={"summary": summary},
+                            domain=self._domain(model))
         state["finished"] = True
         self._save(state)
+
+
+    def _domain(self, model: SRN) -> DomainModel | None:
+        """Statistics of the training images' features, so that unlike images can be flagged (None when
+        switched off or when there are too few images; training never fails for them)."""
+        config = self.config
+        if config.domain_images == 0:
+            return None
+        data = config.data.source if config.data is not None else "in-memory images"
+        description = config.domain_description or f"the {len(self.source)} training images of {data}"
+        try:
+            return fit_domain(model, self.source, self.val_source, self.preprocess, description,
+                              config.domain_images, batch_size=config.batch_size, device=self.ctx.device,
+                              seed=config.seed, progress=config.progress and self.ctx.is_main)
+        except ValueError as exc:
+            print(f"note: no out-of-domain statistics recorded ({exc})")
+            return None
 
 
 def train(config: TrainConfig, data: Any = None, val_data: Any = None, callback: StepCallback | None = None) -> Path:
