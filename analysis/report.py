@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from srn_core.domain import describe
 from srn_core.images import ImageLoadError
 
 from . import figures_mpl as fm
@@ -76,6 +77,8 @@ class ReportSummary:
     failures: dict[str, str]
     entries: list[Entry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    domain: str = ""
+    unlike_training: dict[str, float] = field(default_factory=dict)
 
 
 class ReportWriter:
@@ -209,6 +212,7 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
     analyses: list[ImageAnalysis] = []
     pointing: list[PointingComparison] = []
     failures: dict[str, str] = {}
+    unlike: dict[str, float] = {}
     trust: list[ImageFaithfulness] = []
     evaluator = FaithfulnessEvaluator(analyzer, FaithfulnessOptions(threshold=options.threshold,
                                                                     tolerance=options.tolerance)) \
@@ -216,6 +220,10 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
     for n, item in enumerate(tqdm(inputs.items, desc="images", unit="image", disable=not progress)):
         try:
             analysis = _analyse(analyzer, item)
+            if analysis.domain is not None and analysis.domain.outside:
+                unlike[str(item.path)] = analysis.domain.distance
+                log(f"warning: {item.path} looks unlike the training images (feature distance "
+                    f"{analysis.domain.distance:.1f} > {analysis.domain.threshold:.1f}); its labels are guesses")
             _image_pages(writer, analyzer, analysis, f"images/{n:04d}_{slug(item.path.stem)}")
             if options.gradcam and analysis.boxes:
                 pointing.append(compare_pointing(analyzer, [analysis], layer=options.gradcam_layer,
@@ -230,6 +238,9 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
             failures[str(item.path)] = f"{type(exc).__name__}: {exc}"
             log(f"failed: {item.path}: {type(exc).__name__}: {exc}")
     notes = list(inputs.notes)
+    if analyzer.domain is None:
+        notes.append("The checkpoint records no statistics of its training images, so images unlike them "
+                     "cannot be flagged (add them with python -m srn_core domain).")
     pages = [("relations over the data set", lambda: _dataset_pages(
         writer, analyzer, analyses, merge_pointing(pointing) if pointing else None))] if analyses else []
     if trust:
@@ -241,9 +252,13 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
         except Exception as exc:  # a failing figure must not cost the rest of the report its index
             notes.append(f"{what} stopped early: {type(exc).__name__}: {exc}")
             log(f"failed: {what}: {type(exc).__name__}: {exc}")
-    summary = ReportSummary(out, len(inputs.items), len(analyses), failures, writer.entries, notes)
+    domain = analyzer.domain
+    summary = ReportSummary(out, len(inputs.items), len(analyses), failures, writer.entries, notes,
+                            describe(domain.description if domain else None, analyzer.label_names), unlike)
     save_json(out / "report.json", {"images": summary.images, "analysed": summary.analysed, "failures": failures,
-                                    "notes": notes, "options": asdict(options),
+                                    "notes": notes, "options": asdict(options), "domain": summary.domain,
+                                    "domain_threshold": domain.threshold if domain else None,
+                                    "unlike_training": unlike,
                                     "labels": analyzer.label_names, "entries": [asdict(e) for e in writer.entries]})
     write_index(out, summary, options.formats)
     return summary

@@ -44,16 +44,22 @@ def render_index(summary: "ReportSummary", formats: Sequence[str]) -> str:
     failed = "".join(f'<tr><td>{escape(path)}</td><td class="fail">{escape(reason)}</td></tr>'
                      for path, reason in summary.failures.items())
     notes = "".join(f"<li>{escape(n)}</li>" for n in summary.notes)
+    unlike = "".join(f'<tr><td>{escape(path)}</td><td class="fail">{distance:.1f}</td></tr>'
+                     for path, distance in summary.unlike_training.items())
     sections = [_section("Images", [e for e in summary.entries if e.section == "images"]),
                 _section("Relations over the data set", [e for e in summary.entries if e.section == "dataset"]),
                 _section("Model: conv4 filters and label paths", [e for e in summary.entries if e.section == "model"])]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>SRN analysis report</title><style>{STYLE}</style></head>
 <body><h1>SRN analysis report</h1>
+<p>{escape(summary.domain)}</p>
 <p>{summary.analysed} of {summary.images} images analysed; figures as {escape(", ".join(formats))}.
 Numbers behind every figure are in the <code>_data</code> files; the run is summarised in
 <a href="report.json">report.json</a>.</p>
 {f"<ul>{notes}</ul>" if notes else ""}
+{f"<h2>Images unlike the training data ({len(summary.unlike_training)})</h2><p>Their features lie farther from "
+ "the training images' than almost all held-out training-domain images do: their labels are guesses.</p>"
+ f"<table><tr><th>image</th><th>feature distance</th></tr>{unlike}</table>" if summary.unlike_training else ""}
 {f"<h2>Failed images ({len(summary.failures)})</h2><table><tr><th>image</th><th>reason</th></tr>{failed}</table>"
  if summary.failures else ""}
 {"".join(sections)}

@@ -20,7 +20,7 @@ from .backbones import IMAGENET_MEAN, IMAGENET_STD
 from .checkpoint_checks import FORMAT_NAME, FORMAT_VERSION, CheckpointError, check_header, check_label_names, \
     non_finite, parse_metadata
 from .fileio import atomic_path
-from .domain import DOMAIN_MEAN, DOMAIN_PRECISION, DomainModel
+from .domain import DOMAIN_MEAN, DOMAIN_PRECISION, DomainModel, describe
 from .model import SRN, SRNConfig
 from .preprocess import Preprocessor
 
@@ -55,10 +55,7 @@ class CheckpointMeta:
 
     def domain_summary(self) -> str:
         """One line on what the model knows: its training domain (when recorded) and its labels."""
-        shown = ", ".join(self.label_names[:30]) + (f" and {len(self.label_names) - 30} more"
-                                                    if len(self.label_names) > 30 else "")
-        domain = (self.domain_record or {}).get("description") or "a training domain this checkpoint does not record"
-        return f"Trained on {domain}; knows {len(self.label_names)} labels: {shown}"
+        return describe((self.domain_record or {}).get("description"), self.label_names)
 
     @classmethod
     def from_json(cls, text: str, source: str) -> "CheckpointMeta":

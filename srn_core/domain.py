@@ -92,6 +92,14 @@ class DomainModel:
         return cls(mean, precision, float(metadata["threshold"]), str(metadata.get("description", "")), record)
 
 
+def describe(description: str | None, label_names: Sequence[str], shown: int = 30) -> str:
+    """One line on what a model knows: its training domain (when recorded) and its labels."""
+    names = ", ".join(label_names[:shown]) + (f" and {len(label_names) - shown} more"
+                                              if len(label_names) > shown else "")
+    domain = description or "a training domain its checkpoint does not record"
+    return f"Trained on {domain}; knows {len(label_names)} labels: {names}"
+
+
 def pooled_features(model: SRN, source: LabelledImages, preprocess: Preprocessor, indices: Sequence[int],
                     batch_size: int = 32, device: str | torch.device = "cpu", desc: str | None = None) -> np.ndarray:
     """Pooled f_cls features (N, D) float64 of `source`'s images at `indices`, in eval mode."""
@@ -141,4 +149,4 @@ def fit_domain(model: SRN, train: LabelledImages, held_out: LabelledImages | Non
     return domain
 
 
-__all__ = ["DomainCheck", "DomainModel", "capture_features", "fit_domain", "pooled_features"]
+__all__ = ["DomainCheck", "DomainModel", "capture_features", "describe", "fit_domain", "pooled_features"]

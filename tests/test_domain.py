@@ -134,3 +134,21 @@ def test_domain_command_adds_statistics_to_a_checkpoint(tmp_path, capsys):
     assert meta.domain.description == "squares on grey" and meta.domain.record["held_out_images"] == 4
     assert main(["domain", "--weights", str(path), "--data", str(tmp_path / "missing.json"),
                  "--description", "x"]) == 2
+
+
+def test_report_lists_images_unlike_the_training_data(fitted, tmp_path):
+    from analysis.cli import main as analysis_main
+
+    model, domain = fitted
+    path = save_checkpoint(tmp_path / "m.safetensors", model, TINY_LABELS, domain=domain)
+    images = tmp_path / "images"
+    images.mkdir()
+    Image.fromarray(np.full((40, 40, 3), 120, np.uint8)).save(images / "grey.png")
+    noise_image().save(images / "noise.png")
+    out = tmp_path / "report"
+    assert analysis_main(["report", "--weights", str(path), "--images", str(images), "--out", str(out),
+                          "--formats", "png", "--dpi", "30", "--top-k", "1", "--pairs", "1", "--no-progress"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert list(report["unlike_training"]) == [str(images / "noise.png")] and "grey squares" in report["domain"]
+    index = (out / "index.html").read_text()
+    assert "Images unlike the training data (1)" in index and "noise.png" in index and "Trained on grey squares" in index
