@@ -144,7 +144,7 @@ class _SRNWriter:
         gamma, beta = self.w.vector(out_ch, 0.8, 1.2), self.w.vector(out_ch)
         if self.norm == "BN":
             self.b.add(self.name("bn_" + name), "BN", [top], [top], [gamma[None], beta[None], mean[None], var[None]],
-                       bn_param=dict(eps=1e-5, frozen=True))
+                       bn_param=dict(eps=1e-3, frozen=True))
         else:
             factor = np.float32(0.5)
             self.b.add(self.name("bn_" + name), "BatchNorm", [top], [top],
