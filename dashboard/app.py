@@ -33,6 +33,20 @@ def keep_widget_state() -> None:
             st.session_state[key] = st.session_state[key]
 
 
+def domain_notice(selection: sidebar.Selection) -> None:
+    """What the model knows (its training domain and labels), and a warning when the image is unlike it."""
+    meta = selection.model.meta
+    st.info(markdown_text(meta.domain_summary(), 3000), icon=":material/info:")
+    check = selection.analysis.domain
+    if meta.domain is None:
+        st.caption("This checkpoint records no statistics of its training images, so images unlike them cannot "
+                   "be flagged (add them with `python -m srn_core domain`).")
+    elif check is not None and check.outside:
+        st.warning(f"**This image looks unlike the training images** (feature distance {check.distance:.1f}, "
+                   f"threshold {check.threshold:.1f}). The model only knows its {len(meta.label_names)} labels, "
+                   "so its scores and maps for this image are guesses.", icon=":material/warning:")
+
+
 def main() -> None:
     st.set_page_config(page_title="SRN Insight", page_icon=":material/visibility:", layout="wide")
     st.set_option("client.showErrorDetails", "none")
@@ -45,6 +59,7 @@ def main() -> None:
         show_error(error)
     st.caption(f"Model **{markdown_text(selection.model.name)}** · image **{markdown_text(selection.item.name)}** "
                f"({selection.analysis.image_size[0]} x {selection.analysis.image_size[1]} px)")
+    domain_notice(selection)
     tabs = st.tabs(list(settings.VIEWS), key="view", on_change="rerun")
     for tab, (name, render) in zip(tabs, RENDERERS.items()):
         if tab.open:
