@@ -11,6 +11,7 @@ per figure) and sends each overlay as one PNG data URI instead of a pixel array.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -30,6 +31,19 @@ TITLE_PX = 26
 BAR_PX = 46
 GAP = 0.02
 MODEBAR = {"orientation": "v"}
+
+
+def wrapped_title(text: str, width: int = 70) -> dict:
+    """A figure title that wraps at `width` characters (plotly never wraps: a long title is cut off),
+    left-aligned and with room made for it, so the toolbar (on the right, vertical) never covers it."""
+    lines = [line for part in text.split("<br>") for line in textwrap.wrap(part, width, break_long_words=False)]
+    return {"text": "<br>".join(lines), "x": 0.0, "xanchor": "left", "y": 1.0, "yref": "container",
+            "yanchor": "top", "pad": {"t": 12}, "font": {"size": 14}}
+
+
+def title_margin(title: dict) -> int:
+    """The top margin (px) a `wrapped_title` needs above the plot."""
+    return 30 + 20 * (title["text"].count("<br>") + 1) if title["text"] else 20
 
 
 def colorscale(cmap: str = "jet", steps: int = 11) -> list[list]:
@@ -78,14 +92,15 @@ def panel_figure(panels: Sequence[Panel], cols: int, title: str, panel_px: int =
     height_px, width_px = panels[0].image.shape[:2]
     bars = any(p.values is not None for p in panels)
     row_px = panel_px * height_px / width_px + TITLE_PX + (BAR_PX if bars else 8)
-    top = 70 if title else 20
+    heading = wrapped_title(title)
+    top = title_margin(heading)
     plot_px = rows * row_px
     width = (1.0 - GAP * (cols - 1)) / cols
     layout: dict = {"height": int(plot_px + top + 10), "margin": {"l": 10, "r": 40, "t": top, "b": 10},
                     "showlegend": False, "annotations": [], "shapes": [], "modebar": MODEBAR,
                     "plot_bgcolor": "rgba(0,0,0,0)", "hovermode": "closest"}
     if title:
-        layout["title"] = {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 14}}
+        layout["title"] = heading
     data: list = []
     for n, panel in enumerate(panels, start=1):
         r, c = divmod(n - 1, cols)

@@ -11,7 +11,7 @@ from plotly.colors import qualitative
 from srn_core.text_safety import LABEL_CHARS, plotly_text
 
 from .figures_mpl_relations import matrix_range
-from .figures_plotly_maps import MODEBAR, colorscale, wrapped_title
+from .figures_plotly_maps import MODEBAR, colorscale, title_margin, wrapped_title
 from .filters import Conv4Filters
 from .gradcam import PointingComparison
 from .session import LabelRef, resolve_labels, sigmoid
@@ -76,9 +76,9 @@ def matrix_figure(matrix: LabelMatrix, cmap: str | None = None, counts: np.ndarr
                                              + ("<br>n=%{customdata}" if counts is not None else "") + "<extra></extra>",
                                **extra))
     side = max(400, 16 * max(len(matrix.row_names), len(matrix.col_names)) + 220)
-    fig.update_layout(title=wrapped_title(plotly_text(matrix.title) + (f"<br>({note})" if note else "")),
-                      yaxis={"autorange": "reversed", "automargin": True}, xaxis={"automargin": True},
-                      height=side, modebar=MODEBAR)
+    heading = wrapped_title(plotly_text(matrix.title) + (f"<br>({note})" if note else ""))
+    fig.update_layout(title=heading, yaxis={"autorange": "reversed", "automargin": True}, xaxis={"automargin": True},
+                      height=side, modebar=MODEBAR, margin={"t": title_margin(heading)})
     return fig
 
 

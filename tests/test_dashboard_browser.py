@@ -1,8 +1,15 @@
 """The dashboard in a real browser: Debian's chromium (/usr/bin/chromium) driven by Playwright against
-`streamlit run dashboard/app.py` on a free localhost port. Opens the app, waits for the attention grid,
-switches through every view (clicking a relation-matrix cell and moving an attention map by a click on
-the way) saving a screenshot of each to
-docs/screenshots/, then uploads images (one bad) and downloads and checks the ZIP of the uploaded one."""
+`streamlit run dashboard/app.py` on a free localhost port.
+
+At 1400 px: opens the app, waits for the attention grid, switches through every view (clicking a
+relation-matrix cell and moving an attention map by a click on the way), checking that nothing spills
+out of the main column, then uploads images (one bad) and downloads the ZIP of the uploaded one,
+watching its button spin while the archive is packed. At 800 px: no view spills over either, and
+"Enlarge" opens the label's large maps inside the window.
+
+Screenshots for the README are written to docs/screenshots/ only on request
+(`SRN_SCREENSHOTS=1`, or `scripts/screenshots.sh`); otherwise they go to the test's temporary folder.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from dashboard import settings, state
 from dashboard.server import serving
@@ -23,7 +30,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = Path(settings.REPO) / "docs" / "screenshots"
+WANT_SHOTS = os.environ.get("SRN_SCREENSHOTS") == "1"
 SLOW = 240_000
+VIEW_MARKERS = {"conv4 filters": "Strongest paths", "Label relations": "Relation field",
+                "What-if": "attention moves the other labels"}
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +44,24 @@ def url(tmp_path_factory) -> Iterator[str]:
         yield address
 
 
-@pytest.fixture
-def page(url: str) -> Iterator[Page]:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.is_file():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/test.sh does)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 2400}, accept_downloads=True)
-        tab = context.new_page()
-        tab.set_default_timeout(SLOW)
-        tab.goto(url)
-        yield tab
-        browser.close()
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser: Browser, url: str, width: int, height: int) -> Page:
+    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(SLOW)
+    tab.goto(url)
+    grid(tab).first.wait_for()
+    wait_idle(tab)
+    return tab
 
 
 def wait_idle(page: Page) -> None:
@@ -55,11 +71,11 @@ def wait_idle(page: Page) -> None:
     page.wait_for_timeout(500)
 
 
-def shot(page: Page, name: str) -> Path:
-    """Screenshot the page to docs/screenshots/<name>.png, written atomically."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    target = SHOTS / f"{name}.png"
-    temporary = SHOTS / f".{name}.tmp.png"
+def shot(page: Page, name: str, folder: Path) -> Path:
+    """Screenshot the page to <folder>/<name>.png (docs/screenshots/ when asked for), written atomically."""
+    folder = SHOTS if WANT_SHOTS else folder
+    folder.mkdir(parents=True, exist_ok=True)
+    target, temporary = folder / f"{name}.png", folder / f".{name}.tmp.png"
     page.screenshot(path=str(temporary))
     os.replace(temporary, target)
     return target
@@ -75,8 +91,20 @@ def open_tab(page: Page, name: str, marker: str) -> None:
     wait_idle(page)
 
 
+def overflow(page: Page) -> dict[str, list[int]]:
+    """(scrollWidth, clientWidth) of the main column and of its content block: equal when nothing spills."""
+    return page.evaluate("""() => Object.fromEntries(['stMain', 'stMainBlockContainer'].map(id => {
+        const e = document.querySelector(`[data-testid="${id}"]`); return [id, [e.scrollWidth, e.clientWidth]]; }))""")
+
+
+def assert_fits(page: Page, where: str) -> None:
+    widths = overflow(page)
+    assert all(scroll <= client for scroll, client in widths.values()), (where, widths)
+
+
 def click_plot(page: Page, key: str, x, y) -> None:
     """Click the point (x, y), in data coordinates, of the plotly chart with Streamlit key `key`."""
+    page.locator(f".st-key-{key} .js-plotly-plot").scroll_into_view_if_needed()
     left, top = page.evaluate("""([key, x, y]) => {
         const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
         const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
@@ -85,32 +113,51 @@ def click_plot(page: Page, key: str, x, y) -> None:
     page.mouse.click(left, top)
 
 
-def test_the_dashboard_in_a_browser(page: Page, tmp_path: Path) -> None:
-    grid(page).first.wait_for()
-    wait_idle(page)
-    assert grid(page).count() >= 1
-    assert page.get_by_text("Traceback").count() == 0
-    shot(page, "images")
+def enlarge_and_see(page: Page) -> None:
+    """Click the last "Enlarge" button: the label's large maps open in a dialog inside the window."""
+    button = page.get_by_role("button", name="Enlarge").last
+    name = button.inner_text().strip().removeprefix("zoom_in").strip().removeprefix("Enlarge ").strip()
+    button.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text(name, exact=True).first).to_be_in_viewport(timeout=SLOW)
+    expect(dialog.locator(".js-plotly-plot").first).to_be_in_viewport(timeout=SLOW)
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
 
-    open_tab(page, "conv4 filters", "Strongest paths")
-    shot(page, "filters")
 
-    open_tab(page, "Label relations", "Relation field")
+def model_labels() -> tuple[list[str], int]:
     shown = {p.name: p for p in state.list_checkpoints(settings.weights_dir())}
     model = state.load_model(shown.get(settings.default_model(), next(iter(shown.values()))))
-    labels = model.label_names
+    return model.label_names, model.meta.config.grid
+
+
+def test_the_dashboard_in_a_browser(browser: Browser, url: str, tmp_path: Path) -> None:
+    page = open_page(browser, url, 1400, 2400 if WANT_SHOTS else 1000)
+    assert grid(page).count() >= 1 and page.get_by_text("Traceback").count() == 0
+    assert_fits(page, "Images")
+    shot(page, "images", tmp_path)
+    enlarge_and_see(page)
+
+    open_tab(page, "conv4 filters", VIEW_MARKERS["conv4 filters"])
+    assert_fits(page, "conv4 filters")
+    shot(page, "filters", tmp_path)
+
+    open_tab(page, "Label relations", VIEW_MARKERS["Label relations"])
+    labels, cells = model_labels()
     click_plot(page, "matrix_click", labels[0], labels[1])
     page.get_by_text(f"Offsets of {labels[0]} around {labels[1]}").wait_for()
     wait_idle(page)
-    shot(page, "relations")
+    assert_fits(page, "Label relations")
+    shot(page, "relations", tmp_path)
 
-    open_tab(page, "What-if", "attention moves the other labels")
+    open_tab(page, "What-if", VIEW_MARKERS["What-if"])
     width, height = Image.open(min((settings.samples_manifest().parent / "images").iterdir())).size
-    cell = 0.5 * width * min(1.0, settings.LARGE_SIDE / max(width, height)) / model.meta.config.grid
+    cell = 0.5 * width * min(1.0, settings.LARGE_SIDE / max(width, height)) / cells
     click_plot(page, "whatif_click", cell, cell)
     page.get_by_text("after: move").first.wait_for()
     wait_idle(page)
-    shot(page, "whatif")
+    assert_fits(page, "What-if")
+    shot(page, "whatif", tmp_path)
 
     open_tab(page, "Images", "Per-label maps")
     sample = sorted((settings.samples_manifest().parent / "images").iterdir())[1]
@@ -125,12 +172,27 @@ def test_the_dashboard_in_a_browser(page: Page, tmp_path: Path) -> None:
     wait_idle(page)
     assert grid(page).count() >= 1
 
+    button = page.get_by_role("button", name="Download everything for this image (ZIP)")
+    button.scroll_into_view_if_needed()
+    button.evaluate("""b => { window.zipSpun = false; new MutationObserver(() => { if (b.disabled) window.zipSpun = true; })
+        .observe(b, {attributes: true, subtree: true, childList: true}); }""")
     with page.expect_download(timeout=SLOW) as pending:
-        page.get_by_role("button", name="Download everything for this image (ZIP)").click()
+        button.click()
+    assert page.evaluate("window.zipSpun"), "the ZIP button shows no spinner while the archive is packed"
     saved = tmp_path / "bundle.zip"
     pending.value.save_as(saved)
     assert pending.value.suggested_filename == "my_scene.jpg_srn.zip"
     archive = zipfile.ZipFile(saved)
     assert {"image.png", "scores.csv", "analysis.json", "what_if.png", "scores.html"} <= set(archive.namelist())
     assert Image.open(io.BytesIO(archive.read("image.png"))).size == Image.open(upload).size
+    assert page.get_by_text("Traceback").count() == 0
+
+
+def test_an_800_px_window(browser: Browser, url: str) -> None:
+    page = open_page(browser, url, 800, 900)
+    assert_fits(page, "Images")
+    enlarge_and_see(page)
+    for view, marker in VIEW_MARKERS.items():
+        open_tab(page, view, marker)
+        assert_fits(page, view)
     assert page.get_by_text("Traceback").count() == 0

@@ -128,7 +128,9 @@ def _colour_key(view: ImageView) -> None:
     line = st.container(horizontal=True, gap="small", vertical_alignment="center", key="colour_key")
     line.caption(low)
     line.image(colour_bar(view.cmap), width=180)
-    line.caption(high + ("" if view.kind == "confidence" else " of each map (each map on its own range)"))
+    line.caption(high)
+    if view.kind != "confidence":
+        st.caption("Each map is coloured from its own minimum to its own maximum.")
 
 
 def _grid(sel: Selection, view: ImageView, labels: list[int]) -> None:

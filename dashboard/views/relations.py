@@ -70,7 +70,7 @@ def _heatmap(matrix: LabelMatrix, counts: np.ndarray | None, spec: FigureSpec) -
     fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
     fig.update_xaxes(dtick=1, tickangle=-60)
     fig.update_yaxes(dtick=1)
-    fig.update_layout(height=620, width=None, margin={"l": 10, "r": 40, "t": 80, "b": 10})
+    fig.update_layout(height=600, width=None, margin={"l": 10, "r": 40, "b": 10})
     value = "%{customdata[0]:.4g} (n=%{customdata[1]})" if counts is not None else "%{customdata:.4g}"
     add_click_layer(fig, [plotly_text(n) for n in matrix.col_names], [plotly_text(n) for n in matrix.row_names],
                     matrix.values, f"row %{{y}}, column %{{x}}: {value}<extra>click to open the pair</extra>", size=18,
@@ -124,10 +124,10 @@ def _view(sel: Selection) -> None:
                       lambda: figures_mpl.matrix_figure(matrix, counts=counts),
                       lambda: figures_plotly.matrix_figure(matrix, counts=counts), matrix.rows)
     row = st.container(horizontal=True, wrap=True, gap="medium")
-    with row.container(width=620):
+    with row.container(width=540):
         _heatmap(matrix, counts, spec)
         figure_downloads(spec, "matrix")
-    with row.container(width=440):
+    with row.container(width=380):
         st.session_state.setdefault("keep.r_edges", 15)
         edges = st.slider("Edges in the label graph", 3, 40, key="keep.r_edges")
         graph_spec = FigureSpec(f"graph_{slug}_{source}", "the label graph",
