@@ -151,3 +151,14 @@ def test_input_layer_and_input_shape_declare_the_inputs(tmp_path):
     (tmp_path / "mixed.prototxt").write_text(text + 'layers { name: "r" type: RELU bottom: "p" top: "r" }\n')
     with pytest.raises(CaffeImportError, match="mixed.prototxt: the net mixes V1"):
         read_prototxt(tmp_path / "mixed.prototxt")
+
+
+def test_a_structure_the_mapping_cannot_express_is_one_error_with_a_hint(tmp_path, capsys):
+    builder = srn_caffe_net(num_labels=14)
+    index = _layer_index(builder, "fused")
+    builder.layers[index][4].update(eltwise_param=dict(operation=2))
+    proto, model = builder.write(tmp_path, "srn")
+    code, text = run_cli(capsys, proto, model, tmp_path / "out.safetensors")
+    errors = [line for line in text.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1 and "Traceback" not in text
+    assert "no Eltwise SUM fuses" in errors[0] and "CaffeExecutor returns every named blob" in errors[0]

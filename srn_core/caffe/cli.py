@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..checkpoint import save_checkpoint
-from .errors import CaffeImportError
+from .errors import CaffeImportError, MappingError
 from .executor import CaffeExecutor
 from .labels import BUILTIN, resolve_labels
 from .mapping import OFFICIAL_MEAN_BGR, RGB_MEAN, RGB_STD, Conversion, convert
@@ -112,7 +112,9 @@ def run(args: argparse.Namespace) -> int:
         progress.update()
     except CaffeImportError as exc:
         progress.close()
-        print(f"error: {exc}", file=sys.stderr)
+        hint = (" (the graph itself runs: srn_core.caffe.CaffeExecutor returns every named blob)"
+                if isinstance(exc, MappingError) else "")
+        print(f"error: {exc}{hint}", file=sys.stderr)
         return 2
     except OSError as exc:
         progress.close()
