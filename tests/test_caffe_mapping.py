@@ -141,3 +141,19 @@ def test_caffe_style_backbone_strides_on_the_first_1x1_and_rounds_the_pool_up():
     assert len(parts.stem_to_stage3[6]) == 23
     torchvision_block = build_backbone("resnet101").stem_to_stage3[5][0]
     assert torchvision_block.conv1.stride == (1, 1) and torchvision_block.conv2.stride == (2, 2)
+
+
+def test_release_variants_map_too(tmp_path):
+    """A non-global 2x2 average pool, an in-place Dropout before the classifier, a backbone conv with
+    a bias, and a plain (1, 1) fusion: the mapping still reproduces the graph and says what it rescaled."""
+    builder = srn_caffe_net(fusion=(1.0, 1.0), seed=11)
+    _edit(builder, "pool5", pooling_param=dict(pool=1, kernel_size=2, stride=1))
+    index = next(i for i, layer in enumerate(builder.layers) if layer[0] == "pool5")
+    builder.layers.insert(index + 1, ("drop5", "Dropout", ["pool5"], ["pool5"], {}, []))
+    name, kind, bottoms, tops, params, blobs = builder.layers[0]
+    params["convolution_param"]["bias_term"] = True
+    builder.layers[0] = (name, kind, bottoms, tops, params, blobs + [np.linspace(-1, 1, 4).astype(np.float32)])
+    proto, model = builder.write(tmp_path, "variant")
+    conversion = convert(CaffeExecutor(read_net(proto, model)))
+    assert max(conversion.max_abs_diff.values()) < 1e-3
+    assert conversion.model.config.alpha == 0.5 and "scaled by 2" in conversion.notes[0]
