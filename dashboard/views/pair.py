@@ -71,7 +71,7 @@ def _field(sel: Selection, analyses, found: list[int], anchor: str, other: str) 
                          rows=field.rows)
     st.plotly_chart(spec.plotly(), key="pair_field")
     if field.warning:
-        st.warning(field.warning)
+        st.warning(md(field.warning, 600))
     else:
         dx, dy = field.preferred_offset()
         st.caption(f"f_sr scores {md(anchor)} highest with {md(other)} at dx={dx}, dy={dy} cells from it (y down)"
