@@ -32,6 +32,7 @@ from .model import SRN, SRNOutput
 from .predictor import Predictor, resolve_device
 from .preprocess import Preprocessor
 from .sources import LabelledImages, aligned, as_source
+from .text_safety import csv_cell
 
 HEADS = ("main", "attention", "srn", "fused")
 HEAD_OUTPUTS = {"main": "cls_logits", "attention": "att_logits", "srn": "sr_logits", "fused": "logits"}
@@ -166,7 +167,7 @@ class EvaluationResult:
             for c, label in enumerate(self.label_names):
                 probs = (repr(float(self.scores[head][i, c])) for head in CSV_HEADS)
                 logits = (repr(float(self.logits[head][i, c])) for head in CSV_HEADS)
-                writer.writerow([name, label, *probs, int(self.targets[i, c]), *logits])
+                writer.writerow([csv_cell(name), csv_cell(label), *probs, int(self.targets[i, c]), *logits])
         return buffer.getvalue()
 
 
