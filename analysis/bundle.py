@@ -31,7 +31,7 @@ from .whatif import Edit, what_if
 FIGURE_FORMATS = ("png", "svg", "pdf")
 DOWNLOAD_DPI = 150
 FILE_FORMATS = FIGURE_FORMATS + ("html", "csv")
-ZIP_FORMATS = ("png", "pdf", "html", "csv")
+ZIP_FORMATS = ("png", "html", "csv")
 MIME_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "html": "text/html",
               "csv": "text/csv", "json": "application/json", "zip": "application/zip"}
 
@@ -200,9 +200,9 @@ def zip_files(files: dict[str, bytes]) -> bytes:
 def image_bundle(model: SRN, analysis: ImageAnalysis, view: ImageView, formats: Sequence[str] = ZIP_FORMATS,
                  dpi: int = DOWNLOAD_DPI, progress: Callable[[float], None] | None = None) -> bytes:
     """Everything about one image as a ZIP: every figure of `image_figures` in `formats` (default PNG at
-    the single downloads' resolution, PDF, HTML and CSV; SVG only on request, as it repeats the PDF and
-    costs as much again), the scores (CSV), the analysis with all maps (JSON) and the original image
-    (PNG). The HTML pages share one plotly.min.js in the archive, so they open offline."""
+    the single downloads' resolution, HTML and CSV; PDF and SVG only on request, as they repeat the PNG
+    and take as long again each), the scores (CSV), the analysis with all maps (JSON) and the original
+    image (PNG). The HTML pages share one plotly.min.js in the archive, so they open offline."""
     from plotly.offline import get_plotlyjs
 
     image = io.BytesIO()

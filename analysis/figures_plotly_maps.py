@@ -66,18 +66,17 @@ class Panel:
     boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
 
 
-def hover_trace(values: np.ndarray, base_shape: tuple[int, int], name: str) -> go.Heatmap:
-    """An invisible heat map of a (h, w) map over an image of `base_shape` (H, W): hover shows the values.
-
-    Maps finer than HOVER_MAX_CELLS (e.g. Grad-CAM at input resolution) are subsampled for hovering.
-    """
+def hover_trace(values: np.ndarray, base_shape: tuple[int, int], name: str) -> dict:
+    """An invisible heat map (a plotly trace dict) of a (h, w) map over an image of `base_shape` (H, W):
+    hover shows the values. Maps finer than HOVER_MAX_CELLS (e.g. Grad-CAM at input resolution) are
+    subsampled for hovering. Traces stay dicts until the figure is made: plotly then checks them once."""
     step = max(1, int(np.ceil(max(values.shape) / HOVER_MAX_CELLS)))
     values = np.asarray(values)[step // 2::step, step // 2::step]
     h, w = values.shape
     height, width = base_shape
-    return go.Heatmap(z=values, x0=width / w / 2, dx=width / w, y0=height / h / 2, dy=height / h, opacity=0.0,
-                      showscale=False, name=name,
-                      hovertemplate="x %{x:.0f}, y %{y:.0f}<br>value %{z:.4g}<extra>" + name + "</extra>")
+    return {"type": "heatmap", "z": values, "x0": width / w / 2, "dx": width / w, "y0": height / h / 2,
+            "dy": height / h, "opacity": 0.0, "showscale": False, "name": name,
+            "hovertemplate": "x %{x:.0f}, y %{y:.0f}<br>value %{z:.4g}<extra>" + name + "</extra>"}
 
 
 def _axis(n: int) -> str:
@@ -117,7 +116,8 @@ def panel_figure(panels: Sequence[Panel], cols: int, title: str, panel_px: int =
         layout["annotations"].append({"text": panel.title, "x": x0 + width / 2, "y": y1, "xref": "paper",
                                       "yref": "paper", "xanchor": "center", "yanchor": "bottom",
                                       "showarrow": False, "font": {"size": 12}})
-        data.append(go.Image(source=data_uri(panel.image, "JPEG"), hoverinfo="skip", xaxis=xa, yaxis=ya))
+        data.append({"type": "image", "source": data_uri(panel.image, "JPEG"), "hoverinfo": "skip", "xaxis": xa,
+                     "yaxis": ya})
         if panel.values is not None:
             low, high = panel.limits or (float(np.min(panel.values)), float(np.max(panel.values)))
             trace = hover_trace(panel.values, (h, w), panel.title)
@@ -129,9 +129,9 @@ def panel_figure(panels: Sequence[Panel], cols: int, title: str, panel_px: int =
                                    "nticks": 4, "tickformat": ".2g"})
             data.append(trace)
         for mx, my, symbol in panel.markers:
-            data.append(go.Scatter(x=[mx], y=[my], mode="markers", xaxis=xa, yaxis=ya, hoverinfo="skip",
-                                   marker={"symbol": symbol, "color": "white", "size": 12,
-                                           "line": {"color": "black", "width": 1}}))
+            data.append({"type": "scatter", "x": [mx], "y": [my], "mode": "markers", "xaxis": xa, "yaxis": ya,
+                         "hoverinfo": "skip", "marker": {"symbol": symbol, "color": "white", "size": 12,
+                                                         "line": {"color": "black", "width": 1}}})
         layout["shapes"] += [{"type": "rect", "x0": bx0, "y0": by0, "x1": bx1, "y1": by1, "xref": xa, "yref": ya,
                               "line": {"color": "white", "width": 2}} for bx0, by0, bx1, by1 in panel.boxes]
     return go.Figure(data=data, layout=layout)
