@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 import zipfile
@@ -113,8 +114,6 @@ def test_predict_cli_prints_and_writes_hostile_names_as_data(hostile, tmp_path, 
                      str(target), "--top-k", "3"])
     out, err = capsys.readouterr()
     assert code == 0 and "Traceback" not in out + err
-    import json
-
     assert set(json.loads(target.read_text())["labels"]) == set(HOSTILE_LABELS)
 
 
@@ -135,3 +134,19 @@ def test_dashboard_download_files_of_a_mathtext_label(hostile) -> None:
                     assert_no_live_markup(data.decode())
     archive = zipfile.ZipFile(io.BytesIO(image_bundle(analyzer.model, analysis, view, ("png", "csv"), dpi=30)))
     assert_safe_csv(archive.read("scores.csv").decode())
+
+
+def test_evaluate_cli_writes_scores_csv_without_formulas(hostile, tmp_path, capsys) -> None:
+    _, images = hostile
+    checkpoint = hostile_label_checkpoint(tmp_path / "labels.safetensors", REPORT_LABELS)
+    image = sorted(images.iterdir())[0]
+    manifest = tmp_path / "data.json"
+    manifest.write_text(json.dumps({"format": "srn-manifest", "version": 1, "labels": REPORT_LABELS,
+                                    "images": [{"path": str(image), "labels": REPORT_LABELS[2:4]}]}))
+    code = srn_main(["evaluate", "--weights", str(checkpoint), "--data", str(manifest), "--out", str(tmp_path / "eval"),
+                     "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in out + err
+    text = (tmp_path / "eval" / "scores.csv").read_text()
+    assert_safe_csv(text)
+    assert "'=HYPERLINK" in text
