@@ -133,7 +133,7 @@ def label_graph_figure_plotly(matrix: LabelMatrix, top: int = 20) -> go.Figure:
                              hovertemplate="%{text}<extra></extra>"))
     fig.update_layout(title=wrapped_title(plotly_text(f"{matrix.title}: {len(edges)} strongest pairs (red +, blue -)"),
                                           50),
-                      height=440, modebar=MODEBAR, margin={"l": 10, "r": 40, "t": 70, "b": 10},
-                      xaxis={"visible": False, "range": [-1.8, 1.8]},
-                      yaxis={"visible": False, "range": [-1.2, 1.2], "scaleanchor": "x", "constrain": "domain"})
+                      height=380, modebar=MODEBAR, margin={"l": 10, "r": 40, "t": 70, "b": 10},
+                      xaxis={"visible": False, "range": [-1.65, 1.65]},
+                      yaxis={"visible": False, "range": [-1.15, 1.15], "scaleanchor": "x", "constrain": "domain"})
     return fig

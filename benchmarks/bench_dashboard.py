@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -198,6 +199,8 @@ def main() -> None:
         (f"ZIP of one {image_size[0]} x {image_size[1]} px image", f"{packed:.3f} s, {size / 2**20:.2f} MiB",
          "3.000 s, 4.00 MiB", packed <= 3.0 and size <= 4 * 2**20),
     )
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"{os.cpu_count()} cores, load average {load} (1, 5, 15 min); --threads {args.threads or 'default'}")
     print(f"{'target':44s} {'measured':22s} {'limit':32s} met")
     for name, measured, limit, met in rows:
         print(f"{name:44s} {measured:22s} {limit:32s} {'yes' if met else 'NO'}")

@@ -18,7 +18,7 @@ MAX_IMAGE_BYTES = 50 * 1024 * 1024
 MAX_CHECKPOINT_BYTES = 1024 * 1024 * 1024
 COLOUR_MAPS = ("viridis", "inferno", "magma", "plasma", "cividis", "turbo", "jet", "gray")
 UPSAMPLING = ("bilinear", "bicubic", "nearest")
-MAP_DEFAULTS = {"cmap": "viridis", "mode": "bilinear", "opacity": 0.6, "fade": True}
+MAP_DEFAULTS = {"cmap": "viridis", "mode": "bilinear", "opacity": 0.8, "fade": True}
 PAPER_STYLE = {"cmap": "jet", "mode": "nearest", "opacity": 0.5, "fade": False}
 KIND_NAMES = {"attention": "A (attention)", "confidence": "sigmoid(S) (confidence)", "weighted": "U = sigmoid(S) A"}
 THUMBNAIL_SIDE = 224

@@ -94,13 +94,13 @@ def _scores(sel: Selection) -> None:
         st.markdown(f"**Ground truth:** {', '.join(md(n) for n in truth) or 'none'}")
     spec = image_figures(sel.model.model, analysis, view)["scores"]
     row = st.container(horizontal=True, wrap=True, gap="medium")
-    with row.container(width=480):
+    with row.container(width=450):
         bar, tick = st.column_config.ProgressColumn, st.column_config.CheckboxColumn
         st.dataframe(rows, hide_index=True, height=min(35 * len(rows) + 40, 420), key="scores_table",
                      column_config={**{k: bar(k, min_value=0.0, max_value=1.0, format="%.2f", width="small")
                                        for k in ("fused", "main net", "SRN")},
                                     **{k: tick(k, width="small") for k in ("predicted", "truth")}})
-    with row.container(width=460):
+    with row.container(width=440):
         st.plotly_chart(state.figure("scores", (sel.model.key, sel.item.key, view.top_k), spec.plotly),
                         key="score_bars")
         figure_downloads(spec, "scores")

@@ -15,6 +15,7 @@ from srn_core.text_safety import markdown_text as md
 from .. import state
 from ..downloads import figure_downloads, table_download
 from ..sidebar import Selection
+from .images import view_settings
 
 SHOWN_IMAGES = 4
 IMAGE_SIDE = 200
@@ -29,7 +30,9 @@ def _images(analyses, found: list[int], anchor: str, other: str) -> None:
     st.markdown(f"**Attention of both labels** on {min(len(found), SHOWN_IMAGES)} of the {len(found)} images "
                 "holding both")
     for n in found[:SHOWN_IMAGES]:
-        overlays = overlay_maps(analyses[n], [anchor, other], "attention", max_side=IMAGE_SIDE)
+        view = view_settings(analyses[n])
+        overlays = overlay_maps(analyses[n], [anchor, other], "attention", view.mode, view.cmap, view.opacity,
+                                max_side=IMAGE_SIDE, fade=view.fade)
         st.image(list(overlays.images), caption=[f"{md(analyses[n].source)}: A of {md(anchor)}", f"A of {md(other)}"],
                  width=IMAGE_SIDE)
 

@@ -123,11 +123,11 @@ def _view(sel: Selection) -> None:
     spec = FigureSpec(f"{slug}_{source}", f"the {name} matrix",
                       lambda: figures_mpl.matrix_figure(matrix, counts=counts),
                       lambda: figures_plotly.matrix_figure(matrix, counts=counts), matrix.rows)
-    row = st.container(horizontal=True, wrap=True, gap="medium")
-    with row.container(width=540):
+    row = st.container(horizontal=True, wrap=True, gap="small")
+    with row.container(width=520):
         _heatmap(matrix, counts, spec)
         figure_downloads(spec, "matrix")
-    with row.container(width=380):
+    with row.container(width=400):
         st.session_state.setdefault("keep.r_edges", 15)
         edges = st.slider("Edges in the label graph", 3, 40, key="keep.r_edges")
         graph_spec = FigureSpec(f"graph_{slug}_{source}", "the label graph",
