@@ -48,6 +48,22 @@ def app() -> AppTest:
     return at
 
 
+def test_a_bad_checkpoint_in_the_weights_folder_leaves_the_picker_working(files, tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    (folder / "a_bad.safetensors").write_bytes(files["weights_nan"].read_bytes())
+    (folder / "b_good.safetensors").write_bytes(files["good"].read_bytes())
+    monkeypatch.setenv("SRN_WEIGHTS_DIR", str(folder))
+    monkeypatch.setenv("SRN_DEFAULT_MODEL", "a_bad.safetensors")
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    assert not at.exception
+    assert len(errors(at)) == 1 and "a_bad.safetensors" in errors(at)[0] and "NaN" in errors(at)[0]
+    at.selectbox(key="model_choice").set_value("b_good.safetensors").run()
+    assert not at.exception and errors(at) == []
+    assert at.selectbox(key="image_choice").value
+
+
 def png(seed: int) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.random.default_rng(seed).integers(0, 255, (50, 60, 3), dtype=np.uint8)).save(buffer, "PNG")

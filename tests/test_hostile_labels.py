@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from PIL import Image
+from plotly.offline import get_plotlyjs
 
 from analysis import Analyzer
 from analysis.bundle import ImageView, image_bundle, image_figures
@@ -47,6 +48,8 @@ def assert_safe_csv(text: str) -> None:
 def assert_no_live_markup(html: str) -> None:
     """No tag, link or image made from a label: the hostile names appear only escaped."""
     assert f"<a href='http://{EVIL_HOST}'" not in html and "<img src=x" not in html
+    page = html.replace(get_plotlyjs(), "")  # the embedded plotly.js library holds its own (unused) links
+    assert not re.search(r"""<[a-zA-Z][^<>]*\s(src|href)=["']?(https?:)?//""", page), "nothing loaded from outside"
 
 
 @pytest.mark.parametrize("name", HOSTILE_LABELS)
