@@ -39,6 +39,16 @@ HOSTILE_LABELS = [
 ]
 
 
+def run_cli(main: Callable[[list[str]], int], argv: list[str], capsys: Any) -> tuple[int, str]:
+    """Run a CLI's main() in-process: (exit code, everything it printed); argparse's SystemExit counts."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return int(code), captured.out + captured.err
+
+
 def write_png_header(path: Path, width: int, height: int) -> Path:
     """A PNG whose header declares width x height (one empty IDAT): refusal must come from the header."""
     def chunk(kind: bytes, data: bytes) -> bytes:

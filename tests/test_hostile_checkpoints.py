@@ -16,7 +16,8 @@ from srn_core.checkpoint import CheckpointError
 from srn_core.cli import main as srn_main
 
 from .helpers import TINY_LABELS, tiny_model
-from .hostile_corpus import BAD_CHECKPOINTS, bad_checkpoint, current_rss_bytes, peak_rss_bytes, reset_peak_rss
+from .hostile_corpus import BAD_CHECKPOINTS, bad_checkpoint, current_rss_bytes, peak_rss_bytes, reset_peak_rss, \
+    run_cli
 
 REFUSAL_BYTES = 200 * 2**20
 METADATA_CASES = [n for n in BAD_CHECKPOINTS if n not in ("huge_model_small_file", "weights_nan", "tensor_float64",
@@ -55,14 +56,6 @@ def test_metadata_problems_are_found_without_reading_tensors(corpus, name: str) 
         read_metadata(corpus[name])
 
 
-def _run(main, argv: list[str], capsys) -> tuple[int, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return int(code), captured.out + captured.err
-
 
 @pytest.mark.parametrize("name", BAD_CHECKPOINTS)
 @pytest.mark.parametrize("command", ["predict", "evaluate", "report"])
@@ -74,7 +67,7 @@ def test_every_cli_exits_2_with_one_message(corpus, name: str, command: str, tmp
             "evaluate": (srn_main, ["evaluate", "--weights", path, "--data", str(tmp_path / "m.json")]),
             "report": (analysis_main, ["report", "--weights", path, "--images", str(tmp_path),
                                        "--out", str(tmp_path / "out"), "--no-progress"])}[command]
-    code, output = _run(*argv, capsys)
+    code, output = run_cli(*argv, capsys)
     assert code == 2
     assert "Traceback" not in output and path in output and _words(name)[0] in output
 

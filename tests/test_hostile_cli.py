@@ -23,17 +23,10 @@ from srn_core.cli import main as srn_main
 from srn_core.evaluation import HEADS, METRIC_ORDER, json_safe
 
 from .helpers import TINY_LABELS, tiny_model
+from .hostile_corpus import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 
-
-def _run(main, argv: list[str], capsys) -> tuple[int, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return int(code), captured.out + captured.err
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +79,7 @@ def test_bad_options_exit_2_naming_the_option(folder, case: str, capsys) -> None
     if case == "predict_device_cuda_missing" and torch.cuda.device_count() > 99:
         pytest.fail("a machine with 100 GPUs")
     main, argv, option = _options(folder)[case]
-    code, output = _run(main, argv, capsys)
+    code, output = run_cli(main, argv, capsys)
     assert code == 2 and "Traceback" not in output
     assert f"argument {option}" in output, output
     assert not (folder / "out").exists()
@@ -120,7 +113,7 @@ def test_training_prints_its_table_when_a_metric_is_undefined(folder, monkeypatc
 
     monkeypatch.setattr(train_cli, "train", fake_train)
     (folder / "m.json").write_text('{"format": "srn-manifest", "version": 1, "labels": ["a"], "images": []}')
-    code, output = _run(srn_main, ["train", "--data", str(folder / "m.json"), "--out", str(folder / "run"),
+    code, output = run_cli(srn_main, ["train", "--data", str(folder / "m.json"), "--out", str(folder / "run"),
                                    "--backbone", "compact"], capsys)
     assert code == 0 and "Traceback" not in output
     assert "nan" in output and "0.50" in output
@@ -159,7 +152,7 @@ def test_a_signal_in_the_middle_of_a_write_leaves_no_temporary_file(folder, tmp_
 
     monkeypatch.setattr(Figure, "savefig", interrupted_savefig)
     out = tmp_path / "report"
-    code, output = _run(analysis_main, ["report", "--weights", str(folder / "tiny.safetensors"), "--images",
+    code, output = run_cli(analysis_main, ["report", "--weights", str(folder / "tiny.safetensors"), "--images",
                                         str(folder / "images"), "--out", str(out), "--formats", "png",
                                         "--no-progress"], capsys)
     assert code == 128 + signum and "Traceback" not in output

@@ -17,17 +17,10 @@ from srn_core.cli import main as srn_main
 from srn_core.datasets import DatasetError, load_dataset, read_manifest, read_srn_split
 
 from .helpers import TINY_LABELS
+from .hostile_corpus import run_cli
 
 DEEP = "[" * 200_000 + "]" * 200_000
 
-
-def _run(main, argv: list[str], capsys) -> tuple[int, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return int(code), captured.out + captured.err
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +71,7 @@ def test_deep_json_ends_every_cli_with_one_message(data, name: str, command: str
                                        str(tmp_path / "r"), "--no-progress"]),
             "train": (srn_main, ["train", "--data", source, "--out", str(tmp_path / "run"), "--backbone", "compact",
                                  "--quiet"])}[command]
-    code, output = _run(*argv, capsys)
+    code, output = run_cli(*argv, capsys)
     assert code == 2 and "Traceback" not in output and "nested too deeply" in output
 
 
@@ -93,17 +86,17 @@ def test_readers_of_60000_labels_are_linear(data) -> None:
 def test_a_count_in_superscript_digits_names_file_and_line(data, tiny_checkpoint, capsys) -> None:
     with pytest.raises(DatasetError, match=r"list\.txt, line 1: malformed line"):
         read_srn_split(data["superscript_list"], data["matrix"], data["images"].parent)
-    code, output = _run(srn_main, ["evaluate", "--weights", str(tiny_checkpoint), "--data",
+    code, output = run_cli(srn_main, ["evaluate", "--weights", str(tiny_checkpoint), "--data",
                                    str(data["superscript_list"]), "--label-matrix", str(data["matrix"]),
                                    "--image-root", str(data["images"].parent)], capsys)
     assert code == 2 and "Traceback" not in output and "line 1" in output
 
 
 def test_report_on_coco_annotations_takes_their_image_folder(data, tiny_checkpoint, tmp_path, capsys) -> None:
-    code, output = _run(analysis_main, ["report", "--weights", str(tiny_checkpoint), "--images", str(data["coco"]),
+    code, output = run_cli(analysis_main, ["report", "--weights", str(tiny_checkpoint), "--images", str(data["coco"]),
                                         "--out", str(tmp_path / "none"), "--no-progress"], capsys)
     assert code == 2 and "--image-dir" in output and "Traceback" not in output
-    code, output = _run(analysis_main, ["report", "--weights", str(tiny_checkpoint), "--images", str(data["coco"]),
+    code, output = run_cli(analysis_main, ["report", "--weights", str(tiny_checkpoint), "--images", str(data["coco"]),
                                         "--image-dir", str(data["images"]), "--out", str(tmp_path / "r"),
                                         "--formats", "png", "--no-progress", "--top-k", "1"], capsys)
     assert code == 0, output
