@@ -254,6 +254,7 @@ def align_dataset(dataset: MultiLabelDataset, label_names: Sequence[str]) -> Mul
     extra = sorted(set(dataset.label_names) - set(label_names))
     if missing or extra:
         raise ValueError(f"dataset labels differ from the model's: missing {missing}, not in the model {extra}")
-    order = [dataset.label_names.index(name) for name in label_names]
+    column = {name: i for i, name in enumerate(dataset.label_names)}
+    order = [column[name] for name in label_names]
     samples = [Sample(s.path, np.asarray(s.targets)[order], s.boxes, s.extra) for s in dataset.samples]
     return MultiLabelDataset(list(label_names), samples, dataset.skipped_missing)

@@ -159,7 +159,8 @@ def aligned(source: LabelledImages, label_names: Sequence[str]) -> LabelledImage
     if have == wanted:
         return source
     if sorted(have) == sorted(wanted):
-        return ReorderedImages(source, wanted, np.array([have.index(n) for n in wanted]))
+        column = {name: i for i, name in enumerate(have)}
+        return ReorderedImages(source, wanted, np.array([column[n] for n in wanted]))
     missing, extra = sorted(set(wanted) - set(have)), sorted(set(have) - set(wanted))
     raise ValueError(f"the data's labels do not match the model's: missing {missing[:8]}, unexpected {extra[:8]} "
                      f"({len(have)} vs {len(wanted)} labels)")

@@ -13,8 +13,10 @@ import pytest
 from PIL import Image
 
 from analysis.cli import main as analysis_main
+from analysis.session import align_dataset
 from srn_core.cli import main as srn_main
 from srn_core.datasets import DatasetError, load_dataset, read_manifest, read_srn_split
+from srn_core.sources import aligned, as_source
 
 from .helpers import TINY_LABELS
 from .hostile_corpus import run_cli
@@ -80,6 +82,9 @@ def test_readers_of_60000_labels_are_linear(data) -> None:
     manifest = read_manifest(data["wide_manifest"])
     split = read_srn_split(data["wide_list"], data["wide_matrix"], data["images"].parent, data["wide_names"])
     assert manifest.num_labels == split.num_labels == 60_000
+    reversed_names = manifest.label_names[::-1]
+    assert align_dataset(manifest, reversed_names).label_names == reversed_names
+    assert aligned(as_source(manifest), reversed_names).targets(0)[-1] == 1
     assert time.perf_counter() - start < 10
 
 
