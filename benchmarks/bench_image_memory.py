@@ -6,7 +6,10 @@ memory minus the memory after loading the model is what the image cost. The targ
 1.5 GB for every accepted image; refused images (over a limit) must cost next to nothing, since
 they are refused from the header before decoding.
 
-    .venv/bin/python benchmarks/bench_image_memory.py [--weights weights/demo_scenes.safetensors] [--quick]
+    .venv/bin/python benchmarks/bench_image_memory.py [--weights weights/demo_scenes.safetensors] [--quick] [--dashboard]
+
+With --dashboard the largest RGBA image is also uploaded into the dashboard (AppTest), whose caches
+keep copies of an analysed image; that run's baseline is the app with its model and samples loaded.
 """
 
 from __future__ import annotations
@@ -63,6 +66,32 @@ print(json.dumps({"base": base, "peak": peak, "seconds": time.perf_counter() - s
 """
 
 
+DASHBOARD_CHILD = r"""
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import torch
+torch.set_num_threads(2)
+from streamlit.testing.v1 import AppTest
+
+def status(key):
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) * 1024 for line in handle if line.startswith(key))
+
+image = Path(sys.argv[3])
+at = AppTest.from_file(str(Path(sys.argv[1]) / "dashboard" / "app.py"), default_timeout=1200)
+at.run()
+base = status("VmRSS")
+with open("/proc/self/clear_refs", "w") as handle:
+    handle.write("5")
+start = time.perf_counter()
+at.file_uploader(key="uploads").set_value([(image.name, image.read_bytes(), "image/png")]).run()
+errors = [e.value for e in at.error]
+outcome = "accepted" if not errors and not at.exception else "refused: " + (errors or [str(at.exception)])[0]
+print(json.dumps({"base": base, "peak": status("VmHWM"), "seconds": time.perf_counter() - start, "outcome": outcome}))
+"""
+
+
 def _gradient(width: int, height: int, channels: int, dtype=np.uint8) -> np.ndarray:
     top = 65535 if dtype == np.uint16 else 255
     x = (np.arange(width, dtype=np.uint32) * top // max(1, width - 1)).astype(dtype)
@@ -111,6 +140,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default=str(REPO / "weights" / "demo_scenes.safetensors"))
     parser.add_argument("--quick", action="store_true", help="small images (a smoke run, not the measurement)")
+    parser.add_argument("--dashboard", action="store_true",
+                        help="also upload the largest RGBA image into the dashboard (Streamlit AppTest)")
     args = parser.parse_args()
     worst = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,18 +150,21 @@ def main() -> int:
         cases = make_cases(folder, args.quick)
         print(f"limits: {MAX_PIXELS:,} pixels, side {MAX_SIDE:,}, aspect {MAX_ASPECT:g}:1; "
               f"images written in {time.perf_counter() - started:.0f} s")
-        print(f"{'case':<28}{'file':>10}{'beyond model':>14}{'time':>8}  outcome")
-        for name, path in cases.items():
-            done = subprocess.run([sys.executable, "-c", CHILD, str(REPO), args.weights, str(path),
+        print(f"{'case':<34}{'file':>10}{'beyond model':>14}{'time':>8}  outcome")
+        runs = [(name, CHILD, path) for name, path in cases.items()]
+        if args.dashboard:
+            runs.append((f"dashboard:{next(iter(cases))}", DASHBOARD_CHILD, next(iter(cases.values()))))
+        for name, child, path in runs:
+            done = subprocess.run([sys.executable, "-c", child, str(REPO), args.weights, str(path),
                                    str(folder / f"report_{name}")], capture_output=True, text=True, timeout=1200)
             if done.returncode != 0:
-                print(f"{name:<28} FAILED: {done.stderr.strip().splitlines()[-1:]}")
+                print(f"{name:<34} FAILED: {done.stderr.strip().splitlines()[-1:]}")
                 return 1
             result = json.loads(done.stdout.strip().splitlines()[-1])
             extra = result["peak"] - result["base"]
             if result["outcome"] == "accepted":
                 worst = max(worst, extra)
-            print(f"{name:<28}{path.stat().st_size / 2**20:>8.1f}MB{extra / 2**30:>12.2f}GB"
+            print(f"{name:<34}{path.stat().st_size / 2**20:>8.1f}MB{extra / 2**30:>12.2f}GB"
                   f"{result['seconds']:>7.1f}s  {result['outcome'][:70]}")
     print(f"largest peak beyond the model for an accepted image: {worst / 2**30:.2f} GB "
           f"({worst / TARGET_BYTES:.2f} x the 1.5 GB target)")
