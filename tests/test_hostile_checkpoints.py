@@ -19,6 +19,8 @@ from .helpers import TINY_LABELS, tiny_model
 from .hostile_corpus import BAD_CHECKPOINTS, bad_checkpoint, current_rss_bytes, peak_rss_bytes, reset_peak_rss, \
     run_cli
 
+pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
+
 REFUSAL_BYTES = 200 * 2**20
 METADATA_CASES = [n for n in BAD_CHECKPOINTS if n not in ("huge_model_small_file", "weights_nan", "tensor_float64",
                                                           "tensor_int64")]

@@ -25,6 +25,8 @@ from srn_core.evaluation import HEADS, METRIC_ORDER, json_safe
 from .helpers import TINY_LABELS, tiny_model
 from .hostile_corpus import run_cli
 
+pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
+
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -23,6 +23,8 @@ from .helpers import TINY_LABELS, tiny_model
 from .hostile_corpus import BAD_CHECKPOINTS, EVIL_HOST, HOSTILE_LABELS, bad_checkpoint, hostile_label_checkpoint, \
     write_png_header
 
+pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
+
 APP = Path(settings.REPO) / "dashboard" / "app.py"
 LIVE = re.compile(r"\]\(|<a |<img|:red\[|https?://|!\[")
 DASHBOARD_CASES = ["meta_is_list", "version_1e400", "num_labels_float", "training_string", "backbone_unknown",

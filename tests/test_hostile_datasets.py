@@ -21,6 +21,8 @@ from srn_core.sources import aligned, as_source
 from .helpers import TINY_LABELS
 from .hostile_corpus import run_cli
 
+pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
+
 DEEP = "[" * 200_000 + "]" * 200_000
 
 

@@ -16,6 +16,8 @@ from srn_core.images import MAX_ASPECT, ImageLoadError, load_image
 
 from .hostile_corpus import BAD_IMAGES, current_rss_bytes, peak_rss_bytes, reset_peak_rss, write_png_header
 
+pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
+
 REFUSAL_BYTES = 50 * 2**20
 
 

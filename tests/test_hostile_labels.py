@@ -27,6 +27,8 @@ from srn_core.text_safety import csv_cell, markdown_text, mpl_text, plotly_origi
 
 from .hostile_corpus import EVIL_HOST, HOSTILE_LABELS, REPORT_LABELS, TOP_HOSTILE, hostile_label_checkpoint
 
+pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
+
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 UNESCAPED_MARKUP = re.compile(r"(?<!\\)[\[\]<>$*`~]|(?<!\\):(?=[A-Za-z/])")
 
