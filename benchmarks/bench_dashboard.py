@@ -5,9 +5,10 @@ targets of issue 12 with the measured values.
    chromium); includes Python start, imports, loading the model and analysing the samples.
 2. an image uploaded -> its attention grid visible (the run that analyses it has finished); the
    median over --uploads different images.
-3. a display control changed (the upsampling of the maps, --changes times) -> the server's time for
-   the rerun it causes (the map fragment, logged by dashboard/fragments.py through SRN_TIMING_LOG),
-   and the wall time until chromium shows the new grid.
+3. a display control changed (the upsampling or the kind of the maps, in turn, --changes times, each
+   to a combination not shown before) -> the server's time for the rerun it causes (the map fragment,
+   logged by dashboard/fragments.py through SRN_TIMING_LOG), and the wall time until chromium shows
+   the new grid.
 4. the ZIP of everything for one 224 px image: `analysis.bundle.image_bundle` with the dashboard's
    default view, its time and size, and the wall time from the click to the download in chromium.
 5. one forward pass: the bare `model(batch of 1)` and `Analyzer.analyse_one` (decode, preprocess,
@@ -79,9 +80,12 @@ def _map_runs(log: Path) -> list[float]:
 
 
 def _change_controls(page: Page, log: Path, changes: int, result: Browser) -> None:
-    """Click through the upsampling choices; time each rerun on the server (log) and in the browser."""
-    modes = [settings.UPSAMPLING[(n + 1) % len(settings.UPSAMPLING)] for n in range(changes)]
-    for mode in modes:
+    """Click the upsampling and map-kind choices in turn, so that every change asks for a combination not
+    shown before (no cache hit); time each rerun on the server (log) and in the browser."""
+    kinds = list(settings.KIND_NAMES.values())
+    clicks = [settings.UPSAMPLING[(n // 2 + 1) % len(settings.UPSAMPLING)] if n % 2 == 0
+              else kinds[(n // 2 + 1) % len(kinds)] for n in range(min(changes, 8))]
+    for mode in clicks:
         page.wait_for_timeout(500)
         before, logged = _grid_sources(page), len(_map_runs(log))
         start = time.perf_counter()
@@ -156,23 +160,24 @@ def forward_times(analyzer: Analyzer, data: bytes, repeats: int) -> tuple[float,
     return statistics.median(whole), statistics.median(bare)
 
 
-def zip_time(analyzer: Analyzer, data: bytes) -> tuple[float, int, tuple[int, int]]:
-    """(seconds, bytes, image size) of the ZIP of one image under the dashboard's default view."""
+def zip_time(analyzer: Analyzer, data: bytes) -> tuple[float, float, int, tuple[int, int]]:
+    """(wall seconds, CPU seconds, bytes, image size) of the ZIP of one image under the dashboard's default
+    view. The CPU time is what the ZIP costs where it has a core to itself."""
     analysis = analyzer.analyse_one(data, "bench.png")
     defaults = settings.MAP_DEFAULTS
     view = ImageView(label=analysis.top_labels(1)[0], top_k=min(8, analysis.num_labels), cmap=defaults["cmap"],
                      mode=defaults["mode"], opacity=defaults["opacity"], fade=defaults["fade"])
     view.grid_labels = analysis.top_labels(view.top_k)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     archive = image_bundle(analyzer.model, analysis, view)
-    return time.perf_counter() - start, len(archive), analysis.image_size
+    return time.perf_counter() - start, time.process_time() - cpu, len(archive), analysis.image_size
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--uploads", type=int, default=3, help="images uploaded one after another (median)")
-    parser.add_argument("--changes", type=int, default=5, help="display-control changes (median)")
+    parser.add_argument("--changes", type=int, default=5, help="display-control changes (median; at most 8)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads, here and in the server (OMP_NUM_THREADS); default: torch's own")
     args = parser.parse_args()
@@ -188,7 +193,7 @@ def main() -> None:
         seen = browser_times(uploads, env, args.changes)
         analyzer = _analyzer()
         analyse, forward = forward_times(analyzer, uploads[0].read_bytes(), args.repeats)
-        packed, size, image_size = zip_time(analyzer, samples[0].read_bytes())
+        packed, packed_cpu, size, image_size = zip_time(analyzer, samples[0].read_bytes())
     control = statistics.median(seen.control_server) if seen.control_server else float("nan")
     uploaded = statistics.median(seen.uploads)
     rows = (
@@ -209,6 +214,7 @@ def main() -> None:
     print(f"{'Analyzer.analyse_one (decode + forward)':44s} {analyse:9.3f} s = {analyse / forward:.1f} x forward")
     print(f"{'display-control change, wall time (chromium)':44s} {statistics.median(seen.control_wall):9.3f} s")
     print(f"{'ZIP click -> download (chromium)':44s} {seen.zip_wall:9.3f} s")
+    print(f"{'ZIP of one image, CPU time of the packing':44s} {packed_cpu:9.3f} s")
     print("server time per control change (s): " + ", ".join(f"{t:.3f}" for t in seen.control_server))
     print("uploads one by one (s): " + ", ".join(f"{t:.2f}" for t in seen.uploads))
 
