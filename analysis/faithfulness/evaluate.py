@@ -110,14 +110,15 @@ class FaithfulnessEvaluator:
         cams = gradcam_maps(self.analyzer, analysis, cam_labels) if "gradcam" in o.methods and labels else None
         own_cams = cams[[cam_labels.index(i) for i in labels]] if cams is not None else None
         maps = method_maps(self.analyzer, analysis, labels, o.methods, seed, own_cams)
-        fractions = np.linspace(0.0, 1.0, o.steps + 1)
+        fractions = np.linspace(0.0, 1.0, min(o.steps, analysis.grid ** 2) + 1)
         curves: dict[str, dict[str, dict[str, np.ndarray]]] = {"deletion": {}, "insertion": {}}
         pairs: dict[str, np.ndarray] = {}
         perturbed = 0
         if labels:
             image = self.analyzer.preprocessor(Image.fromarray(analysis.image)).to(self.analyzer.device)
             stacked = np.concatenate([maps[m] for m in o.methods])
-            result = perturbation_curves(self.score, image, stacked, labels * len(o.methods), o.steps, o.fill,
+            steps = min(o.steps, analysis.grid ** 2)
+            result = perturbation_curves(self.score, image, stacked, labels * len(o.methods), steps, o.fill,
                                          o.sigma, o.batch_size, seed)
             fractions, perturbed = result.fractions, result.perturbed_images
             for kind in ("deletion", "insertion"):
