@@ -38,6 +38,11 @@ def test_trust_view_for_the_current_image_and_the_sample_set():
     curves = _chart(at, "t_chart_curves")
     assert len(curves["data"]) == 4  # two methods x (deletion, insertion)
     assert any("against the centre baseline" in m.value for m in at.markdown)
+    at.multiselect(key="keep.t_labels").set_value([at.multiselect(key="keep.t_labels").options[0]])
+    _run(at)
+    [table] = [d.value for d in at.dataframe if "measure" in d.value.columns]
+    assert "deletion AUC, fused" in set(table["measure"])  # any label can be measured, present or not
+    at.multiselect(key="keep.t_labels").set_value([])
     at.radio(key="keep.t_scope").set_value("sample set")
     _run(at)
     assert not at.get("plotly_chart")  # nothing is measured before the button

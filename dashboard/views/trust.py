@@ -38,9 +38,10 @@ def _measure(model_key: str, item_key: str, options: tuple, number: int, _model:
     return _evaluator(model_key, options, _model).image(_analysis, number)
 
 
-def _options() -> FaithfulnessOptions:
+def _options(names: list[str]) -> FaithfulnessOptions:
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
+    st.session_state["keep.t_labels"] = [n for n in st.session_state.get("keep.t_labels", []) if n in names]
     scope, methods, head = st.columns([2, 5, 2])
     scope.radio("Images", SCOPES, horizontal=True, key="keep.t_scope",
                 help="The sample set is measured image by image when you press the button; results are kept.")
@@ -52,9 +53,12 @@ def _options() -> FaithfulnessOptions:
     steps.slider("Deletion / insertion steps", 4, 28, step=1, key="keep.t_steps")
     random.toggle("Randomisation cascade", key="keep.t_random",
                   help="Re-initialise f_att, conv1, f_cls and the backbone stages on copies of the model.")
+    st.multiselect("Labels (none chosen: each image's present labels)", names, key="keep.t_labels",
+                   help="Present: ground truth for samples, else fused score > 0.5. Any label can be measured.")
     chosen = tuple(st.session_state["keep.t_methods"]) or METHODS
     stages = FaithfulnessOptions.stages if st.session_state["keep.t_random"] else ()
-    return FaithfulnessOptions(methods=chosen, fill=st.session_state["keep.t_fill"],
+    return FaithfulnessOptions(methods=chosen, labels=tuple(st.session_state["keep.t_labels"]) or None,
+                               fill=st.session_state["keep.t_fill"],
                                steps=int(st.session_state["keep.t_steps"]), stages=stages)
 
 
@@ -91,7 +95,7 @@ def render(sel: Selection) -> None:
                "the label's score; insertion reveals them on an empty canvas. A faithful map makes deletion "
                "fall fast (low AUC) and insertion rise fast (high AUC), better than the centre and random "
                "baselines; its map changes when the model's weights are randomised; and labels' maps differ.")
-    options = _options()
+    options = _options(sel.model.label_names)
     parts = _parts(sel, options)
     if parts is None:
         return
