@@ -98,7 +98,8 @@ def offsets_figure(stats: OffsetStats, pairs: Iterable[tuple[LabelRef, LabelRef]
                                      marker={"symbol": ["circle", "star"], "size": [4, 14], "color": colour}))
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="anchor", marker={"symbol": "cross", "size": 12,
                                                                                "color": "black"}))
-    fig.update_layout(title=wrapped_title(f"centroid offsets of {stats.kind} maps"), xaxis={"title": f"dx ({stats.units})"},
+    fig.update_layout(title=wrapped_title(f"centroid offsets of {stats.kind} maps"),
+                      xaxis={"title": f"dx ({stats.units})"},
                       yaxis={"title": f"dy ({stats.units}, down)", "autorange": "reversed", "scaleanchor": "x"},
                       height=520, modebar=MODEBAR, legend={"orientation": "h", "y": -0.2})
     return fig

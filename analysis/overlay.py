@@ -79,7 +79,8 @@ def colorize(values: np.ndarray, cmap: str = "jet") -> np.ndarray:
     return colour_table(cmap)[index]
 
 
-def blend(image: np.ndarray, colours: np.ndarray, opacity: float = 0.5, weights: np.ndarray | None = None) -> np.ndarray:
+def blend(image: np.ndarray, colours: np.ndarray, opacity: float = 0.5,
+          weights: np.ndarray | None = None) -> np.ndarray:
     """(1 - a) * image + a * colours with a = opacity (times `weights` per pixel, if given: values in
     [0, 1] of shape colours.shape[:-1]), broadcast over leading label axes; uint8 out."""
     if not 0.0 <= opacity <= 1.0:

@@ -266,7 +266,8 @@ def figure(role: str, key: tuple, _build: Callable[[], Any]) -> Any:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def thumbnails(model_key: str, item_key: str, labels: tuple[int, ...], style: tuple, _analysis: ImageAnalysis) -> list[bytes]:
+def thumbnails(model_key: str, item_key: str, labels: tuple[int, ...], style: tuple,
+               _analysis: ImageAnalysis) -> list[bytes]:
     """JPEG overlays of `labels` for the map grid; `style` = (kind, mode, cmap, opacity, fade)."""
     FIGURE_BUILDS["grid"] += 1
     kind, mode, cmap, opacity, fade = style

@@ -174,8 +174,9 @@ def test_the_dashboard_in_a_browser(browser: Browser, url: str, tmp_path: Path) 
 
     button = page.get_by_role("button", name="Download everything for this image (ZIP)")
     button.scroll_into_view_if_needed()
-    button.evaluate("""b => { window.zipSpun = false; new MutationObserver(() => { if (b.disabled) window.zipSpun = true; })
-        .observe(b, {attributes: true, subtree: true, childList: true}); }""")
+    button.evaluate("""b => { window.zipSpun = false;
+        new MutationObserver(() => { if (b.disabled) window.zipSpun = true; })
+            .observe(b, {attributes: true, subtree: true, childList: true}); }""")
     with page.expect_download(timeout=SLOW) as pending:
         button.click()
     assert page.evaluate("window.zipSpun"), "the ZIP button shows no spinner while the archive is packed"

@@ -77,7 +77,8 @@ def render(sel: Selection) -> None:
     st.session_state.setdefault("keep.f_sort", SORTS[0])
     st.session_state.setdefault("keep.f_per_page", 4)
     st.session_state.setdefault("keep.f_channels", 3)
-    if state.new_image("filters", f"{sel.model.key}|{sel.item.key}") or st.session_state.get("keep.f_label") not in names:
+    fresh = state.new_image("filters", f"{sel.model.key}|{sel.item.key}")
+    if fresh or st.session_state.get("keep.f_label") not in names:
         st.session_state["keep.f_label"] = names[sel.analysis.top_labels(1)[0]]
         st.session_state["keep.f_page"] = 1
     _view(sel)

@@ -154,8 +154,8 @@ def _label_figure(sel: Selection, view: ImageView, key: str) -> None:
         view.gradcam = state.gradcam(sel.model.key, sel.item.key, analysis.label_names.index(view.label),
                                      sel.model, analysis)
     spec = image_figures(sel.model.model, analysis, view)["label"]
-    figure = state.figure("label", (sel.model.key, sel.item.key, view.label, _style(view)[1:], view.gradcam is not None),
-                          spec.plotly)
+    shown = (sel.model.key, sel.item.key, view.label, _style(view)[1:], view.gradcam is not None)
+    figure = state.figure("label", shown, spec.plotly)
     st.plotly_chart(figure, key=key)
     st.dataframe(spec.rows(), hide_index=True, key=f"{key}_stats")
     figure_downloads(spec, key)

@@ -42,7 +42,8 @@ MEANING = {
 }
 
 
-def _matrix(sel: Selection, name: str, analyses, keys: tuple[str, ...], presence: str) -> tuple[LabelMatrix, np.ndarray | None]:
+def _matrix(sel: Selection, name: str, analyses, keys: tuple[str, ...],
+            presence: str) -> tuple[LabelMatrix, np.ndarray | None]:
     names = sel.model.label_names
     threshold = float(st.session_state.get("keep.threshold", 0.5))
     if name in ("co-occurrence", "P(j | i)"):

@@ -62,7 +62,8 @@ def _edit_controls(names: list[str], grid: int) -> Edit:
 def render(sel: Selection) -> None:
     """Draw the what-if view for the chosen image (a fragment: its controls rerun only this view)."""
     names = sel.analysis.label_names
-    if state.new_image("whatif", f"{sel.model.key}|{sel.item.key}") or st.session_state.get("keep.w_label") not in names:
+    fresh = state.new_image("whatif", f"{sel.model.key}|{sel.item.key}")
+    if fresh or st.session_state.get("keep.w_label") not in names:
         st.session_state["keep.w_label"] = names[sel.analysis.top_labels(1)[0]]
         st.session_state["keep.w_dx"] = st.session_state["keep.w_dy"] = 0
     for key, default in (("keep.w_op", "remove"), ("keep.w_factor", 0.5), ("keep.w_dx", 0), ("keep.w_dy", 0)):
