@@ -8,7 +8,6 @@ similarities. `evaluate_faithfulness` does both with a progress bar.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
