@@ -13,6 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 64_000_000
 MAX_SIDE = 16_384
 MAX_ASPECT = 16.0
+BAND_PIXELS = 4_000_000
 ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
 
 
@@ -66,13 +67,18 @@ def _to_8bit(im: Image.Image) -> Image.Image:
 
 
 def _composite_on_white(im: Image.Image) -> Image.Image:
-    if im.mode == "P" and "transparency" in im.info:
-        im = im.convert("RGBA")
-    if im.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
-        rgba = im.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return im.convert("RGB")
+    """RGB, with any transparency composited on white band by band, so that a large image needs one
+    RGB copy and a few small bands on top of itself instead of three full RGBA copies."""
+    if not (im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (im.mode == "P" and "transparency" in im.info)):
+        return im.convert("RGB")
+    out = Image.new("RGB", im.size, (255, 255, 255))
+    rows = max(1, BAND_PIXELS // im.width)
+    for top in range(0, im.height, rows):
+        box = (0, top, im.width, min(im.height, top + rows))
+        band = im.crop(box).convert("RGBA")
+        white = Image.new("RGBA", band.size, (255, 255, 255, 255))
+        out.paste(Image.alpha_composite(white, band).convert("RGB"), box[:2])
+    return out
 
 
 def _from_array(arr: np.ndarray, name: str) -> Image.Image:
@@ -129,7 +135,10 @@ def load_image(source: ImageSource, name: str | None = None, max_pixels: int = M
             if getattr(im, "n_frames", 1) > 1:
                 im.seek(0)
             im.load()
-            im = ImageOps.exif_transpose(im)
+            if isinstance(source, Image.Image):
+                im = ImageOps.exif_transpose(im)  # a copy: the caller's image stays as it was
+            else:
+                ImageOps.exif_transpose(im, in_place=True)
             return _composite_on_white(_to_8bit(im))
     except ImageLoadError:
         raise
