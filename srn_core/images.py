@@ -13,7 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 64_000_000
 MAX_SIDE = 16_384
 MAX_ASPECT = 16.0
-BAND_PIXELS = 4_000_000
+BAND_PIXELS = 1_000_000
 ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
 
 

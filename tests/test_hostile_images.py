@@ -77,3 +77,21 @@ def test_report_cli_lists_bad_images_and_analyses_the_rest(images, tiny_checkpoi
     index = (tmp_path / "report" / "index.html").read_text()
     for name in BAD_IMAGES:
         assert f"{name}.png" in index
+
+
+def test_a_large_transparent_image_is_loaded_in_bands(tmp_path) -> None:
+    """16 megapixels RGBA: decoding (64 MB) plus the RGB result (48 MB) and small bands, not three RGBA copies."""
+    side = 4000
+    ramp = np.linspace(0, 255, side, dtype=np.uint8)
+    rgba = np.empty((side, side, 4), np.uint8)
+    rgba[..., :3] = ramp[None, :, None]
+    rgba[..., 3] = ramp[:, None]
+    path = tmp_path / "large.png"
+    Image.fromarray(rgba, "RGBA").save(path, compress_level=1)
+    del rgba
+    base = current_rss_bytes()
+    reset_peak_rss()
+    loaded = load_image(path)
+    assert loaded.mode == "RGB" and loaded.size == (side, side)
+    assert peak_rss_bytes() - base < 2.5 * side * side * 4
+    assert loaded.getpixel((side - 1, 0)) == (255, 255, 255) and loaded.getpixel((side - 1, side - 1))[0] == 255
