@@ -47,7 +47,11 @@ def main() -> None:
     image = analyzer.preprocessor(Image.fromarray(analysis.image))
     score = srn_scores(analyzer.model)
     batch = torch.randn(args.batch_size, *image.shape)
-    run = lambda: perturbation_curves(score, image, stacked, labels * len(METHODS), args.steps, batch_size=args.batch_size)
+
+    def run():
+        return perturbation_curves(score, image, stacked, labels * len(METHODS), args.steps,
+                                   batch_size=args.batch_size)
+
     count = run().perturbed_images
     t_curves, t_forward = [], []
     for _ in range(args.repeats):

@@ -86,7 +86,8 @@ def command_line(args: argparse.Namespace, parser_defaults: dict | None = None) 
     words = ["python", "-m", "analysis", "faithfulness", "--weights", str(args.weights)]
     words += ["--generate", str(args.generate)] if args.generate else ["--images", str(args.images)]
     for name, value in vars(args).items():
-        if name in ("weights", "generate", "images", "run", "command") or value in (None, False) or value == defaults.get(name):
+        skip = name in ("weights", "generate", "images", "run", "command") or value in (None, False)
+        if skip or value == defaults.get(name):
             continue
         flag = "--" + name.replace("_", "-")
         if value is True:

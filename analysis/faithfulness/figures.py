@@ -71,7 +71,8 @@ def label_bars_figure(summary: FaithfulnessSummary, measure: str = "deletion_fus
     width = 0.8 / max(len(values), 1)
     x = np.arange(len(labels))
     for n, (method, v) in enumerate(values.items()):
-        ax.bar(x + (n - (len(values) - 1) / 2) * width, v[:, 0], width, color=COLOURS[method], label=METHOD_NAMES[method],
+        ax.bar(x + (n - (len(values) - 1) / 2) * width, v[:, 0], width, color=COLOURS[method],
+               label=METHOD_NAMES[method],
                yerr=np.abs(np.stack([v[:, 0] - v[:, 1], v[:, 2] - v[:, 0]])), capsize=2, error_kw={"linewidth": 0.8})
     ax.set_xticks(x, [mpl_text(n) for n in labels], rotation=90, fontsize=7)
     title, better = describe(measure)

@@ -22,7 +22,8 @@ def figure_pairs(summary: FaithfulnessSummary) -> list[tuple[str, str, Any, Any]
     measured = set(summary.measures())
     out = [("curves_fused", "deletion and insertion curves (fused)", figures.curves_figure(summary),
             figures.curves_plotly(summary))] if summary.curves.get("deletion") else []
-    out += [(f"bars_{m}", f"per label: {m}", figures.label_bars_figure(summary, m), figures.label_bars_plotly(summary, m))
+    out += [(f"bars_{m}", f"per label: {m}", figures.label_bars_figure(summary, m),
+             figures.label_bars_plotly(summary, m))
             for m in BAR_MEASURES if m in measured]
     if any(m.startswith("randomised_") for m in measured):
         out += [(f"randomisation_{k}", f"randomisation cascade ({k})", figures.randomisation_figure(summary, k),

@@ -107,7 +107,8 @@ def perturbation_curves(score_fn: ScoreFn, image: torch.Tensor, maps: np.ndarray
         raise ValueError(f"maps must be (N, g, g) with one label each, got {maps.shape} for {len(labels)} labels")
     grid = maps.shape[-1]
     if image.shape[-1] % grid or not 1 <= steps <= grid * grid:
-        raise ValueError(f"image side {image.shape[-1]} must be a multiple of the grid {grid}, steps in 1..{grid * grid}")
+        raise ValueError(f"image side {image.shape[-1]} must be a multiple of the grid {grid}, "
+                         f"steps in 1..{grid * grid}")
     unique, inverse = np.unique(cell_ranks(maps, seed), axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     counts = np.round(np.linspace(0, grid * grid, steps + 1)).astype(np.int64)

@@ -29,7 +29,8 @@ def bootstrap_table(records: Sequence[dict[str, Any]], resamples: int = 1000, le
     for r in records:
         if r["value"] is None or not np.isfinite(r["value"]):
             continue
-        groups.setdefault((r["method"], r["measure"]), {}).setdefault(r["label"], {})[image_index[r["image"]]] = float(r["value"])
+        by_label = groups.setdefault((r["method"], r["measure"]), {})
+        by_label.setdefault(r["label"], {})[image_index[r["image"]]] = float(r["value"])
     tail = 100 * (1 - level) / 2
     rows: list[dict[str, Any]] = []
     for (method, measure), by_label in groups.items():
