@@ -15,8 +15,6 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image
-from pytorch_grad_cam import GradCAM
-from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
 from srn_core import SRN
@@ -57,6 +55,11 @@ def gradcam_maps(analyzer: Analyzer, analysis: ImageAnalysis, labels: Iterable[L
         raise ValueError(f"{analysis.source}: Grad-CAM needs the image, but this analysis was made without pixels")
     index = analysis.indices(labels)
     tensor = analyzer.preprocessor(Image.fromarray(analysis.image)).to(analyzer.device)
+    # imported here, not at the top: pytorch_grad_cam pulls in scikit-learn and scipy, about a second
+    # of the dashboard's start-up, for a figure drawn on request
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
     net = MainNet(analyzer.model)
     cam = GradCAM(net, [target_layer(analyzer.model, layer)])
     try:

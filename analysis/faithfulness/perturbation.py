@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pytorch_grad_cam.metrics.road import NoisyLinearImputer, RemoveLeastRelevantFirst, RemoveMostRelevantFirst
 from torchvision.transforms.v2 import functional as TF
 
 from srn_core import SRN
@@ -147,6 +146,9 @@ def road_scores(score_fn: ScoreFn, image: torch.Tensor, maps: np.ndarray, labels
     span = np.maximum(maps.max(axis=(1, 2), keepdims=True) - low, 1e-12)
     unique, inverse = np.unique(((maps - low) / span).astype(np.float32), axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
+    # imported when used: pytorch_grad_cam costs the dashboard about a second of start-up
+    from pytorch_grad_cam.metrics.road import NoisyLinearImputer, RemoveLeastRelevantFirst, RemoveMostRelevantFirst
+
     cpu = image.detach().cpu()
     imputed = []
     with torch.random.fork_rng(devices=[]):
