@@ -9,25 +9,28 @@ scripts/setup.sh
 work=${1:-data/demo}
 py=.venv/bin/python
 run="$work/run"
-start=$(date +%s)
-[ -f "$work/train/manifest.json" ] || $py -m srn_core generate --out "$work/train" --n 4000 --seed 1 --workers 2 --quiet
-[ -f "$work/val/manifest.json" ] || $py -m srn_core generate --out "$work/val" --n 400 --seed 2 --quiet
+mkdir -p "$work"
+# Each step's wall time goes to $work/timing.txt; the card reports their sum (steps of earlier runs included).
+timed() { local name=$1 t; shift; t=$(date +%s); "$@"; echo "$name $(( $(date +%s) - t ))" >> "$work/timing.txt"; }
+[ -f "$work/train/manifest.json" ] || timed data $py -m srn_core generate --out "$work/train" --n 4000 --seed 1 \
+  --workers 2 --quiet
+[ -f "$work/val/manifest.json" ] || timed data $py -m srn_core generate --out "$work/val" --n 400 --seed 2 --quiet
 common=(--data "$work/train/manifest.json" --val-data "$work/val/manifest.json" --out "$run"
   --backbone compact --widths 32 64 128 256 --att-channels 128 --sr-channels 128 --input-size 224
-  --epochs 8,3,1,2 --optimizer adamw --lr 2e-3,1e-3,1e-3,1e-4 --weight-decay 1e-4 --batch-size 32
+  --epochs 6,3,1,2 --optimizer adamw --lr 2e-3,1e-3,1e-3,1e-4 --weight-decay 1e-4 --batch-size 32
   --seed 0 --workers 1 --resume)
 # Stages 1-2: main net, then f_att + conv1.
-[ -f "$run/stage2.safetensors" ] || $py -m srn_core train "${common[@]}" --stages 1,2
+[ -f "$run/stage2.safetensors" ] || timed stages_1_2 $py -m srn_core train "${common[@]}" --stages 1,2
 # Stage 3: f_sr alone on the cached maps U of the frozen stage-2 model (same loss, far cheaper per epoch,
 # so conv4 trains long enough to leave its initialisation).
-[ -f "$run/stage3.safetensors" ] || $py -m srn_core.training.sr_stage --run "$run" \
+[ -f "$run/stage3.safetensors" ] || timed stage_3 $py -m srn_core.training.sr_stage --run "$run" \
   --data "$work/train/manifest.json" --val-data "$work/val/manifest.json" \
-  --epochs 60 --lr 3e-3 --weight-decay 0.05 --conv4-init 0.1 --batch-size 64 --seed 0
+  --epochs 60 --lr 3e-3 --weight-decay 0.5 --conv4-init 0.1 --batch-size 64 --seed 0
 # Stage 4: everything jointly (loss on y and y_att).
-[ -f "$run/final.safetensors" ] || $py -m srn_core train "${common[@]}" --stages 4
+[ -f "$run/stage4.safetensors" ] || timed stage_4 $py -m srn_core train "${common[@]}" --stages 4
 cp "$run/final.safetensors" weights/demo_scenes.safetensors
-minutes=$(( ($(date +%s) - start) / 60 ))
-rm -rf weights/samples && $py -m srn_core generate --out weights/samples --n 8 --seed 5 --quiet
+minutes=$(awk '{s += $2} END {printf "%.1f", s / 60}' "$work/timing.txt")
+rm -rf weights/samples && $py -m srn_core generate --out weights/samples --n 16 --seed 5 --quiet
 notes=()
 [ -f weights/proof_notes.md ] && notes=(--notes weights/proof_notes.md)
 $py -m analysis scene-proof --weights weights/demo_scenes.safetensors --generate 1000 --seed 3 \
