@@ -26,8 +26,11 @@ MAX_LABEL_CHARS = 200
 LABEL_CHARS = 40  # label names are shortened to this in figure ticks, axis labels and panel titles
 ELLIPSIS = "\u2026"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*~\[\]<>$@]|:(?=[A-Za-z_/])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|(?<=www)\.",
-                               re.IGNORECASE)
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*~\[\]<>$@]|:(?=[A-Za-z_/])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+WORD_JOINER = "\u2060"
+# GFM finds autolinks (http://, www., user@host) in the text after escapes are read, so escaping cannot
+# stop them; an invisible word joiner inside each pattern does.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
 _BLOCK_START = re.compile(r"^(\s*\d*)([#>+=|-]|(?<=\d)[.)])")
 
 
@@ -41,11 +44,12 @@ def markdown_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
     """`text` for Streamlit markdown: shown literally, never as markup, a link or an image.
 
     Escaped: every character that opens markup inline (`[ ] < > * ~ $ @` and backquotes, backslash),
-    a colon before a letter or `/` (`:red[`, `:smile:`, `http://`), an underscore at a word edge,
-    the dot of `www.` and a block marker at the start. Ordinary names (`letter_T`, `scene.png`,
-    `refused: x`) keep their look in the markdown source.
+    a colon before a letter or `/` (`:red[`, `:smile:`), an underscore at a word edge and a block
+    marker at the start; an invisible word joiner splits `://`, `www.` and `@`, which GFM would
+    otherwise turn into links. Ordinary names (`letter_T`, `scene.png`, `refused: x`) keep their look.
     """
-    return _BLOCK_START.sub(r"\1\\\2", _MARKDOWN_SPECIAL.sub(r"\\\g<0>", plain_text(text, limit)), count=1)
+    text = _AUTOLINK.sub(WORD_JOINER, plain_text(text, limit))
+    return _BLOCK_START.sub(r"\1\\\2", _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text), count=1)
 
 
 def plotly_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
