@@ -238,9 +238,6 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
             failures[str(item.path)] = f"{type(exc).__name__}: {exc}"
             log(f"failed: {item.path}: {type(exc).__name__}: {exc}")
     notes = list(inputs.notes)
-    if analyzer.domain is None:
-        notes.append("The checkpoint records no statistics of its training images, so images unlike them "
-                     "cannot be flagged (add them with python -m srn_core domain).")
     pages = [("relations over the data set", lambda: _dataset_pages(
         writer, analyzer, analyses, merge_pointing(pointing) if pointing else None))] if analyses else []
     if trust:
@@ -253,8 +250,10 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
             notes.append(f"{what} stopped early: {type(exc).__name__}: {exc}")
             log(f"failed: {what}: {type(exc).__name__}: {exc}")
     domain = analyzer.domain
-    summary = ReportSummary(out, len(inputs.items), len(analyses), failures, writer.entries, notes,
-                            describe(domain.description if domain else None, analyzer.label_names), unlike)
+    line = describe(domain.description if domain else None, analyzer.label_names) + (
+        "" if domain else ". The checkpoint records no statistics of its training images, so images unlike "
+                          "them cannot be flagged (python -m srn_core domain adds them).")
+    summary = ReportSummary(out, len(inputs.items), len(analyses), failures, writer.entries, notes, line, unlike)
     save_json(out / "report.json", {"images": summary.images, "analysed": summary.analysed, "failures": failures,
                                     "notes": notes, "options": asdict(options), "domain": summary.domain,
                                     "domain_threshold": domain.threshold if domain else None,
