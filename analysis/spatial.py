@@ -265,14 +265,15 @@ def holds_label(analysis: ImageAnalysis, index: int) -> bool:
 
 
 def map_relation_field(model: SRN, analyses: Iterable[ImageAnalysis], moved: LabelRef, anchor: LabelRef,
-                       read: LabelRef | None = None, min_contrast: float = 0.5,
-                       max_images: int | None = None) -> RelationField:
+                       read: LabelRef | None = None, min_contrast: float = 0.5, max_images: int | None = None,
+                       min_share: float = 0.5) -> RelationField:
     """The relation field on real maps, averaged over the images that hold both labels.
 
     In each image, label `moved`'s own U map is shifted (zero fill) so that its peak lands on every
     cell in turn; f_sr runs on each, and `read`'s SRN logit (default: the anchor's) is recorded at
-    the offset of that cell from the anchor's peak. Offsets seen in no image are NaN. Raises
-    ValueError when no image holds both labels.
+    the offset of that cell from the anchor's peak. Offsets reachable in fewer than `min_share` of
+    the images (far offsets exist only where the anchor sits near a corner, and would rest on a
+    handful of images) are NaN. Raises ValueError when no image holds both labels.
     """
     analyses = list(analyses)
     if not analyses:
@@ -303,7 +304,8 @@ def map_relation_field(model: SRN, analyses: Iterable[ImageAnalysis], moved: Lab
         removed.append(logits[len(cells)])
         original.append(logits[len(cells) + 1])
         mass.append(float(u[k].sum()))
-    field = np.where(count > 0, total / np.maximum(count, 1), np.nan).astype(np.float32)
+    field = np.where(count >= max(1.0, min_share * len(both)), total / np.maximum(count, 1), np.nan)
+    field = field.astype(np.float32)
     return RelationField(list(names), names[k], names[j], names[r], (grid - 1, grid - 1), float(np.mean(mass)),
                          np.arange(-(grid - 1), grid), field, float(np.mean(removed)), float(np.mean(original)),
                          "map", len(both), min_contrast)

@@ -103,7 +103,7 @@ def run_stage3(run_dir: Path, data: str, val_data: str | None, epochs: int, lr: 
     losses = train_f_sr(model, maps, targets, epochs, lr, weight_decay, batch_size, seed, progress)
     record = {"stage": 3, "name": get_stage(3).name, "trainable": ["f_sr"], "loss_on": ["srn"], "epochs": epochs,
               "lr": lr, "optimizer": "adamw", "weight_decay": weight_decay, "schedule": "cosine",
-              "batch_size": batch_size, "cached_maps": True, "conv4_init_scale": conv4_init,
+              "batch_size": batch_size, "seed": seed, "cached_maps": True, "conv4_init_scale": conv4_init,
               "images": epochs * len(maps), "seconds": time.perf_counter() - start,
               "epoch_losses": losses, "train_sr_map": sr_mean_ap(model, maps, targets)}
     record["images_per_s"] = record["images"] / record["seconds"]
