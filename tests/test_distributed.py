@@ -47,6 +47,8 @@ def test_two_gloo_processes_end_with_identical_weights(tmp_path):
     mp.spawn(_worker, args=(_free_port(), str(data), str(tmp_path)), nprocs=WORLD, join=True)
     rank0, rank1 = (load_file(str(tmp_path / f"rank{r}.safetensors")) for r in range(WORLD))
     final = load_file(str(tmp_path / "run" / "final.safetensors"))
+    domain = {name: final.pop(name) for name in ("domain.mean", "domain.precision")}  # rank 0 fitted them once
+    assert domain["domain.precision"].shape == (64, 64)
     assert rank0.keys() == rank1.keys() == final.keys()
     for name in rank0:
         assert torch.equal(rank0[name], rank1[name]), name
