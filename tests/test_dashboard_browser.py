@@ -21,17 +21,15 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from dashboard import settings, state
 from dashboard.server import serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from .browser import SLOW, browser  # noqa: F401 - the browser fixture
+
 SHOTS = Path(settings.REPO) / "docs" / "screenshots"
 WANT_SHOTS = os.environ.get("SRN_SCREENSHOTS") == "1"
-SLOW = 240_000
 VIEW_MARKERS = {"conv4 filters": "Strongest paths", "Label relations": "Relation field",
                 "What-if": "attention moves the other labels"}
 
@@ -42,16 +40,6 @@ def url(tmp_path_factory) -> Iterator[str]:
         pytest.fail(f"no *.safetensors in {settings.weights_dir()}: the dashboard needs the shipped model")
     with serving(log=tmp_path_factory.mktemp("server") / "streamlit.log", timeout=180) as address:
         yield address
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/test.sh does)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser: Browser, url: str, width: int, height: int) -> Page:

@@ -6,22 +6,18 @@ the text they are."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from dashboard import settings
 from dashboard.server import serving
 
+from .browser import SLOW, browser  # noqa: F401 - the browser fixture
 from .hostile_corpus import EVIL_HOST, HOSTILE_LABELS, hostile_label_checkpoint
 
 pytestmark = pytest.mark.timeout(600)  # a hostile input must never hang a run
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SLOW = 240_000
 MODEL = "[model](evil.example).safetensors"
 APP_ICON = "https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/"
 
@@ -33,16 +29,6 @@ def url(tmp_path_factory) -> Iterator[str]:
     env = {"SRN_WEIGHTS_DIR": str(folder), "SRN_DEFAULT_MODEL": MODEL}
     with serving(env=env, log=tmp_path_factory.mktemp("server") / "streamlit.log", timeout=180) as address:
         yield address
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/test.sh does)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 # Elements (HTML or SVG, the charts included) whose href / xlink:href / src points at `host`.
