@@ -77,13 +77,13 @@ def relation_sections(relation: dict[str, Any], targets: list[dict[str, Any]], f
               "The moved label's own map is shifted over the grid around its anchor's peak in up to 60 test "
               "images holding both, and the rule's label's SRN logit is averaged; the peak should lie within one "
               "cell of the planted offset (cells of 16 px, y down).", "",
-              "| kind | rule | moved around anchor (read) | planted (cells) | peak | images | contrast | hit |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| kind | rule | moved around anchor (read) | planted (cells) | peak | direction error (deg) | images | "
+              "contrast | hit |", "|---|---|---|---|---|---|---|---|---|"]
     for f in relation["fields"]:
         peak = f"({f['peak_cells'][0]}, {f['peak_cells'][1]})" if f.get("peak_cells") else (f.get("warning") or "-")
         lines.append(f"| {f['kind']} | {f['rule']} | {f.get('moved', '-')} around {f.get('anchor', '-')} "
                      f"({f.get('read', '-')}) | ({f['planted_cells'][0]:.2f}, {f['planted_cells'][1]:.2f}) | {peak} | "
-                     f"{f['images']} | {_num(f.get('contrast', float('nan')))} | {'yes' if f['hit'] else 'NO'} |")
+                     f"{_num(f.get('direction_error_deg', float('nan')), 0)} | {f['images']} | {_num(f.get('contrast', float('nan')))} | {'yes' if f['hit'] else 'NO'} |")
     return lines + [""]
 
 

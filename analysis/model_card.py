@@ -80,7 +80,7 @@ def render_model_card(meta: CheckpointMeta, proof: SceneProof, weights: Path, re
         "data seeds in the recipe), validation images: " + str(summary.get("val_images", "?")),
         *_stage_lines(summary, wall_time_min),
         f"- optimiser {config.get('optimizer')}, lr per stage {config.get('lr')}, epochs per stage "
-        f"{config.get('epochs')}, batch {config.get('batch_size')}, joint weights {config.get('joint_weights')}, "
+        f"{config.get('epochs')} (a stage 3 on cached maps, above, replaces the third value of each), batch {config.get('batch_size')}, joint weights {config.get('joint_weights')}, "
         f"flips {'on' if config.get('hflip') else 'off'}", "",
         "## Held-out test metrics", "", f"On {test_description} ({proof.images} images, never used for training "
         "or tuning), in percent:", "", *_metrics_table(proof.metrics), "",
@@ -145,7 +145,8 @@ def _proof_sections(proof: SceneProof) -> list[str]:
         lines += ["", "Not recovered: " + "; ".join(f"{r['rule']} ({why[r['localised']]})" for r in missed) + "."]
     related = [r for r in proof.controls if r["related"]]
     worst = max((r["consistency"] for r in proof.controls), default=float("nan"))
-    lines += ["", f"Control pairs (a control label with any other, seen together >= {tol.min_pairs} times): "
+    lines += ["", f"Control pairs (a control label with any other but the position labels, whose planted region puts any "
+              f"uniformly placed label in a consistent direction from them; seen together >= {tol.min_pairs} times): "
               f"{len(proof.controls)} pairs, {len(related)} reported as related (direction consistency >= "
               f"{tol.related_consistency:g}); highest consistency {worst:.2f}.", "",
               "### Planted co-occurrences against unrelated pairs", "",

@@ -198,9 +198,14 @@ def field_recovery(model: SRN, analyses: Sequence[ImageAnalysis], spec: SceneSpe
             continue
         best = field.preferred_offset() if field.warning is None else None
         hit = best is not None and max(abs(best[0] - planted[0]), abs(best[1] - planted[1])) <= 1.0 + 1e-9
+        angle = float("nan")
+        if best is not None and any(best):
+            cos = (best[0] * planted[0] + best[1] * planted[1]) / (np.hypot(*best) * np.hypot(*planted))
+            angle = float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
         rows.append({"kind": kind, "rule": rule, "moved": moved, "anchor": anchor, "read": read,
                      "planted_cells": planted, "peak_cells": list(best) if best else None, "images": field.images,
-                     "contrast": field.contrast, "hit": bool(hit), "warning": field.warning})
+                     "contrast": field.contrast, "direction_error_deg": angle, "hit": bool(hit),
+                     "warning": field.warning})
     return rows
 
 

@@ -129,6 +129,9 @@ def spatial_recovery(analyses: Sequence[ImageAnalysis], spec: SceneSpec, tol: To
                      pointing: dict[str, dict[str, float]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Planted offsets against measured attention-centroid offsets; and every control pair's consistency.
 
+    Control pairs leave out position labels: their object sits in one region of the image by
+    construction, so any uniformly placed label lies in a consistent direction from it.
+
     A pair is `localised` when the attention of both labels points at their own objects (tolerant
     pointing-game rate >= `tol.localised_rate`): only then can centroids stand for object positions.
     """
@@ -151,9 +154,10 @@ def spatial_recovery(analyses: Sequence[ImageAnalysis], spec: SceneSpec, tol: To
             row.update(angle_error_deg=float("nan"), distance_ratio=float("nan"), recovered=False)
         offsets.append(row)
     controls = []
+    regional = {names.index(n) for n in spec.position_labels}  # placed in one region: any offset to them is biased
     for control in spec.controls:
         c = names.index(control)
-        for other in range(len(names)):
+        for other in (k for k in range(len(names)) if k not in regional):
             for i, j in ((c, other), (other, c)):
                 if i != j and stats.count[i, j] >= tol.min_pairs:
                     consistency = float(stats.consistency[i, j])
