@@ -63,6 +63,12 @@ class Browser:
     zip_wall: float = 0.0
 
 
+# True once every thumbnail of the attention grid is a new image (another source) and fully drawn.
+NEW_GRID = """([selector, before]) => { const images = [...document.querySelectorAll(selector)];
+    return images.length > 0 && images.every(i => i.complete && i.naturalWidth > 0)
+        && images.map(i => i.src).join() !== before.join(); }"""
+
+
 def _idle(page: Page) -> None:
     page.wait_for_timeout(200)
     page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=LIMIT_MS)
@@ -126,12 +132,13 @@ def browser_times(uploads: list[Path], env: dict[str, str], changes: int) -> Bro
             _change_controls(page, log, changes, result)
             for upload in uploads:
                 page.wait_for_timeout(1000)
+                before = _grid_sources(page)
                 start = time.perf_counter()
                 page.locator(".st-key-uploads input[type='file']").set_input_files(str(upload))
+                page.wait_for_function(NEW_GRID, arg=[GRID, before], polling=20)
+                result.uploads.append(time.perf_counter() - start)
                 page.locator("[data-testid='stCaptionContainer']").filter(has_text=upload.name).first.wait_for()
                 _idle(page)
-                page.locator(GRID).first.wait_for()
-                result.uploads.append(time.perf_counter() - start)
             result.zip_wall = _zip(page)
         browser.close()
     return result

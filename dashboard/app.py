@@ -6,6 +6,7 @@ guarded, so an error shows as a message and the other views keep working.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -17,11 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import settings, sidebar
 from dashboard.guard import guarded, show_error
-from dashboard.views import filters, images, probes, relations, trust, whatif
 from srn_core.text_safety import markdown_text
 
-RENDERERS = dict(zip(settings.VIEWS, (images.render, filters.render, relations.render, whatif.render, probes.render,
-                                        trust.render)))
+VIEW_MODULES = dict(zip(settings.VIEWS, ("images", "filters", "relations", "whatif", "probes", "trust")))
 KEEP_PREFIX = "keep."
 
 
@@ -47,6 +46,12 @@ def domain_notice(selection: sidebar.Selection) -> None:
                    "so its scores and maps for this image are guesses.", icon=":material/warning:")
 
 
+def render_view(name: str, selection: sidebar.Selection) -> None:
+    """Draw view `name`; its module is imported the first time its tab opens, so that launching the app
+    does not pay for the imports of views nobody opened (the trust view's alone cost about a second)."""
+    importlib.import_module(f"dashboard.views.{VIEW_MODULES[name]}").render(selection)
+
+
 def main() -> None:
     st.set_page_config(page_title="SRN Insight", page_icon=":material/visibility:", layout="wide")
     st.set_option("client.showErrorDetails", "none")
@@ -61,10 +66,10 @@ def main() -> None:
                f"({selection.analysis.image_size[0]} x {selection.analysis.image_size[1]} px)")
     domain_notice(selection)
     tabs = st.tabs(list(settings.VIEWS), key="view", on_change="rerun")
-    for tab, (name, render) in zip(tabs, RENDERERS.items()):
+    for tab, name in zip(tabs, VIEW_MODULES):
         if tab.open:
             with tab:
-                guarded(f"{name} view", render, selection)
+                guarded(f"{name} view", render_view, name, selection)
 
 
 main()
