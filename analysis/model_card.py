@@ -56,6 +56,18 @@ def _stage_lines(summary: dict[str, Any], wall_time_min: float | None) -> list[s
     return lines
 
 
+def domain_line(meta: CheckpointMeta) -> str:
+    """The card's line on the recorded training domain and its out-of-domain threshold."""
+    record = meta.domain_record
+    if record is None:
+        return "- no statistics of the training images are recorded, so images unlike them are not flagged"
+    return (f"- training domain, shown with every prediction: {record.get('description')}; images whose pooled "
+            f"main-net features lie farther than {record['threshold']:.1f} (Mahalanobis distance) from those of "
+            f"{record.get('num_images')} training images are flagged as unlike the training data "
+            f"({100 * record.get('held_out_flagged', 0.0):.1f} % of {record.get('held_out_images')} held-out "
+            "scenes are)")
+
+
 def render_model_card(meta: CheckpointMeta, proof: SceneProof, weights: Path, recipe: str,
                       test_description: str, context_labels: list[str] | None = None,
                       filters_figure: str | None = None, notes: str = "", wall_time_min: float | None = None) -> str:
@@ -81,7 +93,8 @@ def render_model_card(meta: CheckpointMeta, proof: SceneProof, weights: Path, re
         *_stage_lines(summary, wall_time_min),
         f"- optimiser {config.get('optimizer')}, lr per stage {config.get('lr')}, epochs per stage "
         f"{config.get('epochs')} (a stage 3 on cached maps, above, replaces the third value of each), batch {config.get('batch_size')}, joint weights {config.get('joint_weights')}, "
-        f"flips {'on' if config.get('hflip') else 'off'}", "",
+        f"flips {'on' if config.get('hflip') else 'off'}",
+        domain_line(meta), "",
         "## Held-out test metrics", "", f"On {test_description} ({proof.images} images, never used for training "
         "or tuning), in percent:", "", *_metrics_table(proof.metrics), "",
         f"SRN vs its own main net: fused mAP {compare['fused_gain_mAP']:+.1f} points, SRN branch alone "

@@ -18,7 +18,8 @@ timed() { local name=$1 t; shift; t=$(date +%s); "$@"; echo "$name $(( $(date +%
 common=(--data "$work/train/manifest.json" --val-data "$work/val/manifest.json" --out "$run"
   --backbone compact --widths 32 64 128 256 --att-channels 128 --sr-channels 128 --input-size 224
   --epochs 6,3,1,2 --optimizer adamw --lr 2e-3,1e-3,1e-3,1e-4 --weight-decay 1e-4 --batch-size 32
-  --seed 0 --workers 1 --resume)
+  --seed 0 --workers 1 --resume
+  --domain-description "synthetic glyph scenes of the relation benchmark v2 (224 px, cluttered backgrounds)")
 # Stages 1-2: main net, then f_att + conv1.
 [ -f "$run/stage2.safetensors" ] || timed stages_1_2 $py -m srn_core train "${common[@]}" --stages 1,2
 # Stage 3: f_sr alone on the cached maps U of the frozen stage-2 model (same loss, far cheaper per epoch,
@@ -26,7 +27,8 @@ common=(--data "$work/train/manifest.json" --val-data "$work/val/manifest.json" 
 [ -f "$run/stage3.safetensors" ] || timed stage_3 $py -m srn_core.training.sr_stage --run "$run" \
   --data "$work/train/manifest.json" --val-data "$work/val/manifest.json" \
   --epochs 60 --lr 3e-3 --weight-decay 0.5 --conv4-init 0.1 --batch-size 64 --seed 0
-# Stage 4: everything jointly (loss on y and y_att).
+# Stage 4: everything jointly (loss on y and y_att); final.safetensors also records the training images'
+# feature statistics, so that images unlike them are flagged (docs/training.md, "Out-of-domain statistics").
 [ -f "$run/stage4.safetensors" ] || timed stage_4 $py -m srn_core train "${common[@]}" --stages 4
 cp "$run/final.safetensors" weights/demo_scenes.safetensors
 minutes=$(awk '{s += $2} END {printf "%.1f", s / 60}' "$work/timing.txt")
@@ -35,3 +37,6 @@ notes=()
 [ -f weights/proof_notes.md ] && notes=(--notes weights/proof_notes.md)
 $py -m analysis scene-proof --weights weights/demo_scenes.safetensors --generate 1000 --seed 3 \
   --gradcam-images 200 --json weights/proof.json --card weights/README.md --wall-time-min "$minutes" "${notes[@]}"
+# The card's faithfulness section (scene-proof rewrote the card without it).
+$py -m analysis faithfulness --weights weights/demo_scenes.safetensors --generate 24 --seed 3 \
+  --spec weights/samples/spec.json --threads 2 --json weights/faithfulness.json --card weights/README.md
