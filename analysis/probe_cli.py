@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
-from tqdm import tqdm
-
 from srn_core.checkpoint import CheckpointError
-from srn_core.datasets import DatasetError, read_manifest
-from srn_core.scenes import SpecError, generate_dataset, load_spec
+from srn_core.datasets import DatasetError
+from srn_core.scenes import SpecError
 
 from .export import save_json
 from .relation_probes import PROBE_OPS, relation_probe
-from .session import Analyzer, align_dataset
+from .scene_inputs import analyse_scenes
+from .session import Analyzer
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -52,13 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         analyzer = Analyzer.from_checkpoint(args.weights, args.device)
-        with tempfile.TemporaryDirectory(prefix="srn-probe-") as scratch:
-            if args.generate:
-                dataset = generate_dataset(scratch, args.generate, args.seed, load_spec(args.spec), progress=True)
-            else:
-                dataset = read_manifest(args.data)
-            dataset = align_dataset(dataset, analyzer.label_names)
-            analyses, failures = analyzer.analyse_samples(dataset.samples, progress=lambda it: tqdm(it, desc="analyse"))
+        analyses, failures = analyse_scenes(analyzer, args.generate, args.seed, args.spec, args.data)
         for path, reason in failures.items():
             print(f"error: {path}: {reason}", file=sys.stderr)
         probe = relation_probe(analyzer.model, analyses, args.read, args.partner, args.anchor, tuple(args.shift),

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
-from tqdm import tqdm
-
 from srn_core.checkpoint import CheckpointError, read_metadata
-from srn_core.datasets import DatasetError, read_manifest
+from srn_core.datasets import DatasetError
 from srn_core.fileio import atomic_write_text
-from srn_core.scenes import SpecError, generate_dataset, load_spec
+from srn_core.scenes import SpecError, load_spec
 
 from .card_relations import keep_faithfulness, save_position_filters
 from .model_card import card_json, render_model_card
+from .scene_inputs import analyse_scenes
 from .scene_proof import Tolerances, run_scene_proof
-from .session import Analyzer, align_dataset
+from .session import Analyzer
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -45,16 +43,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         analyzer = Analyzer.from_checkpoint(args.weights, args.device)
-        with tempfile.TemporaryDirectory(prefix="srn-scenes-") as scratch:
-            if args.generate:
-                dataset = generate_dataset(scratch, args.generate, args.seed, load_spec(args.spec), progress=True)
-                spec_path, described = args.spec, f"{args.generate} fresh scenes of seed {args.seed}"
-            else:
-                dataset = read_manifest(args.data)
-                spec_path, described = args.spec or args.data.parent / "spec.json", f"scenes of {args.data}"
-            spec = load_spec(spec_path if spec_path and Path(spec_path).exists() else None)
-            dataset = align_dataset(dataset, analyzer.label_names)
-            analyses, failures = analyzer.analyse_samples(dataset.samples, progress=lambda it: tqdm(it, desc="analyse"))
+        if args.generate:
+            spec_path, described = args.spec, f"{args.generate} fresh scenes of seed {args.seed}"
+        else:
+            spec_path, described = args.spec or args.data.parent / "spec.json", f"scenes of {args.data}"
+        spec = load_spec(spec_path if spec_path and Path(spec_path).exists() else None)
+        analyses, failures = analyse_scenes(analyzer, args.generate, args.seed, args.spec, args.data)
         for path, reason in failures.items():
             print(f"error: {path}: {reason}", file=sys.stderr)
         proof = run_scene_proof(analyzer, analyses, spec, Tolerances(), args.gradcam_images)
