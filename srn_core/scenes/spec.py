@@ -69,15 +69,12 @@ class Exclusive:
     labels: tuple[str, str]
 
 
-@dataclass(frozen=True)
-class Layout:
-    """When both are present, `other`'s box centre = `anchor`'s box centre + offset + U(-jitter, jitter)."""
+class AnchoredPair:
+    """A rule that places object `other` relative to object `anchor` (every placement rule names the two
+    labels the same way: `anchor_label`, `placed_label`)."""
 
-    id: str
     anchor: str
     other: str
-    offset: tuple[float, float]
-    jitter: float
 
     @property
     def anchor_label(self) -> str:
@@ -86,6 +83,17 @@ class Layout:
     @property
     def placed_label(self) -> str:
         return self.other
+
+
+@dataclass(frozen=True)
+class Layout(AnchoredPair):
+    """When both are present, `other`'s box centre = `anchor`'s box centre + offset + U(-jitter, jitter)."""
+
+    id: str
+    anchor: str
+    other: str
+    offset: tuple[float, float]
+    jitter: float
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Arrangement:
+class Arrangement(AnchoredPair):
     """`label` names one arrangement of two objects that always appear together in its family.
 
     With probability `p` both `anchor` and `other` are made present. Whenever both are present,
@@ -130,14 +138,6 @@ class Arrangement:
     offset: tuple[float, float]
     jitter: float
     p: float
-
-    @property
-    def anchor_label(self) -> str:
-        return self.anchor
-
-    @property
-    def placed_label(self) -> str:
-        return self.other
 
 
 @dataclass(frozen=True)
