@@ -12,20 +12,12 @@ from analysis.relation_proof import planted_presets
 from analysis.relation_probes import PROBE_OPS, relation_probe
 
 from ..downloads import figure_downloads, table_download
+from ..image_sets import pick_image_set
 from ..sidebar import Selection
 
 CENTRE = "(grid centre)"
 CUSTOM = "(choose the labels)"
 VERDICT_STYLE = {"layout": st.success, "presence": st.info, "none": st.warning}
-
-
-def _image_set(sel: Selection) -> tuple[str, list]:
-    sources = [name for name, found in (("samples", sel.samples), ("uploads", sel.uploads)) if found]
-    if st.session_state.get("keep.p_source") not in sources:
-        st.session_state["keep.p_source"] = sources[0]
-    source = st.radio("Images", sources, horizontal=True, key="keep.p_source",
-                      help="Each probe is averaged over these images.")
-    return source, [analysis for _, analysis in (sel.samples if source == "samples" else sel.uploads)]
 
 
 def _apply_preset(presets: dict[str, dict]) -> None:
@@ -69,7 +61,8 @@ def render(sel: Selection) -> None:
                "keeps the partner present but on the other side of the pivot: a large change means f_sr learned "
                "where the partner is (layout), a change only on removal means it learned that it is there "
                "(presence).")
-    source, analyses = _image_set(sel)
+    source, pairs = pick_image_set(sel, "keep.p_source", "Each probe is averaged over these images.")
+    analyses = [analysis for _, analysis in pairs]
     settings = _controls(names, grid, planted_presets(names))
     read, partners = st.session_state["keep.p_read"], st.session_state["keep.p_partners"]
     anchor = None if st.session_state["keep.p_anchor"] == CENTRE else st.session_state["keep.p_anchor"]

@@ -26,6 +26,7 @@ from srn_core.text_safety import plotly_original, plotly_text
 from .. import state
 from ..downloads import figure_downloads
 from ..fragments import guarded_fragment
+from ..image_sets import pick_image_set
 from ..selection import add_click_layer, clicked_point
 from ..sidebar import Selection
 from . import pair
@@ -79,15 +80,6 @@ def _heatmap(matrix: LabelMatrix, counts: np.ndarray | None, spec: FigureSpec) -
     st.plotly_chart(fig, key="matrix_click", on_select=_on_click, selection_mode="points")
 
 
-def _image_set(sel: Selection) -> tuple[str, list]:
-    sources = [name for name, found in (("samples", sel.samples), ("uploads", sel.uploads)) if found]
-    if st.session_state.get("keep.r_source") not in sources:
-        st.session_state["keep.r_source"] = sources[0]
-    source = st.radio("Images", sources, horizontal=True, key="keep.r_source",
-                      help="The matrices and offsets are measured over these images.")
-    return source, sel.samples if source == "samples" else sel.uploads
-
-
 def _follow_images(matrix: LabelMatrix, analyses, source: str, keys: tuple[str, ...]) -> None:
     """A new image set opens on a pair its images hold; a pair the user picked stays while they hold it."""
     threshold = float(st.session_state.get("keep.threshold", 0.5))
@@ -109,7 +101,8 @@ def _view(sel: Selection) -> None:
     names = sel.model.label_names
     controls = st.container(horizontal=True, wrap=True, gap="large")
     with controls:
-        source, pairs = _image_set(sel)
+        source, pairs = pick_image_set(sel, "keep.r_source",
+                                       "The matrices and offsets are measured over these images.")
     analyses = [analysis for _, analysis in pairs]
     keys = tuple(item.key for item, _ in pairs)
     presence = "truth" if all(a.targets is not None for a in analyses) else "prediction"
