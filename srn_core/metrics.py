@@ -111,15 +111,8 @@ def _evaluate(probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, threshol
         result = {"mAP": float(100.0 * ap[has_positive].mean()) if has_positive.any() else float("nan")}
     for suffix, k in (("", None), (f"-{top_k}", top_k)):
         predicted = _predictions(probs, rank, threshold, k, convention)
-        if convention == "official":
-            precision, recall, f1 = official_precision_recall_f1(predicted, targets)
-            overall_p, overall_r, overall_f1 = official_precision_recall_f1(predicted.ravel(), targets.ravel())
-        else:
-            true_pos, num_pred, positives = _counts(predicted, targets)
-            precision, recall = _ratio(true_pos, num_pred), _ratio(true_pos, positives)
-            f1 = _f1(precision, recall)
-            overall_p, overall_r = _ratio(true_pos.sum(), num_pred.sum()), _ratio(true_pos.sum(), positives.sum())
-            overall_f1 = _f1(overall_p, overall_r)
+        precision, recall, f1 = _precision_recall_f1(predicted, targets, convention)
+        overall_p, overall_r, overall_f1 = _precision_recall_f1(predicted.ravel(), targets.ravel(), convention)
         values = {"CP": precision.mean(), "CR": recall.mean(), "CF1": f1.mean(),
                   "OP": overall_p, "OR": overall_r, "OF1": overall_f1}
         result.update({name + suffix: float(100.0 * v) for name, v in values.items()})
@@ -129,15 +122,20 @@ def _evaluate(probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, threshol
 def _per_class(probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, threshold: float, top_k: int | None,
                convention: str) -> dict[str, np.ndarray]:
     predicted = _predictions(probs, rank, threshold, top_k, convention)
-    if convention == "official":
-        precision, recall, f1 = official_precision_recall_f1(predicted, targets)
-    else:
-        true_pos, num_pred, positives = _counts(predicted, targets)
-        precision, recall = _ratio(true_pos, num_pred), _ratio(true_pos, positives)
-        f1 = _f1(precision, recall)
+    precision, recall, f1 = _precision_recall_f1(predicted, targets, convention)
     ap = _class_ap(probs, rank, targets, convention)
     return {"AP": 100.0 * ap, "P": 100.0 * precision, "R": 100.0 * recall, "F1": 100.0 * f1,
             "positives": (targets == 1).sum(axis=0)}
+
+
+def _precision_recall_f1(predicted: np.ndarray, targets: np.ndarray,
+                         convention: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of (N, C) inputs, or pooled over 1-D ones: precision, recall and F1 as fractions."""
+    if convention == "official":
+        return official_precision_recall_f1(predicted, targets)
+    true_pos, num_pred, positives = _counts(predicted, targets)
+    precision, recall = _ratio(true_pos, num_pred), _ratio(true_pos, positives)
+    return precision, recall, _f1(precision, recall)
 
 
 def _class_ap(probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, convention: str) -> np.ndarray:
