@@ -225,6 +225,10 @@ BAD_SPECS = [
      "arrangement label"),
     ("decoy probability above 1", _mutate("context.2.decoy_p", 2), "context[2].decoy_p", "outside"),
     ("faint not a boolean", _mutate("classes.20.faint", "yes"), "classes[20].faint", "true or false"),
+    ("unknown arrangement negatives", _mutate("arrangement.0.negatives", "nowhere"), "arrangement[0].negatives",
+     "expected one of mirror, elsewhere"),
+    ("wrong arrangements cannot fit", _mutate("arrangement.0.offset", [0, -110]), "arrangement[0].negatives",
+     "cannot fit"),
 ]
 
 
@@ -336,9 +340,32 @@ def test_arrangement_labels_fire_for_one_arrangement_only(spec, scenes):
             parts = [b for b in sample.boxes if b.label in (rule.anchor, rule.other)]
             assert (box.x0, box.y0) == (min(b.x0 for b in parts), min(b.y0 for b in parts))
             assert (box.x1, box.y1) == (max(b.x1 for b in parts), max(b.y1 for b in parts))
+        wrong = [np.array(w) for w in rule.wrong_offsets()]
+        seen = set()
         for centres in off:
             delta = centres[rule.other] - centres[rule.anchor]
-            assert np.all(np.abs(delta + np.array(rule.offset)) <= rule.jitter + 0.05), (rule.id, delta)
+            near = [i for i, w in enumerate(wrong) if np.all(np.abs(delta - w) <= rule.jitter + 0.05)]
+            assert near, (rule.id, delta)
+            assert np.max(np.abs(delta - np.array(rule.offset))) > 2 * rule.jitter, "a negative sits at the offset"
+            seen.update(near)
+        assert rule.negatives == "mirror" or len(seen) == len(wrong), (rule.id, sorted(seen))
+
+
+def test_mirror_negatives_keep_the_v2_arrangements():
+    """`negatives: mirror` (the default of a rule that names none) puts the other object at -offset."""
+    data = _default_dict()
+    for rule in data["arrangement"]:
+        rule.pop("negatives", None)
+    spec = load_spec(data)
+    assert {r.negatives for r in spec.arrangement} == {"mirror"}
+    for i in range(120):
+        _, sample = render_scene(spec, 4, i)
+        present = set(sample.positive_labels(spec.label_names))
+        centres = {b.label: np.array([(b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2]) for b in sample.boxes}
+        for rule in spec.arrangement:
+            if {rule.anchor, rule.other} <= present and rule.label not in present:
+                delta = centres[rule.other] - centres[rule.anchor]
+                assert np.all(np.abs(delta + np.array(rule.offset)) <= rule.jitter + 0.05), (rule.id, delta)
 
 
 def test_faint_object_decoys_change_pixels_not_labels():

@@ -27,7 +27,7 @@ from ..datasets import Box, MultiLabelDataset, Sample, write_manifest
 from ..fileio import atomic_write_text
 from .glyphs import Placed, draw_glyph, place_glyph
 from .render import EDGE, add_clutter, add_distractors, add_noise, background, draw_faint, object_colour, occlude
-from .spec import Arrangement, Layout, SceneSpec, load_spec
+from .spec import Arrangement, Context, Layout, SceneSpec, load_spec
 
 SpecLike = SceneSpec | Mapping[str, Any] | str | Path | None
 _PNG_FLAGS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
@@ -85,12 +85,21 @@ def _overlap_area(box: tuple[float, ...], others: list[tuple[float, ...]]) -> fl
                for o in others)
 
 
+def _placed_offset(rule: Layout | Context | Arrangement, present: set[str], rng: np.random.Generator) -> np.ndarray:
+    """Where a rule puts its placed object relative to its anchor, before jitter: the planted offset, or
+    for an arrangement whose label is absent one of its wrong offsets, drawn uniformly."""
+    if not isinstance(rule, Arrangement) or rule.label in present:
+        return np.asarray(rule.offset, dtype=float)
+    wrong = rule.wrong_offsets()
+    return np.asarray(wrong[int(rng.integers(len(wrong)))] if len(wrong) > 1 else wrong[0], dtype=float)
+
+
 def place_objects(spec: SceneSpec, present: set[str], rng: np.random.Generator) -> tuple[list[SceneObject], set[str]]:
     """Lay out the present objects; pairs under a layout/context rule keep their offset (+- jitter).
 
     Objects joined by rules form a group placed as one, uniformly where it fits (a position label's
     object: where its box centre lies in its region), preferring spots that overlap nothing already
-    placed. An arrangement's `other` sits at +offset when its label is present, else at -offset. Strokes are at most size/7 (but >= the minimum stroke) so
+    placed. An arrangement's `other` sits at +offset when its label is present, else at a wrong offset. Strokes are at most size/7 (but >= the minimum stroke) so
     small letters stay legible. Returns the objects and the ids of layout rules that fired.
     """
     rp, size = spec.render, spec.image_size
@@ -112,8 +121,7 @@ def place_objects(spec: SceneSpec, present: set[str], rng: np.random.Generator) 
         while pending:
             for m in [m for m in pending if spec.placement_parent[m].anchor_label in rel]:
                 rule = spec.placement_parent[m]
-                sign = -1.0 if isinstance(rule, Arrangement) and rule.label not in present else 1.0
-                rel[m] = (rel[rule.anchor_label] + sign * np.asarray(rule.offset)
+                rel[m] = (rel[rule.anchor_label] + _placed_offset(rule, present, rng)
                           + rng.uniform(-rule.jitter, rule.jitter, 2))
                 if isinstance(rule, Layout):
                     fired.add(rule.id)

@@ -128,7 +128,9 @@ class Arrangement(AnchoredPair):
 
     With probability `p` both `anchor` and `other` are made present. Whenever both are present,
     `label` is present with probability 1/2 and then `other` sits at anchor + offset; otherwise
-    at anchor - offset (the mirrored arrangement). Co-occurrence says nothing about `label`.
+    (`negatives`) at anchor - offset ("mirror", the mirrored arrangement) or at one of the wrong
+    offsets in `WRONG_ARRANGEMENTS` ("elsewhere": mirrored, beside, diagonal or too far), so that
+    only the planted offset fires the label. Co-occurrence says nothing about `label`.
     """
 
     id: str
@@ -138,6 +140,23 @@ class Arrangement(AnchoredPair):
     offset: tuple[float, float]
     jitter: float
     p: float
+    negatives: str = "mirror"
+
+    def wrong_offsets(self) -> list[tuple[float, float]]:
+        """Where `other` may sit relative to `anchor` (before jitter) when `label` is absent."""
+        dx, dy = self.offset
+        if self.negatives == "mirror":
+            return [(-dx, -dy)]
+        out = []
+        for angle, scale in WRONG_ARRANGEMENTS:
+            c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+            out.append((scale * (c * dx - s * dy), scale * (s * dx + c * dy)))
+        return out
+
+
+ARRANGEMENT_NEGATIVES = ("mirror", "elsewhere")
+# (rotation of the planted offset in degrees, length factor) of the wrong arrangements of "elsewhere".
+WRONG_ARRANGEMENTS = ((180.0, 1.0), (90.0, 1.0), (-90.0, 1.0), (45.0, 1.0), (-45.0, 1.0), (0.0, 1.45), (0.0, 1.7))
 
 
 @dataclass(frozen=True)
@@ -376,12 +395,15 @@ def _rules(r: _Reader, top: dict[str, Any], names: dict[str, ClassDef], size: in
                                            r.num(d.get("decoy_p", 0), f"{w}.decoy_p", 0, 1)))
     for i, item in enumerate(r.items(top.get("arrangement", []), "arrangement")):
         w = f"arrangement[{i}]"
-        d = r.obj(item, w, {"label", "anchor", "other", "offset", "p"}, {"id", "jitter"})
+        d = r.obj(item, w, {"label", "anchor", "other", "offset", "p"}, {"id", "jitter", "negatives"})
         label = r.name(d["label"], f"{w}.label", names)
         anchor, other = r.name(d["anchor"], f"{w}.anchor", names), r.name(d["other"], f"{w}.other", names)
         offset, jitter = _offset(r, d, w, size)
+        negatives = d.get("negatives", "mirror")
+        if negatives not in ARRANGEMENT_NEGATIVES:
+            r.fail(f"{w}.negatives", f"expected one of {', '.join(ARRANGEMENT_NEGATIVES)}, got {negatives!r}")
         sections["arrangement"].append(Arrangement(d.get("id", f"arrangement:{label}"), label, anchor, other, offset,
-                                                   jitter, r.num(d["p"], f"{w}.p", 0, 1)))
+                                                   jitter, r.num(d["p"], f"{w}.p", 0, 1), negatives))
     return {k: tuple(v) for k, v in sections.items()}
 
 
@@ -409,5 +431,6 @@ def default_spec() -> SceneSpec:
     return load_spec(DEFAULT_SPEC_PATH)
 
 
-__all__ = ["Arrangement", "ClassDef", "Context", "Cooccurrence", "DEFAULT_SPEC_PATH", "Exclusive", "Layout",
-           "RenderParams", "SceneSpec", "SpecError", "default_spec", "load_spec", "parse_spec"]
+__all__ = ["ARRANGEMENT_NEGATIVES", "Arrangement", "ClassDef", "Context", "Cooccurrence", "DEFAULT_SPEC_PATH",
+           "Exclusive", "Layout", "RenderParams", "SceneSpec", "SpecError", "WRONG_ARRANGEMENTS", "default_spec",
+           "load_spec", "parse_spec"]

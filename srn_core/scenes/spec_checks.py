@@ -185,6 +185,12 @@ def _check_placement(fail: Fail, spec: SceneSpec) -> None:
                 if abs(d) + 2 * x.jitter + smax > size:
                     fail(f"{w}.offset", f"|d{axis}| = {abs(d):g} cannot fit: the pair needs "
                                           f"{abs(d) + 2 * x.jitter + smax:g} px but the image is {size} px")
+            if section == "arrangement":
+                reach = max(max(abs(a), abs(b)) for a, b in x.wrong_offsets())
+                if reach + 2 * x.jitter + smax > size:
+                    fail(f"{w}.negatives", f"{x.negatives!r} cannot fit: it puts {child!r} up to {reach:g} px from "
+                                           f"{anchor!r} along an axis, so the pair needs "
+                                           f"{reach + 2 * x.jitter + smax:g} px but the image is {size} px")
             parent[child] = (anchor, x, w)
     paths: dict[str, list[tuple[str, Placement]]] = {}
     for child in parent:
