@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import struct
@@ -19,7 +20,11 @@ from srn_core.cli import build_parser, main
 from srn_core.sources import GeneratedImages, InMemoryImages
 from srn_core.training import (STAGES, RunFolderError, StageModule, TrainConfig, freeze_for_stage, load_state,
                                masked_bce, set_train_modes, train)
+from srn_core.training.cli import config_from_args
 from srn_core.training.data import Augment, EpochBatches
+from srn_core.training.data_args import add_data_arguments
+from srn_core.training.options import add_options, flag_of, from_options, option_of
+from srn_core.training.sr_stage import CachedStageConfig
 from srn_core.training.stages import ALL_PARTS
 
 from .colour_squares import COLOURS, make_squares, square_image, tiny_config
@@ -273,6 +278,47 @@ def test_train_cli_help_lists_every_setting():
         assert flags.get(field.name, "--" + field.name.replace("_", "-")) in text, field.name
     for flag in ("--label-matrix", "--image-dir", "--image-set", "--format", "--skip-missing", "--val-image-dir"):
         assert flag in text
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    return build_parser()._subparsers._group_actions[0].choices["train"]
+
+
+def test_train_options_are_generated_from_the_config_fields():
+    """One source: each TrainConfig field has exactly one option setting it, each option sets a field or says
+    where the data is (data_args), and the parsed defaults are the dataclass defaults."""
+    parser = _train_parser()
+    data_parser = argparse.ArgumentParser()
+    add_data_arguments(data_parser, with_val=True)
+    data_dests = {action.dest for action in data_parser._actions} - {"help"}
+    own = {f.name for f in fields(TrainConfig) if option_of(f) is not None}
+    assert {f.name for f in fields(TrainConfig)} - own == {"data", "val_data", "skip_missing"} <= data_dests
+    assert {action.dest for action in parser._actions} - {"help"} - data_dests == own
+    for f in fields(TrainConfig):
+        if f.name in own:
+            (action,) = [a for a in parser._actions if a.dest == f.name]
+            assert action.option_strings == [flag_of(f)], f.name
+    args = parser.parse_args(["--data", "d.json", "--out", "r"])
+    assert config_from_args(args) == TrainConfig(out=Path("r"), data="d.json")
+    switches = parser.parse_args(["--data", "d.json", "--out", "r", "--quiet", "--no-eval-every-epoch", "--hflip",
+                                  "--resume", "--skip-missing", "--stages", "2,3", "--epochs", "5"])
+    config = config_from_args(switches)
+    assert (config.progress, config.eval_every_epoch, config.hflip, config.resume, config.skip_missing) == (
+        False, False, True, True, True)
+    assert config.stages == (2, 3) and config.epochs == (5, 5, 5, 5)
+
+
+def test_sr_stage_options_are_generated_from_its_config(capsys):
+    parser = argparse.ArgumentParser()
+    add_options(parser, CachedStageConfig)
+    config = from_options(CachedStageConfig, parser.parse_args(["--run", "r", "--data", "d.json", "--quiet"]))
+    assert config == CachedStageConfig(run=Path("r"), data="d.json", progress=False)
+    text = parser.format_help()
+    for f in fields(CachedStageConfig):
+        assert flag_of(f) in text, f.name
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--data", "d.json"])
+    assert "--run" in capsys.readouterr().err
 
 
 def test_train_cli_end_to_end_and_bad_input(squares, tmp_path, capsys):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .. import cli_options
 from ..backbones import BACKBONE_NAMES, COMPACT
+from .options import numbers, setting
 
 STAGE_IDS = (1, 2, 3, 4)
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -31,44 +34,86 @@ class DataSpec:
         return {"source": self.source, "fmt": self.fmt, "options": dict(self.options)}
 
 
+def stage_numbers(text: str) -> tuple[int, ...]:
+    """Parser of --stages: stage numbers separated by commas."""
+    try:
+        stages = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        stages = ()
+    if not stages or not set(stages) <= set(STAGE_IDS):
+        raise argparse.ArgumentTypeError(f"expected stage numbers among 1,2,3,4 separated by commas, got {text!r}")
+    return stages
+
+
 @dataclass
 class TrainConfig:
-    """A training run. Per-stage values (`epochs`, `lr`) are tuples of four, for stages 1..4."""
+    """A training run. Per-stage values (`epochs`, `lr`) are tuples of four, for stages 1..4.
 
-    out: Path
+    Each field declares its option of `python -m srn_core train` (srn_core.training.options); `data`,
+    `val_data` and `skip_missing` come from the data options shared with `evaluate` (data_args.py).
+    """
+
+    out: Path = setting(help="run folder (created if needed)", group="run", parse=Path, metavar="RUN_DIR")
     data: DataSpec | None = None
     val_data: DataSpec | None = None
-    backbone: str = "resnet101"
-    widths: tuple[int, ...] | None = None
-    att_channels: int = 512
-    sr_channels: int = 512
-    input_size: int = 224
-    alpha: float = 0.5
-    pretrained: str = "auto"
-    init_weights: str | None = None
-    stages: tuple[int, ...] = STAGE_IDS
-    epochs: tuple[int, int, int, int] = (8, 4, 4, 4)
-    lr: tuple[float, float, float, float] = (1e-3, 1e-3, 1e-3, 1e-3)
-    optimizer: str = "sgd"
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    schedule: str = "cosine"
-    batch_size: int = 16
-    workers: int = 0
-    hflip: bool = False
-    crop_scale: float = 1.0
-    joint_weights: tuple[float, float] = (1.0, 1.0)
-    seed: int = 0
-    device: str = "auto"
-    amp: str = "auto"
-    checkpoint_every: int = 200
-    eval_every_epoch: bool = True
-    resume: bool = False
+    backbone: str = setting("resnet101", "default {default}", group="model", choices=BACKBONE_NAMES)
+    widths: tuple[int, ...] | None = setting(None, "compact backbone stage widths (default 32 64 128 256)",
+                                             group="model", parse=int, nargs=4, metavar="W")
+    att_channels: int = setting(512, "f_att width (default {default})", group="model")
+    sr_channels: int = setting(512, "f_sr width (default {default})", group="model")
+    input_size: int = setting(224, "input side, a multiple of 16 (default {default})", group="model")
+    alpha: float = setting(0.5, "fusion weight of y_cls (default {default})", group="model")
+    pretrained: str = setting("auto", "backbone initialisation of stage 1: auto = ImageNet weights from torchvision's "
+                                      "local cache for ResNets, random for compact; nothing is downloaded",
+                              group="model", metavar="auto|imagenet|none|PATH")
+    init_weights: str | None = setting(None, "start the first requested stage from this SRN checkpoint instead",
+                                       group="model", metavar="CHECKPOINT")
+    stages: tuple[int, ...] = setting(STAGE_IDS, "stages to run, each from the previous stage's checkpoint in RUN_DIR "
+                                                 "(default: all four)", group="run", parse=stage_numbers,
+                                      metavar="1,2,3,4")
+    epochs: tuple[int, int, int, int] = setting((8, 4, 4, 4), "epochs per stage (default {default})", group="optim",
+                                                parse=numbers(int), metavar="N[,N,N,N]")
+    lr: tuple[float, float, float, float] = setting((1e-3, 1e-3, 1e-3, 1e-3), "learning rate per stage (default "
+                                                    "1e-3, the authors' value)", group="optim",
+                                                    parse=numbers(float), metavar="LR[,LR,LR,LR]")
+    optimizer: str = setting("sgd", "default {default}", group="optim", choices=OPTIMIZERS)
+    momentum: float = setting(0.9, "SGD momentum (default {default})", group="optim")
+    weight_decay: float = setting(1e-4, "default {default}", group="optim")
+    schedule: str = setting("cosine", "per stage: cosine decay to 0, step (x0.1 after 2/3) or none (default cosine)",
+                            group="optim", choices=SCHEDULES)
+    batch_size: int = setting(16, "images per step and process (default {default})", group="optim",
+                              parse=cli_options.positive)
+    workers: int = setting(0, "DataLoader worker processes (default {default})", group="run",
+                           parse=cli_options.non_negative)
+    hflip: bool = setting(False, "random horizontal flips: only for data whose label relations are left/right "
+                                 "symmetric", group="augment")
+    crop_scale: float = setting(1.0, "random resized crops covering MIN..1 of the image (default 1 = no crop)",
+                                group="augment", metavar="MIN")
+    joint_weights: tuple[float, float] = setting((1.0, 1.0), "stage 4 loss = W_Y * BCE(y) + W_ATT * BCE(y_att) "
+                                                             "(default 1,1)", group="optim",
+                                                 parse=numbers(float, (2,)), metavar="W_Y,W_ATT")
+    seed: int = setting(0, "seed of the initialisation, shuffling and augmentation (default {default})", group="run")
+    device: str = setting("auto", "auto, cpu, cuda, cuda:1 ... (default auto; under torchrun each process takes "
+                                  "cuda:LOCAL_RANK)", group="run", parse=cli_options.device)
+    amp: str = setting("auto", "mixed precision: auto = bf16 (or fp16) on GPUs, off on the CPU (default auto)",
+                       group="run", choices=AMP_MODES)
+    checkpoint_every: int = setting(200, "save the resumable state every STEPS optimizer steps, and at each epoch end "
+                                         "(default {default})", group="run", parse=cli_options.positive,
+                                    metavar="STEPS")
+    eval_every_epoch: bool = setting(True, "with --val-data, evaluate only at the end instead of after every epoch",
+                                     group="run", flag="--no-eval-every-epoch")
+    resume: bool = setting(False, "continue the run saved in RUN_DIR where it stopped (same settings required)",
+                           group="run")
     skip_missing: bool = False
-    cache: str = "auto"
-    progress: bool = True
-    domain_description: str = ""
-    domain_images: int = 2000
+    cache: str = setting("auto", "keep preprocessed images in memory; auto: if no workers and under 1 GiB",
+                         group="run", choices=CACHE_MODES)
+    progress: bool = setting(True, "no progress bars", group="run", flag="--quiet")
+    domain_description: str = setting("", "one line naming the training domain, recorded in final.safetensors and "
+                                          "shown with predictions (default: the training data's source)",
+                                      group="run", metavar="TEXT")
+    domain_images: int = setting(2000, "training images whose pooled features are recorded so that images unlike "
+                                       "them are flagged; threshold set on --val-data (default {default}; 0 = none)",
+                                 group="run", parse=cli_options.non_negative, metavar="N")
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from ..model import SRN
 from ..preprocess import Preprocessor
 from ..sources import aligned, as_source
 from .optim import StageSchedule
+from .options import add_options, from_options, setting
 from .stages import get_stage, masked_bce
 
 
@@ -92,44 +94,48 @@ def train_f_sr(model: SRN, maps: torch.Tensor, targets: torch.Tensor, epochs: in
     return losses
 
 
-def run_stage3(run_dir: Path, data: str, val_data: str | None, epochs: int, lr: float, weight_decay: float,
-               conv4_init: float, batch_size: int, seed: int, progress: bool = True) -> Path:
+@dataclass(frozen=True)
+class CachedStageConfig:
+    """Settings of stage 3 on cached maps; each field declares its option of this module's command line."""
+
+    run: Path = setting(help="run folder holding stage2", parse=Path, metavar="RUN_DIR")
+    data: str = setting(help="training manifest (the data of stages 1-2)")
+    val_data: str | None = setting(None, "validation manifest: report y_sr mAP on it")
+    epochs: int = setting(60)
+    lr: float = setting(3e-3)
+    weight_decay: float = setting(0.5)
+    conv4_init: float = setting(0.1, "scale of conv4's default initialisation")
+    batch_size: int = setting(64)
+    seed: int = setting(0)
+    progress: bool = setting(True, flag="--quiet")
+
+
+def run_stage3(config: CachedStageConfig) -> Path:
     """Read RUN_DIR/stage2.safetensors, train f_sr on cached U, write RUN_DIR/stage3.safetensors."""
-    start = time.perf_counter()
-    model, meta = load_checkpoint(run_dir / "stage2.safetensors")
-    source = aligned(as_source(load_dataset(data)), meta.label_names)
-    maps, targets = cache_maps(model, source, progress=progress)
-    scale_conv4_init(model, conv4_init, seed)
-    losses = train_f_sr(model, maps, targets, epochs, lr, weight_decay, batch_size, seed, progress)
-    record = {"stage": 3, "name": get_stage(3).name, "trainable": ["f_sr"], "loss_on": ["srn"], "epochs": epochs,
-              "lr": lr, "optimizer": "adamw", "weight_decay": weight_decay, "schedule": "cosine",
-              "batch_size": batch_size, "seed": seed, "cached_maps": True, "conv4_init_scale": conv4_init,
-              "images": epochs * len(maps), "seconds": time.perf_counter() - start,
+    start, c = time.perf_counter(), config
+    model, meta = load_checkpoint(c.run / "stage2.safetensors")
+    source = aligned(as_source(load_dataset(c.data)), meta.label_names)
+    maps, targets = cache_maps(model, source, progress=c.progress)
+    scale_conv4_init(model, c.conv4_init, c.seed)
+    losses = train_f_sr(model, maps, targets, c.epochs, c.lr, c.weight_decay, c.batch_size, c.seed, c.progress)
+    record = {"stage": 3, "name": get_stage(3).name, "trainable": ["f_sr"], "loss_on": ["srn"], "epochs": c.epochs,
+              "lr": c.lr, "optimizer": "adamw", "weight_decay": c.weight_decay, "schedule": "cosine",
+              "batch_size": c.batch_size, "seed": c.seed, "cached_maps": True, "conv4_init_scale": c.conv4_init,
+              "images": c.epochs * len(maps), "seconds": time.perf_counter() - start,
               "epoch_losses": losses, "train_sr_map": sr_mean_ap(model, maps, targets)}
     record["images_per_s"] = record["images"] / record["seconds"]
-    if val_data:
-        val = aligned(as_source(load_dataset(val_data)), meta.label_names)
-        record["val_sr_map"] = sr_mean_ap(model, *cache_maps(model, val, progress=progress))
-    return save_checkpoint(run_dir / "stage3.safetensors", model, meta.label_names, {"record": record},
+    if c.val_data:
+        val = aligned(as_source(load_dataset(c.val_data)), meta.label_names)
+        record["val_sr_map"] = sr_mean_ap(model, *cache_maps(model, val, progress=c.progress))
+    return save_checkpoint(c.run / "stage3.safetensors", model, meta.label_names, {"record": record},
                            meta.mean, meta.std)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m srn_core.training.sr_stage", description=__doc__.split("\n")[0])
-    parser.add_argument("--run", required=True, type=Path, metavar="RUN_DIR", help="run folder holding stage2")
-    parser.add_argument("--data", required=True, help="training manifest (the data of stages 1-2)")
-    parser.add_argument("--val-data", help="validation manifest: report y_sr mAP on it")
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--weight-decay", type=float, default=0.5)
-    parser.add_argument("--conv4-init", type=float, default=0.1, help="scale of conv4's default initialisation")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quiet", dest="progress", action="store_false")
-    args = parser.parse_args(argv)
+    add_options(parser, CachedStageConfig)
     try:
-        out = run_stage3(args.run, args.data, args.val_data, args.epochs, args.lr, args.weight_decay,
-                         args.conv4_init, args.batch_size, args.seed, args.progress)
+        out = run_stage3(from_options(CachedStageConfig, parser.parse_args(argv)))
     except (CheckpointError, DatasetError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
