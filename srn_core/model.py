@@ -54,7 +54,11 @@ class SRNConfig:
 
 @dataclass
 class SRNOutput:
-    """All outputs of one forward pass. Logits are (B, C); maps are (B, C, g, g)."""
+    """All outputs of one forward pass. Logits are (B, C); maps are (B, C, g, g).
+
+    `logits` is the fused y, `cls_logits` y_cls, `sr_logits` y_sr, `att_logits` y_att; `attention` is A,
+    `confidence` is S (conv1's output) and `weighted_attention` is U = sigmoid(S) * A, the input of f_sr.
+    """
 
     logits: torch.Tensor
     cls_logits: torch.Tensor
@@ -63,6 +67,16 @@ class SRNOutput:
     attention: torch.Tensor
     confidence: torch.Tensor
     weighted_attention: torch.Tensor
+
+
+def attention_logits(attention: torch.Tensor, confidence_logits: torch.Tensor) -> torch.Tensor:
+    """y_att (B, C) = sum over positions of A * S."""
+    return (attention * confidence_logits).sum(dim=(2, 3))
+
+
+def weighted_attention(attention: torch.Tensor, confidence_logits: torch.Tensor) -> torch.Tensor:
+    """U = sigmoid(S) * A (B, C, g, g), the input of f_sr."""
+    return torch.sigmoid(confidence_logits) * attention
 
 
 class MainNetHead(nn.Module):
@@ -95,7 +109,13 @@ class AttentionNet(nn.Module):
 
 
 class SpatialRegularizationNet(nn.Module):
-    """f_sr: conv2, conv3 (1x1, semantic), conv4 (grouped g x g single-channel filters, spatial), fc."""
+    """f_sr: conv2, conv3 (1x1, semantic), conv4 (grouped g x g single-channel filters, spatial), fc.
+
+    Its pieces are methods, so that training and every analysis that edits U run the same arithmetic:
+    `channel_maps` (U -> conv3's K channel maps), `filter_preactivations` (channel maps -> conv4 before its
+    ReLU), `cell_terms` (the same split over grid cells), `readout` (conv4 ReLU and fc -> y_sr);
+    `forward` chains them. With K channels and F filters per channel, filter f reads channel f // F only.
+    """
 
     def __init__(self, num_labels: int, grid: int, channels: int = 512, filters_per_channel: int = 4) -> None:
         super().__init__()
@@ -103,14 +123,39 @@ class SpatialRegularizationNet(nn.Module):
         self.conv3 = nn.Conv2d(channels, channels, kernel_size=1)
         self.conv4 = nn.Conv2d(channels, channels * filters_per_channel, kernel_size=grid, groups=channels)
         self.fc = nn.Linear(channels * filters_per_channel, num_labels)
-        self.relu = nn.ReLU(inplace=True)
+
+    @property
+    def filters_per_channel(self) -> int:
+        """F, the number of conv4 filters that read each channel."""
+        return self.conv4.out_channels // self.conv4.in_channels
+
+    def channel_maps(self, weighted_attention: torch.Tensor) -> torch.Tensor:
+        """conv2, ReLU, conv3, ReLU: U (B, C, g, g) -> K channel maps (B, K, g, g), the semantic part.
+
+        Both convolutions are 1x1, so every grid cell is computed from that cell of U alone.
+        """
+        return torch.relu(self.conv3(torch.relu(self.conv2(weighted_attention))))
+
+    def filter_preactivations(self, channel_maps: torch.Tensor) -> torch.Tensor:
+        """conv4 before its ReLU: channel maps (B, K, g, g) -> (B, K * F), one value per spatial filter."""
+        return self.conv4(channel_maps).flatten(1)
+
+    def cell_terms(self, channel_maps: torch.Tensor) -> torch.Tensor:
+        """conv4 split over grid cells: (B, K * F, g * g), cell p's share of each filter's pre-activation.
+
+        Summed over cells plus conv4's bias this is `filter_preactivations` (conv4 is linear before its
+        ReLU), so a change of the channel maps at one cell changes the pre-activations by that cell's term.
+        """
+        spread = channel_maps.flatten(2).repeat_interleave(self.filters_per_channel, dim=1)
+        return self.conv4.weight.flatten(1) * spread
+
+    def readout(self, filter_preactivations: torch.Tensor) -> torch.Tensor:
+        """conv4's ReLU and fc: pre-activations (B, K * F) -> y_sr (B, C)."""
+        return self.fc(torch.relu(filter_preactivations))
 
     def forward(self, weighted_attention: torch.Tensor) -> torch.Tensor:
         """y_sr (B, C) from the weighted attention maps U (B, C, g, g)."""
-        x = self.relu(self.conv2(weighted_attention))
-        x = self.relu(self.conv3(x))
-        x = self.relu(self.conv4(x))
-        return self.fc(torch.flatten(x, 1))
+        return self.readout(self.filter_preactivations(self.channel_maps(weighted_attention)))
 
 
 class SRN(nn.Module):
@@ -163,12 +208,12 @@ class SRN(nn.Module):
         features = self.f_cnn(images)
         cls_logits = self.f_cls(features)
         attention = self.f_att(features)
-        confidence = self.conv1(features)
-        att_logits = (attention * confidence).sum(dim=(2, 3))
-        weighted_attention = torch.sigmoid(confidence) * attention
-        sr_logits = self.f_sr(weighted_attention)
-        return SRNOutput(self.fuse(cls_logits, sr_logits), cls_logits, sr_logits, att_logits,
-                         attention, confidence, weighted_attention)
+        confidence_logits = self.conv1(features)
+        maps = weighted_attention(attention, confidence_logits)
+        sr_logits = self.f_sr(maps)
+        return SRNOutput(self.fuse(cls_logits, sr_logits), cls_logits, sr_logits,
+                         attention_logits(attention, confidence_logits), attention, confidence_logits, maps)
 
 
-__all__ = ["SRN", "SRNConfig", "SRNOutput", "AttentionNet", "MainNetHead", "SpatialRegularizationNet"]
+__all__ = ["SRN", "SRNConfig", "SRNOutput", "AttentionNet", "MainNetHead", "SpatialRegularizationNet", "attention_logits",
+           "weighted_attention"]

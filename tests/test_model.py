@@ -64,6 +64,22 @@ def test_sr_logits_come_from_weighted_attention(model_and_output):
         torch.testing.assert_close(model.f_sr(out.weighted_attention), out.sr_logits)
 
 
+def test_f_sr_methods_composed_equal_its_forward(model_and_output):
+    model, out = model_and_output
+    sr, u = model.f_sr, out.weighted_attention
+    with torch.no_grad():
+        h = sr.channel_maps(u)
+        z = sr.filter_preactivations(h)
+        torch.testing.assert_close(sr.readout(z), sr(u), rtol=0, atol=1e-6)
+        torch.testing.assert_close(sr.readout(z), out.sr_logits, rtol=0, atol=1e-6)
+        torch.testing.assert_close(sr.cell_terms(h).sum(dim=2) + sr.conv4.bias, z, rtol=0, atol=1e-6)
+        conv2 = torch.einsum("kc,bcyx->bkyx", sr.conv2.weight.flatten(1), u) + sr.conv2.bias[:, None, None]
+        conv3 = torch.einsum("jk,bkyx->bjyx", sr.conv3.weight.flatten(1), conv2.relu()) + sr.conv3.bias[:, None, None]
+        torch.testing.assert_close(h, conv3.relu(), rtol=0, atol=1e-6)
+    assert h.shape == (2, sr.conv3.out_channels, model.config.grid, model.config.grid)
+    assert z.shape == (2, sr.conv4.out_channels) and sr.filters_per_channel == model.config.filters_per_channel
+
+
 @pytest.mark.parametrize("alpha", [0.0, 0.25, 1.0])
 def test_alpha_is_used(alpha):
     model = tiny_model(alpha=alpha)

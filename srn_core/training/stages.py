@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..model import SRN
+from ..model import SRN, attention_logits, weighted_attention
 
 ALL_PARTS = ("f_cnn", "f_cls", "f_att", "conv1", "f_sr")
 
@@ -63,11 +63,6 @@ def set_train_modes(model: SRN, stage: Stage) -> None:
         getattr(model, part).train()
 
 
-def attention_logits(attention: torch.Tensor, confidence: torch.Tensor) -> torch.Tensor:
-    """y_att = sum over positions of A * S."""
-    return (attention * confidence).sum(dim=(2, 3))
-
-
 class StageModule(nn.Module):
     """The part of the SRN forward pass a stage needs, returning the logits its loss reads.
 
@@ -91,8 +86,7 @@ class StageModule(nn.Module):
         with torch.no_grad():
             features = m.f_cnn(images)
             if number == 3:
-                attention, confidence = m.f_att(features), m.conv1(features)
-                weighted = torch.sigmoid(confidence) * attention
+                weighted = weighted_attention(m.f_att(features), m.conv1(features))
         if number == 2:
             return {"attention": attention_logits(m.f_att(features), m.conv1(features))}
         return {"srn": m.f_sr(weighted)}
