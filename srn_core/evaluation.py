@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 from functools import cached_property
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from tqdm import tqdm
 
 from .backbones import IMAGENET_MEAN, IMAGENET_STD
 from .fileio import atomic_path, atomic_write_text
+from .jsonsafe import json_safe, json_text
 from .metrics import evaluate_logits, labels_without_positives, per_class_logits
 from .official_metrics import sigmoid64
 from .model import SRN, SRNOutput
@@ -55,9 +54,10 @@ class ImageTensors(Dataset):
         return image, torch.from_numpy(np.asarray(self.source.targets(index), dtype=np.int8)), index
 
 
-def head_logits(out: SRNOutput) -> dict[str, torch.Tensor]:
-    """The (B, C) logits of every head of one forward pass."""
-    return {head: getattr(out, field) for head, field in HEAD_OUTPUTS.items()}
+def head_logits(out: SRNOutput | Any, heads: Sequence[str] = HEADS) -> dict[str, Any]:
+    """{head: logits} of `heads` in one result: an SRNOutput ((B, C) tensors) or anything with its logit
+    fields, such as an analysis of one image ((C,) arrays)."""
+    return {head: getattr(out, HEAD_OUTPUTS[head]) for head in heads}
 
 
 @torch.inference_mode()
@@ -145,7 +145,7 @@ class EvaluationResult:
         if scores_format not in ("csv", "npz", "both", "none"):
             raise ValueError(f"scores_format must be csv, npz, both or none, got {scores_format!r}")
         out = Path(out_dir)
-        written = [atomic_write_text(out / "metrics.json", json.dumps({**(extra or {}), **self.to_dict()}, indent=2))]
+        written = [atomic_write_text(out / "metrics.json", json_text({**(extra or {}), **self.to_dict()}, indent=2))]
         if scores_format in ("csv", "both"):
             written.append(atomic_write_text(out / "scores.csv", self.scores_csv()))
         if scores_format in ("npz", "both"):
@@ -179,17 +179,6 @@ def format_table(metrics: dict[str, dict[str, float]], top_k: int = 3) -> str:
         if head in metrics:
             lines.append(f"{head:<10}" + "".join(f"{metrics[head][c]:>8.2f}" for c in columns))
     return "\n".join(lines)
-
-
-def json_safe(value: Any) -> Any:
-    """`value` with NaN and infinities replaced by None, so strict JSON readers accept it."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
 
 
 def evaluate(model: SRN | Predictor | str | Path, data: Any, batch_size: int = 32,
@@ -228,5 +217,5 @@ def evaluate(model: SRN | Predictor | str | Path, data: Any, batch_size: int = 3
                                         convention)
 
 
-__all__ = ["HEADS", "EvaluationResult", "ImageTensors", "evaluate", "format_table", "head_logits", "json_safe",
+__all__ = ["HEADS", "EvaluationResult", "ImageTensors", "evaluate", "format_table", "head_logits",
            "predict_logits"]

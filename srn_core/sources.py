@@ -153,18 +153,42 @@ def as_source(data: Any) -> LabelledImages:
                     f"InMemoryImages or GeneratedImages")
 
 
+def label_columns(have: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
+    """The column of each of `wanted` in `have`, so that `targets[columns]` is in `wanted`'s order.
+
+    Raises ValueError naming the missing and unexpected labels (the first 8 of each) when the two
+    label lists do not hold the same names."""
+    have, wanted = list(have), list(wanted)
+    if sorted(have) != sorted(wanted):
+        missing, extra = sorted(set(wanted) - set(have)), sorted(set(have) - set(wanted))
+        raise ValueError(f"the data's labels do not match the model's: missing {missing[:8]}, unexpected "
+                         f"{extra[:8]} ({len(have)} vs {len(wanted)} labels)")
+    column = {name: i for i, name in enumerate(have)}
+    return np.array([column[name] for name in wanted], dtype=np.int64)
+
+
+def align_targets(targets: Sequence[int] | np.ndarray, names: Sequence[str], label_names: Sequence[str]) -> np.ndarray:
+    """One target vector over `names` put into the order of `label_names` (int8); ValueError as in
+    `label_columns` when the label sets differ."""
+    return np.asarray(targets, dtype=np.int8)[label_columns(names, label_names)]
+
+
 def aligned(source: LabelledImages, label_names: Sequence[str]) -> LabelledImages:
     """`source` with its labels in the order of `label_names`; a clear error if the label sets differ."""
-    wanted, have = list(label_names), list(source.label_names)
-    if have == wanted:
+    if list(source.label_names) == list(label_names):
         return source
-    if sorted(have) == sorted(wanted):
-        column = {name: i for i, name in enumerate(have)}
-        return ReorderedImages(source, wanted, np.array([column[n] for n in wanted]))
-    missing, extra = sorted(set(wanted) - set(have)), sorted(set(have) - set(wanted))
-    raise ValueError(f"the data's labels do not match the model's: missing {missing[:8]}, unexpected {extra[:8]} "
-                     f"({len(have)} vs {len(wanted)} labels)")
+    return ReorderedImages(source, label_names, label_columns(source.label_names, label_names))
 
 
-__all__ = ["DatasetImages", "GeneratedImages", "InMemoryImages", "LabelledImages", "ReorderedImages", "aligned",
-           "as_source"]
+def align_dataset(dataset: MultiLabelDataset, label_names: Sequence[str]) -> MultiLabelDataset:
+    """The dataset with its targets in the order of `label_names` (boxes and paths kept); a clear error if
+    the label sets differ."""
+    if list(dataset.label_names) == list(label_names):
+        return dataset
+    columns = label_columns(dataset.label_names, label_names)
+    samples = [Sample(s.path, np.asarray(s.targets)[columns], s.boxes, s.extra) for s in dataset.samples]
+    return MultiLabelDataset(list(label_names), samples, dataset.skipped_missing)
+
+
+__all__ = ["DatasetImages", "GeneratedImages", "InMemoryImages", "LabelledImages", "ReorderedImages", "align_dataset",
+           "align_targets", "aligned", "as_source", "label_columns"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checkpoint import CheckpointError, read_metadata
-from ..evaluation import json_safe
+from ..jsonsafe import json_safe
 from ..fileio import atomic_write_text
 from .state import load_state
 
