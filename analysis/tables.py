@@ -1,14 +1,13 @@
-"""Named matrices and the conversion of analysis results to plain JSON / CSV-ready values."""
+"""Named matrices (labels, channels, filters) with their rows for CSV and JSON."""
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from srn_core.jsonsafe import json_safe
 
 
 @dataclass
@@ -37,12 +36,12 @@ class LabelMatrix:
 
     def rows(self) -> list[dict[str, Any]]:
         """Wide table: one dict per row, first key 'row' then one key per column."""
-        return [{"row": name, **{col: plain(v) for col, v in zip(self.col_names, values)}}
+        return [{"row": name, **{col: json_safe(v) for col, v in zip(self.col_names, values)}}
                 for name, values in zip(self.row_names, self.values)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"title": self.title, "description": self.description, "rows": self.row_names,
-                "columns": self.col_names, "values": plain(self.values)}
+                "columns": self.col_names, "values": json_safe(self.values)}
 
     @staticmethod
     def _index(key: str | int, names: list[str]) -> int:
@@ -58,25 +57,3 @@ class LabelMatrix:
         score = np.where(np.isnan(score), -np.inf, score)
         order = np.argsort(-score, kind="stable")[:k]
         return [(names[i], float(values[i])) for i in order]
-
-
-def plain(value: Any) -> Any:
-    """Numpy arrays / scalars, dataclasses, paths, tuples -> JSON-ready Python values (NaN/inf -> None)."""
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return plain(value.to_dict() if hasattr(value, "to_dict") else dataclasses.asdict(value))
-    return value

@@ -9,7 +9,7 @@ targets of issue 12 with the measured values.
    to a combination not shown before) -> the server's time for the rerun it causes (the map fragment,
    logged by dashboard/fragments.py through SRN_TIMING_LOG), and the wall time until chromium shows
    the new grid.
-4. the ZIP of everything for one 224 px image: `analysis.bundle.image_bundle` with the dashboard's
+4. the ZIP of everything for one 224 px image: `analysis.export.bundle.image_bundle` with the dashboard's
    default view, its time and size, and the wall time from the click to the download in chromium.
 5. one forward pass: the bare `model(batch of 1)` and `Analyzer.analyse_one` (decode, preprocess,
    forward, to numpy), each the median of --repeats after a warm-up.
@@ -41,7 +41,7 @@ from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
 from analysis import Analyzer
-from analysis.bundle import ImageView, image_bundle
+from analysis.export.bundle import ImageView, image_bundle
 from dashboard import settings
 from dashboard.server import serving
 

@@ -1,7 +1,7 @@
 """Peak memory of the largest images the loader accepts, beyond the loaded model, and of refused ones.
 
 Each case runs in a fresh process: load the model, note its resident memory, then load the image,
-predict it (Predictor) and write a one-image report (analysis.report, PNG figures); the peak resident
+predict it (Predictor) and write a one-image report (analysis.report.build, PNG figures); the peak resident
 memory minus the memory after loading the model is what the image cost. The target is under
 1.5 GB for every accepted image; refused images (over a limit) must cost next to nothing, since
 they are refused from the header before decoding.
@@ -43,8 +43,8 @@ def rss():
     with open("/proc/self/status") as handle:
         return next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmRSS"))
 
-from analysis.report import ReportOptions, run_report
-from analysis.report_inputs import ReportInputs, ReportItem
+from analysis.report.build import ReportOptions, run_report
+from analysis.report.inputs import ReportInputs, ReportItem
 from analysis.session import Analyzer
 from srn_core.images import ImageLoadError
 from srn_core.predictor import Predictor

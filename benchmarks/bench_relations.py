@@ -1,9 +1,9 @@
 """Cost of the relation measures for one image, as multiples of one full SRN forward pass (batch 1).
 
 - influence: the whole C x C influence of one image (gradient x input of every label's U on every
-  SRN logit, all positions), `analysis.semantic.gradient_x_input`;
+  SRN logit, all positions), `analysis.measures.semantic.gradient_x_input`;
 - relation field: every label moved as a point over all g x g cells with every label's SRN logit read,
-  `analysis.spatial.placement_logits` (which holds the relation field of every pair), and, for scale,
+  `analysis.measures.spatial.placement_logits` (which holds the relation field of every pair), and, for scale,
   the naive way: f_sr run on the C * g * g edited inputs (timed on a few labels, scaled to C).
 
 Run: python benchmarks/bench_relations.py [--backbones compact resnet101] [--labels 80] [--repeats 5]
@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import torch
 
-from analysis.semantic import gradient_x_input
-from analysis.spatial import placement_logits
+from analysis.measures.semantic import gradient_x_input
+from analysis.measures.spatial import placement_logits
 from srn_core import SRN
 
 

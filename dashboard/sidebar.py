@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from analysis import ImageAnalysis
-from analysis.model_details import architecture_rows, metric_rows, record_rows, stage_rows
+from analysis.report.model_details import architecture_rows, metric_rows, record_rows, stage_rows
 from srn_core.checkpoint import CheckpointError
 from srn_core.images import ImageLoadError
 from srn_core.text_safety import markdown_text

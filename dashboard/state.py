@@ -20,8 +20,8 @@ import numpy as np
 import streamlit as st
 
 from analysis import Analyzer, ImageAnalysis, conv4_filters, filter_readout, gradcam_maps, influence_matrix, probe_sr
-from analysis.overlay import overlay_thumbnails
-from analysis.filters import Conv4Filters, ProbeResult
+from analysis.figures.overlay import overlay_thumbnails
+from analysis.measures.filters import Conv4Filters, ProbeResult
 from analysis.tables import LabelMatrix
 from srn_core import SRN, load_checkpoint
 from srn_core.checkpoint import CheckpointError, CheckpointMeta

@@ -1,5 +1,5 @@
-"""analysis.browse, analysis.label_graph and analysis.bundle: the dashboard's orderings, tables, label
-graph and in-memory files, on a tiny model."""
+"""analysis.measures.browse, analysis.figures.label_graph and analysis.export.bundle: the dashboard's
+orderings, tables, label graph and in-memory files, on a tiny model."""
 
 from __future__ import annotations
 
@@ -11,7 +11,17 @@ import numpy as np
 import pytest
 
 from analysis import Analyzer, centroid_offsets, conv4_filters, filter_readout, probe_sr, relation_fields
-from analysis.browse import (
+from analysis.export.bundle import (
+    FigureSpec,
+    ImageView,
+    csv_bytes,
+    image_bundle,
+    image_figures,
+    shared_figure,
+    zip_files,
+)
+from analysis.figures.label_graph import graph_rows, label_graph_figure_mpl, label_graph_figure_plotly
+from analysis.measures.browse import (
     channel_rows,
     filter_rows,
     images_with,
@@ -22,8 +32,6 @@ from analysis.browse import (
     shared_channels,
     strongest_pairs,
 )
-from analysis.bundle import FigureSpec, ImageView, csv_bytes, image_bundle, image_figures, shared_figure, zip_files
-from analysis.label_graph import graph_rows, label_graph_figure_mpl, label_graph_figure_plotly
 from analysis.tables import LabelMatrix
 from srn_core import Preprocessor
 

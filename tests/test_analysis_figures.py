@@ -31,8 +31,8 @@ from analysis import (
     save_json,
     what_if,
 )
-from analysis import figures_mpl as fm
-from analysis import figures_plotly as fp
+from analysis.figures import mpl as fm
+from analysis.figures import plotly as fp
 from srn_core import Preprocessor
 from srn_core.datasets import Box
 from srn_core.fileio import atomic_path

@@ -1,4 +1,4 @@
-"""analysis.filters: conv4 viewed as channels x filters, and which labels drive which channels and filters."""
+"""analysis.measures.filters: conv4 viewed as channels x filters, and which labels drive which channels and filters."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from analysis import (conv4_filters, filter_readout, path_table, probe_attention, probe_sr, sr_stages,
-                      weight_drive)
+from analysis import conv4_filters, filter_readout, path_table, probe_attention, probe_sr, sr_stages, weight_drive
 
 from .helpers import TINY_LABELS, blank_f_sr, tiny_model
 

@@ -1,4 +1,4 @@
-"""analysis.gradcam: Grad-CAM of the main net beside SRN's attention, and the pointing-game comparison."""
+"""analysis.measures.gradcam: Grad-CAM of the main net beside SRN's attention, and the pointing-game comparison."""
 
 from __future__ import annotations
 

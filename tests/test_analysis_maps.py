@@ -8,10 +8,23 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analysis import (Analyzer, align_dataset, attention_pointing, attention_stats, blend, cell_to_pixel, colorize,
-                      map_stats, normalize_maps, overlay_image, overlay_maps, pointing_game, sr_forward,
-                      upsample_maps)
-from analysis.overlay import colour_table
+from analysis import (
+    Analyzer,
+    align_dataset,
+    attention_pointing,
+    attention_stats,
+    blend,
+    cell_to_pixel,
+    colorize,
+    map_stats,
+    normalize_maps,
+    overlay_image,
+    overlay_maps,
+    pointing_game,
+    sr_forward,
+    upsample_maps,
+)
+from analysis.figures.overlay import colour_table
 from srn_core import Preprocessor
 from srn_core.datasets import Box, MultiLabelDataset, Sample
 

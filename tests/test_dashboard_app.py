@@ -19,7 +19,7 @@ from PIL import Image
 from safetensors.torch import save as save_safetensors
 from streamlit.testing.v1 import AppTest
 
-from analysis.bundle import FILE_FORMATS, ImageView, image_bundle, image_figures
+from analysis.export.bundle import FILE_FORMATS, ImageView, image_bundle, image_figures
 from dashboard import settings, state
 from dashboard.selection import clicked_point
 from srn_core import save_checkpoint

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.relation_probes import PROBE_OPS, VERDICTS
+from analysis.measures.relation_probes import PROBE_OPS, VERDICTS
 from dashboard import settings
 
 APP = settings.REPO / "dashboard" / "app.py"

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from analysis import Analyzer
-from analysis.relation_proof import SPATIAL_FAMILIES
-from analysis.scene_proof import Tolerances, run_scene_proof
+from analysis.proof.relation_proof import SPATIAL_FAMILIES
+from analysis.proof.scene_proof import Tolerances, run_scene_proof
 from srn_core import SRN, load_checkpoint, read_metadata
 from srn_core.scenes import default_spec, generate_dataset
 from srn_core.training.sr_stage import scale_conv4_init

@@ -19,9 +19,9 @@ from PIL import Image
 from plotly.offline import get_plotlyjs
 
 from analysis import Analyzer
-from analysis.bundle import ImageView, image_bundle, image_figures
 from analysis.cli import main as analysis_main
-from analysis.report_inputs import unique_slugs
+from analysis.export.bundle import ImageView, image_bundle, image_figures
+from analysis.report.inputs import unique_slugs
 from srn_core.cli import main as srn_main
 from srn_core.text_safety import csv_cell, markdown_text, mpl_text, plotly_original, plotly_text
 

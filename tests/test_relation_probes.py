@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from analysis import ImageAnalysis
-from analysis.relation_probes import bootstrap_ci, mirror_map, relation_probe
-from analysis.spatial import map_relation_field
+from analysis.measures.relation_probes import bootstrap_ci, mirror_map, relation_probe
+from analysis.measures.spatial import map_relation_field
 
 from .helpers import TINY_LABELS, blank_f_sr, tiny_model
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ..gradcam import gradcam_maps
+from ..measures.gradcam import gradcam_maps
 from ..session import Analyzer, ImageAnalysis, LabelRef
 from .localisation import localisation, peak_points
 from .methods import BASELINES, METHODS, MODEL_METHODS, check_methods, method_maps, pool_to_grid, upsample_to_input

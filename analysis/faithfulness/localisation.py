@@ -19,7 +19,7 @@ import numpy as np
 
 from srn_core.datasets import Box
 
-from ..attention_stats import POINTING_TOLERANCE, map_stats, pointing_game
+from ..measures.attention_stats import POINTING_TOLERANCE, map_stats, pointing_game
 
 
 def peak_points(maps: np.ndarray, image_size: tuple[int, int], centre: bool = False) -> np.ndarray:

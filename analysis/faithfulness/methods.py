@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..gradcam import gradcam_maps
+from ..measures.gradcam import gradcam_maps
 from ..session import Analyzer, ImageAnalysis
 
 METHODS = ("attention", "weighted", "gradcam", "centre", "random")

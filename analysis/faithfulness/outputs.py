@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import figures_mpl as fm
-from .. import figures_plotly as fp
-from ..export import save_data, save_figure, save_html
+from ..export.files import save_data, save_figure, save_html
+from ..figures import mpl as fm
+from ..figures import plotly as fp
 from ..tables import LabelMatrix
 from . import figures
 from .methods import METHOD_NAMES

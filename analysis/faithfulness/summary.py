@@ -8,8 +8,8 @@ an image together) and both means recomputed, `resamples` times, with a fixed se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np

@@ -8,10 +8,9 @@ import math
 import streamlit as st
 
 from analysis import path_table
-from analysis.browse import channel_rows, filter_rows, rank_channels
-from analysis.bundle import shared_figure
-from analysis.report_inputs import slug
-
+from analysis.export.bundle import shared_figure
+from analysis.measures.browse import channel_rows, filter_rows, rank_channels
+from analysis.report.inputs import slug
 from srn_core.text_safety import markdown_text as md
 
 from .. import state

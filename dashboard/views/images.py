@@ -10,11 +10,11 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import ImageAnalysis
-from analysis.bundle import FILE_FORMATS, ImageView, image_bundle, image_figures
-from analysis.overlay import colour_bar
-from analysis.report_inputs import slug
-
-from srn_core.text_safety import LABEL_CHARS, markdown_text as md
+from analysis.export.bundle import FILE_FORMATS, ImageView, image_bundle, image_figures
+from analysis.figures.overlay import colour_bar
+from analysis.report.inputs import slug
+from srn_core.text_safety import LABEL_CHARS
+from srn_core.text_safety import markdown_text as md
 
 from .. import settings, state
 from ..downloads import figure_downloads, zip_download

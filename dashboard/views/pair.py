@@ -6,10 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import centroid_offsets, overlay_maps, point_attention, relation_field, relation_fields
-from analysis.browse import filter_rows, images_with, preferred_offsets, shared_channels
-from analysis.bundle import shared_figure
-from analysis.spatial import RelationField, map_relation_field
-
+from analysis.export.bundle import shared_figure
+from analysis.measures.browse import filter_rows, images_with, preferred_offsets, shared_channels
+from analysis.measures.spatial import RelationField, map_relation_field
 from srn_core.text_safety import markdown_text as md
 
 from .. import state

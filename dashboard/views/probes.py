@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.bundle import FigureSpec
-from analysis.figures_probes import probe_figure_mpl, probe_figure_plotly
-from analysis.relation_proof import planted_presets
-from analysis.relation_probes import PROBE_OPS, relation_probe
+from analysis.export.bundle import FigureSpec
+from analysis.figures.probes import probe_figure_mpl, probe_figure_plotly
+from analysis.measures.relation_probes import PROBE_OPS, relation_probe
+from analysis.proof.relation_proof import planted_presets
 
 from ..downloads import figure_downloads, table_download
 from ..image_sets import pick_image_set

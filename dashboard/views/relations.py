@@ -11,15 +11,15 @@ from analysis import (
     centroid_offsets,
     conditional_probability,
     cooccurrence,
-    figures_mpl,
-    figures_plotly,
     fsr_similarity,
     label_matrix_of,
 )
-from analysis.browse import images_with, offset_matrices
-from analysis.bundle import FigureSpec
-from analysis.label_graph import graph_rows, label_graph_figure_mpl, label_graph_figure_plotly
-from analysis.relation_view import default_pair, row_counts
+from analysis.export.bundle import FigureSpec
+from analysis.figures import mpl as figures_mpl
+from analysis.figures import plotly as figures_plotly
+from analysis.figures.label_graph import graph_rows, label_graph_figure_mpl, label_graph_figure_plotly
+from analysis.measures.browse import images_with, offset_matrices
+from analysis.measures.relation_view import default_pair, row_counts
 from analysis.tables import LabelMatrix
 from srn_core.text_safety import plotly_original, plotly_text
 

@@ -10,9 +10,17 @@ from dataclasses import astuple
 
 import streamlit as st
 
-from analysis.bundle import FigureSpec
-from analysis.faithfulness import (FILLS, HEADS, METHOD_NAMES, METHODS, FaithfulnessEvaluator, FaithfulnessOptions,
-                                   ImageFaithfulness, summarise)
+from analysis.export.bundle import FigureSpec
+from analysis.faithfulness import (
+    FILLS,
+    HEADS,
+    METHOD_NAMES,
+    METHODS,
+    FaithfulnessEvaluator,
+    FaithfulnessOptions,
+    ImageFaithfulness,
+    summarise,
+)
 from analysis.faithfulness import figures as ff
 from analysis.faithfulness.card import overall_rows, verdicts
 from analysis.faithfulness.measures import HEAD_NAMES, describe

@@ -6,11 +6,12 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import Edit, apply_edits, attention_stats, figures_mpl, figures_plotly, what_if
-from analysis.bundle import FigureSpec, image_figures
-from analysis.figures_plotly_maps import edit_maps_figure
-from analysis.overlay import fit_image
-
+from analysis import Edit, apply_edits, attention_stats, what_if
+from analysis.export.bundle import FigureSpec, image_figures
+from analysis.figures import mpl as figures_mpl
+from analysis.figures import plotly as figures_plotly
+from analysis.figures.overlay import fit_image
+from analysis.figures.plotly_maps import edit_maps_figure
 from srn_core.text_safety import markdown_text as md
 
 from .. import settings, state

@@ -1,0 +1,237 @@
+"""Interactive (plotly) figures of one image, the same set as `mpl_maps`, for the dashboard.
+
+Each map panel shows the same blended overlay as the matplotlib figure ('nearest' cells as blocks, as
+in the paper, or a smooth upsampling) with an invisible heat map on top, so that hovering a cell shows
+its raw value, and a colour bar of that value under the panel. Panels are laid out by `panel_figure`,
+which writes the layout in one piece (plotly's make_subplots / update_* calls cost tenths of a second
+per figure) and sends each overlay as one PNG data URI instead of a pixel array. Save with
+`analysis.export.save_html`.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import plotly.graph_objects as go
+
+from srn_core.text_safety import LABEL_CHARS, plotly_text
+
+from ..measures.attention_stats import map_stats
+from ..session import MAP_KINDS, ImageAnalysis, LabelRef
+from .mpl_maps import KIND_TITLES, default_labels, score_text
+from .overlay import colour_table, data_uri, fit_image, kind_range, overlay_image
+
+PANEL_PX = 260
+HOVER_MAX_CELLS = 64
+TITLE_PX = 26
+BAR_PX = 46
+GAP = 0.02
+MODEBAR = {"orientation": "v"}
+
+
+def wrapped_title(text: str, width: int = 70) -> dict:
+    """A figure title that wraps at `width` characters (plotly never wraps: a long title is cut off),
+    left-aligned and with room made for it, so the toolbar (on the right, vertical) never covers it."""
+    lines = [line for part in text.split("<br>") for line in textwrap.wrap(part, width, break_long_words=False)]
+    return {"text": "<br>".join(lines), "x": 0.0, "xanchor": "left", "y": 1.0, "yref": "container",
+            "yanchor": "top", "pad": {"t": 12}, "font": {"size": 14}}
+
+
+def title_margin(title: dict) -> int:
+    """The top margin (px) a `wrapped_title` needs above the plot."""
+    return 30 + 20 * (title["text"].count("<br>") + 1) if title["text"] else 20
+
+
+def colorscale(cmap: str = "jet", steps: int = 11) -> list[list]:
+    """A matplotlib colour map as a plotly colour scale."""
+    table = colour_table(cmap)[np.linspace(0, 255, steps).astype(int)]
+    return [[float(p), f"rgb({r},{g},{b})"] for p, (r, g, b) in zip(np.linspace(0, 1, steps), table)]
+
+
+@dataclass
+class Panel:
+    """One image panel: the picture, and optionally the raw map behind it (hover values and a colour
+    bar of `cmap` over `limits`), markers (x, y, symbol) and rectangles (x0, y0, x1, y1) in pixels."""
+
+    image: np.ndarray
+    title: str
+    values: np.ndarray | None = None
+    cmap: str = "viridis"
+    limits: tuple[float, float] | None = None
+    markers: list[tuple[float, float, str]] = field(default_factory=list)
+    boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
+
+
+def hover_trace(values: np.ndarray, base_shape: tuple[int, int], name: str) -> dict:
+    """An invisible heat map (a plotly trace dict) of a (h, w) map over an image of `base_shape` (H, W):
+    hover shows the values. Maps finer than HOVER_MAX_CELLS (e.g. Grad-CAM at input resolution) are
+    subsampled for hovering. Traces stay dicts until the figure is made: plotly then checks them once."""
+    step = max(1, int(np.ceil(max(values.shape) / HOVER_MAX_CELLS)))
+    values = np.asarray(values)[step // 2::step, step // 2::step]
+    h, w = values.shape
+    height, width = base_shape
+    return {"type": "heatmap", "z": values, "x0": width / w / 2, "dx": width / w, "y0": height / h / 2,
+            "dy": height / h, "opacity": 0.0, "showscale": False, "name": name,
+            "hovertemplate": "x %{x:.0f}, y %{y:.0f}<br>value %{z:.4g}<extra>" + name + "</extra>"}
+
+
+def _axis(n: int) -> str:
+    return "" if n == 1 else str(n)
+
+
+def panel_figure(panels: Sequence[Panel], cols: int, title: str, panel_px: int = PANEL_PX) -> go.Figure:
+    """Panels in rows of `cols`, every panel the same size with its aspect kept, its title above and
+    (when it has values) its colour bar below. Panel n uses axes x{n}/y{n} (the first: x/y)."""
+    cols = max(1, min(cols, len(panels)))
+    rows = max(1, math.ceil(len(panels) / cols))
+    height_px, width_px = panels[0].image.shape[:2]
+    bars = any(p.values is not None for p in panels)
+    row_px = panel_px * height_px / width_px + TITLE_PX + (BAR_PX if bars else 8)
+    heading = wrapped_title(title)
+    top = title_margin(heading)
+    plot_px = rows * row_px
+    width = (1.0 - GAP * (cols - 1)) / cols
+    layout: dict = {"height": int(plot_px + top + 10), "margin": {"l": 10, "r": 40, "t": top, "b": 10},
+                    "showlegend": False, "annotations": [], "shapes": [], "modebar": MODEBAR,
+                    "plot_bgcolor": "rgba(0,0,0,0)", "hovermode": "closest"}
+    if title:
+        layout["title"] = heading
+    data: list = []
+    for n, panel in enumerate(panels, start=1):
+        r, c = divmod(n - 1, cols)
+        x0 = c * (width + GAP)
+        row_top = 1.0 - r * row_px / plot_px
+        y1 = row_top - TITLE_PX / plot_px
+        y0 = row_top - (row_px - (BAR_PX if bars else 8)) / plot_px
+        h, w = panel.image.shape[:2]
+        xa, ya = f"x{_axis(n)}", f"y{_axis(n)}"
+        layout[f"xaxis{_axis(n)}"] = {"domain": [x0, x0 + width], "anchor": ya, "visible": False,
+                                      "range": [-0.5, w - 0.5], "constrain": "domain"}
+        layout[f"yaxis{_axis(n)}"] = {"domain": [max(0.0, y0), y1], "anchor": xa, "visible": False,
+                                      "range": [h - 0.5, -0.5], "scaleanchor": xa, "constrain": "domain"}
+        layout["annotations"].append({"text": panel.title, "x": x0 + width / 2, "y": y1, "xref": "paper",
+                                      "yref": "paper", "xanchor": "center", "yanchor": "bottom",
+                                      "showarrow": False, "font": {"size": 12}})
+        data.append({"type": "image", "source": data_uri(panel.image, "JPEG"), "hoverinfo": "skip", "xaxis": xa,
+                     "yaxis": ya})
+        if panel.values is not None:
+            low, high = panel.limits or (float(np.min(panel.values)), float(np.max(panel.values)))
+            trace = hover_trace(panel.values, (h, w), panel.title)
+            trace.update(xaxis=xa, yaxis=ya, colorscale=colorscale(panel.cmap), zmin=low,
+                         zmax=high if high > low else low + 1e-9, showscale=True,
+                         colorbar={"orientation": "h", "x": x0 + width / 2, "xanchor": "center",
+                                   "y": max(0.0, y0) - 6 / plot_px, "yanchor": "top", "len": 0.9 * width,
+                                   "lenmode": "fraction", "thickness": 10, "tickfont": {"size": 10},
+                                   "nticks": 4, "tickformat": ".2g"})
+            data.append(trace)
+        for mx, my, symbol in panel.markers:
+            data.append({"type": "scatter", "x": [mx], "y": [my], "mode": "markers", "xaxis": xa, "yaxis": ya,
+                         "hoverinfo": "skip", "marker": {"symbol": symbol, "color": "white", "size": 12,
+                                                         "line": {"color": "black", "width": 1}}})
+        layout["shapes"] += [{"type": "rect", "x0": bx0, "y0": by0, "x1": bx1, "y1": by1, "xref": xa, "yref": ya,
+                              "line": {"color": "white", "width": 2}} for bx0, by0, bx1, by1 in panel.boxes]
+    return go.Figure(data=data, layout=layout)
+
+
+def map_panel(base: np.ndarray, values: np.ndarray, title: str, mode: str = "nearest", cmap: str = "jet",
+              opacity: float = 0.5, normalize: str | tuple[float, float] = "map", fade: bool = False) -> Panel:
+    """The overlay of one (g, g) map on `base` as a panel with hover values and a colour bar."""
+    values = np.asarray(values, dtype=np.float32)
+    blended, _ = overlay_image(base, values[None], mode, cmap, opacity, normalize, fade=fade)
+    limits = normalize if isinstance(normalize, tuple) else (float(values.min()), float(values.max()))
+    return Panel(blended[0], title, values, cmap, limits)
+
+
+def _boxes(analysis: ImageAnalysis, name: str, scale: float) -> list[tuple[float, float, float, float]]:
+    return [(b.x0 * scale, b.y0 * scale, b.x1 * scale, b.y1 * scale) for b in analysis.boxes if b.label == name]
+
+
+def attention_grid_figure(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None,
+                          kinds: Sequence[str] = MAP_KINDS, mode: str = "nearest", cmap: str = "jet",
+                          opacity: float = 0.5, top_k: int = 5, max_side: int = 400, fade: bool = False) -> go.Figure:
+    """Rows: labels (default the top-k fused scores), columns: the image then A, sigmoid(S), U."""
+    index = default_labels(analysis, labels, top_k)
+    base = fit_image(analysis.image, max_side)
+    panels = []
+    for i in index:
+        name = plotly_text(analysis.label_names[i], LABEL_CHARS)
+        panels.append(Panel(base, f"{name}: {score_text(analysis, i)}"))
+        panels += [map_panel(base, analysis.maps(kind)[i], f"{name}: {KIND_TITLES[kind]}", mode,
+                             cmap, opacity, kind_range(kind), fade) for kind in kinds]
+    return panel_figure(panels, len(kinds) + 1, plotly_text(analysis.source))
+
+
+def label_maps_figure(analysis: ImageAnalysis, label: LabelRef, gradcam: np.ndarray | None = None,
+                      mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, max_side: int = 400,
+                      fade: bool = False, cols: int = 3) -> go.Figure:
+    """One label: the image with its boxes, A, sigmoid(S), U (peak marked) and optionally Grad-CAM,
+    in rows of `cols` equal panels."""
+    i = analysis.indices([label])[0]
+    name = analysis.label_names[i]
+    base = fit_image(analysis.image, max_side)
+    scale = base.shape[1] / analysis.image.shape[1]
+    maps = [(KIND_TITLES[k], analysis.maps(k)[i], mode, kind_range(k)) for k in MAP_KINDS]
+    if gradcam is not None:
+        maps.append(("Grad-CAM (main net)", np.asarray(gradcam, np.float32), "bilinear", "map"))
+    panels = [Panel(base, "image", boxes=_boxes(analysis, name, scale))]
+    for title, values, how, norm in maps:
+        panel = map_panel(base, values, title, how, cmap, opacity, norm, fade)
+        peak = map_stats(values[None], analysis.image_size).peak_xy[0] * scale
+        panel.markers.append((float(peak[0]), float(peak[1]), "x"))
+        panel.boxes = _boxes(analysis, name, scale)
+        panels.append(panel)
+    return panel_figure(panels, cols, f"{plotly_text(name)}: {score_text(analysis, i)}", panel_px=PANEL_PX + 60)
+
+
+def score_bars_figure(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None, top_k: int = 10) -> go.Figure:
+    """Main-net, SRN and fused probabilities of each label, as grouped horizontal bars."""
+    index = default_labels(analysis, labels, top_k)
+    probs = analysis.probabilities()
+    names = [plotly_text(analysis.label_names[i]) for i in index]  # categories: full names stay distinct
+    data = [go.Bar(y=names, x=probs[key][index], orientation="h", name=key) for key in ("main", "srn", "fused")]
+    return go.Figure(data, {"barmode": "group", "title": {"text": plotly_text(analysis.source), "x": 0.0,
+                                                          "xanchor": "left"},
+                            "xaxis": {"range": [0, 1], "title": {"text": "probability"}},
+                            "yaxis": {"autorange": "reversed", "automargin": True},
+                            "height": 40 * len(index) + 150, "modebar": MODEBAR, "margin": {"l": 10, "r": 40, "t": 60},
+                            "legend": {"orientation": "h", "y": -0.15},
+                            "shapes": [{"type": "line", "x0": 0.5, "x1": 0.5, "y0": 0, "y1": 1, "yref": "paper",
+                                        "line": {"dash": "dash", "color": "grey"}}]})
+
+
+def influence_maps_figure(analysis: ImageAnalysis, maps: np.ndarray, source: LabelRef,
+                          targets: Iterable[LabelRef] | None = None, top_k: int = 4, mode: str = "nearest",
+                          opacity: float = 0.6, max_side: int = 300) -> go.Figure:
+    """Signed gradient x input of label `source`'s U on each target's SRN logit, over the image."""
+    i = analysis.indices([source])[0]
+    totals = maps[i].sum(axis=(1, 2))
+    index = analysis.indices(targets) if targets is not None else [int(j) for j in np.argsort(-np.abs(totals))[:top_k]]
+    limit = float(np.abs(maps[i, index]).max()) or 1.0
+    base = fit_image(analysis.image, max_side)
+    panels = [map_panel(base, maps[i, j], f"-> {plotly_text(analysis.label_names[j], LABEL_CHARS)}: {totals[j]:+.3g}",
+                        mode, "RdBu_r",
+                        opacity, (-limit, limit)) for j in index]
+    return panel_figure(panels, 4, f"influence of {plotly_text(analysis.label_names[i])}'s attention on SRN logits<br>"
+                                   f"(red raises, blue lowers; range +-{limit:.3g})")
+
+
+def edit_maps_figure(analysis: ImageAnalysis, label: LabelRef, after: np.ndarray, description: str,
+                     mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, fade: bool = False,
+                     max_side: int = 320) -> go.Figure:
+    """One label's U before (peak marked, in panel x/y) and after an edit (`after`, (g, g)), side by side
+    at the same size and on the same colour range, so that the two line up cell for cell."""
+    i = analysis.indices([label])[0]
+    before = analysis.weighted_attention[i]
+    base = fit_image(analysis.image, max_side)
+    scale = base.shape[1] / analysis.image.shape[1]
+    limits = (0.0, float(before.max()) or 1.0)
+    name = plotly_text(analysis.label_names[i], LABEL_CHARS)
+    panels = [map_panel(base, before, f"before: U of {name}", mode, cmap, opacity, limits, fade),
+              map_panel(base, after, f"after: {plotly_text(description)}", mode, cmap, opacity, limits, fade)]
+    peak = map_stats(before[None], analysis.image_size).peak_xy[0] * scale
+    panels[0].markers.append((float(peak[0]), float(peak[1]), "x"))
+    return panel_figure(panels, 2, "")

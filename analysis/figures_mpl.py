@@ -1,9 +1,0 @@
-"""All matplotlib figures in one namespace: `from analysis import figures_mpl as fm`."""
-
-from .figures_mpl_maps import attention_grid_figure, influence_maps_figure, label_maps_figure, score_bars_figure
-from .figures_mpl_relations import (conv4_filters_figure, matrix_figure, offsets_figure, pointing_figure,
-                                    relation_field_figure, what_if_figure)
-
-__all__ = ["attention_grid_figure", "conv4_filters_figure", "influence_maps_figure", "label_maps_figure",
-           "matrix_figure", "offsets_figure", "pointing_figure", "relation_field_figure", "score_bars_figure",
-           "what_if_figure"]
