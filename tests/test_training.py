@@ -6,7 +6,7 @@ import argparse
 import json
 import re
 import struct
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +18,22 @@ from safetensors.torch import load_file
 from srn_core import SRN, read_metadata
 from srn_core.cli import build_parser, main
 from srn_core.sources import GeneratedImages, InMemoryImages
-from srn_core.training import (STAGES, RunFolderError, StageModule, TrainConfig, freeze_for_stage, load_state,
-                               masked_bce, set_train_modes, train)
+from srn_core.training import (
+    STAGES,
+    RunFolderError,
+    StageModule,
+    TrainConfig,
+    freeze_for_stage,
+    load_state,
+    masked_bce,
+    set_train_modes,
+    train,
+)
 from srn_core.training.cli import config_from_args
 from srn_core.training.data import Augment, EpochBatches
 from srn_core.training.data_args import add_data_arguments
 from srn_core.training.options import add_options, flag_of, from_options, option_of
+from srn_core.training.run_state import RunState, StageProgress
 from srn_core.training.sr_stage import CachedStageConfig
 from srn_core.training.stages import ALL_PARTS
 
@@ -166,6 +176,24 @@ def test_a_run_folder_is_never_overwritten_and_resume_needs_the_same_settings(fu
         train(tiny_config(out, squares, lr=1e-3, resume=True))
     with pytest.raises(RunFolderError, match="stage 3 starts from the result of stage 2"):
         train(tiny_config(tmp_path / "other", squares, stages=(3, 4)))
+
+
+def test_run_state_objects_keep_the_stored_layout():
+    """RunState and StageProgress store the keys, in the order, that state files have always had."""
+    progress = StageProgress(2)
+    progress.add_step(0.5, 8)
+    progress.add_step(1.5, 8)
+    assert progress.mean_loss == 1.0 and progress.step == 2
+    progress.end_epoch()
+    assert (progress.epoch, progress.step, progress.loss_count, progress.epoch_losses) == (1, 0, 0, [1.0])
+    assert (progress.global_step, progress.images) == (2, 16)
+    assert list(asdict(progress)) == ["stage", "epoch", "step", "global_step", "loss_sum", "loss_count", "images",
+                                      "seconds", "epoch_losses"]
+    assert StageProgress.from_saved({**asdict(progress), "model": None, "rng": None}) == progress
+    state = RunState({"lr": [0.01]}, ["a"], 3)
+    assert list(state.to_dict()) == ["config_identity", "label_names", "num_images", "completed", "records",
+                                     "history", "elapsed_s", "current", "finished"]
+    assert RunState.from_dict(state.to_dict()) == state
 
 
 def test_state_file_is_plain_safetensors_without_pickle(squares, tmp_path):

@@ -74,5 +74,6 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"final model: {final}  (wall time {summary.get('wall_time_s', 0):.0f} s, images/s per stage "
               f"{json.dumps({k: round(v, 1) for k, v in summary.get('images_per_s', {}).items()})})")
         if metrics.get("heads"):
-            print(f"metrics on the {metrics.get('on', 'validation')} data:\n{format_table(_metric_values(metrics['heads']))}")
+            table = format_table(_metric_values(metrics["heads"]))
+            print(f"metrics on the {metrics.get('on', 'validation')} data:\n{table}")
     return 0

@@ -28,10 +28,11 @@ from .config import DataSpec, TrainConfig, config_differences
 from .data import Augment, EpochBatches, TrainingImages, should_cache
 from .models import from_checkpoint, initial_model
 from .optim import amp_dtype, make_optimizer, make_scheduler
-from .records import rate, run_summary, stage_record
+from .records import run_summary, stage_record
 from .run_folder import RunFolder, RunFolderError
+from .run_state import RunState, StageProgress, StageRun
 from .stages import Stage, StageModule, freeze_for_stage, get_stage, set_train_modes, stage_loss
-from .state import rng_state, save_state, set_rng_state
+from .state import save_state, set_rng_state
 
 
 @dataclass
@@ -91,7 +92,7 @@ class Trainer:
         self.model: SRN | None = None
 
     # -- state ---------------------------------------------------------------------------------
-    def _start_state(self) -> dict[str, Any]:
+    def _start_state(self) -> RunState:
         config = self.config
         saved = self.folder.read_state() if config.resume else None
         if saved is not None and saved["finished"] and saved["config_identity"] != config.identity():
@@ -104,24 +105,23 @@ class Trainer:
             if saved["label_names"] != self.label_names or saved["num_images"] != len(self.source):
                 raise RunFolderError(f"{self.folder.root} was trained on other data ({saved['num_images']} images, "
                                      f"labels {saved['label_names'][:5]}...)")
-            return saved
+            return RunState.from_dict(saved)
         if config.resume and self.config.progress:
             print(f"no saved state in {self.folder.root}; starting a new run")
         self.folder.check_fresh_start(config.stages)
-        return {"config_identity": config.identity(), "label_names": self.label_names, "num_images": len(self.source),
-                "completed": [], "records": self.folder.earlier_records(min(config.stages)), "history": [],
-                "elapsed_s": 0.0, "current": None, "finished": False}
+        return RunState(config.identity(), self.label_names, len(self.source),
+                        records=self.folder.earlier_records(min(config.stages)))
 
-    def _save(self, state: dict[str, Any]) -> None:
+    def _save(self, state: RunState) -> None:
         if not self.ctx.is_main:
             return
-        state["elapsed_s"] = self._elapsed(state)
+        state.elapsed_s = self._elapsed(state)
         self.session_start = time.perf_counter()
-        save_state(self.folder.state, state)
-        self.folder.write_log(state["history"])
+        save_state(self.folder.state, state.to_dict())
+        self.folder.write_log(state.history)
 
-    def _elapsed(self, state: dict[str, Any]) -> float:
-        return float(state["elapsed_s"]) + time.perf_counter() - self.session_start
+    def _elapsed(self, state: RunState) -> float:
+        return float(state.elapsed_s) + time.perf_counter() - self.session_start
 
     # -- run -----------------------------------------------------------------------------------
     def run(self) -> Path:
@@ -136,11 +136,11 @@ class Trainer:
 
     def _run(self) -> Path:
         state = dd.run_on_main(self._start_state, self.ctx)
-        if state["finished"]:
+        if state.finished:
             return self.folder.final
         model = None
         for number in self.config.stages:
-            if number not in state["completed"]:
+            if number not in state.completed:
                 model = self._run_stage(get_stage(number), state, model)
         if model is None:
             last = self.folder.stage(self.config.stages[-1])
@@ -150,10 +150,11 @@ class Trainer:
         self.model = model
         return self.folder.final
 
-    def _run_stage(self, stage: Stage, state: dict[str, Any], previous: SRN | None) -> SRN:
+    def _start_stage(self, stage: Stage, state: RunState, previous: SRN | None) -> StageRun:
+        """The model, data, optimizer and counters of `stage`: fresh, or as saved mid-stage in `state`."""
         config, ctx, number = self.config, self.ctx, stage.number
-        current = state["current"] if (state["current"] or {}).get("stage") == number else None
-        model = initial_model(config, stage, self.folder, ctx, self.label_names, previous, current).to(ctx.device)
+        saved = state.current if (state.current or {}).get("stage") == number else None
+        model = initial_model(config, stage, self.folder, ctx, self.label_names, previous, saved).to(ctx.device)
         params = freeze_for_stage(model, stage)
         seed = config.seed * 10 + number
         sampler = EpochBatches(len(self.source), config.batch_size, seed, ctx.rank, ctx.world_size)
@@ -161,101 +162,95 @@ class Trainer:
         dataset = TrainingImages(self.source, self.preprocess, Augment(config.hflip, config.crop_scale, seed), cache)
         loader = DataLoader(dataset, batch_sampler=sampler, num_workers=config.workers,
                             persistent_workers=config.workers > 0, pin_memory=ctx.device.type == "cuda")
-        epochs = config.epochs[number - 1]
         optimizer = make_optimizer(config, params, config.lr[number - 1])
-        scheduler = make_scheduler(optimizer, config.schedule, epochs * len(sampler))
+        scheduler = make_scheduler(optimizer, config.schedule, config.epochs[number - 1] * len(sampler))
         scaler = torch.amp.GradScaler(ctx.device.type, enabled=self.amp == torch.float16)
-        if current is not None:
-            optimizer.load_state_dict(current.pop("optimizer"))
-            scheduler.load_state_dict(current.pop("scheduler"))
-            scaler.load_state_dict(current.pop("scaler"))
-            set_rng_state(current.pop("rng"))
-        else:
+        if saved is None:
             torch.manual_seed(seed)
-            current = {"stage": number, "epoch": 0, "step": 0, "global_step": 0, "loss_sum": 0.0, "loss_count": 0,
-                       "images": 0, "seconds": 0.0, "epoch_losses": []}
+            progress = StageProgress(number)
+        else:
+            optimizer.load_state_dict(saved["optimizer"])
+            scheduler.load_state_dict(saved["scheduler"])
+            scaler.load_state_dict(saved["scaler"])
+            set_rng_state(saved["rng"])
+            progress = StageProgress.from_saved(saved)
+            state.current = None  # now held by the StageRun; saved again, with new weights, by _save_progress
         wrapped = dd.wrap(StageModule(model, stage), ctx)
-        epoch_bar = tqdm(total=epochs, initial=current["epoch"], desc=f"stage {number} ({stage.name})", unit="epoch",
-                         disable=not self.show)
-        while current["epoch"] < epochs:
-            self._run_epoch(stage, model, wrapped, loader, sampler, optimizer, scheduler, scaler, current, state)
+        return StageRun(stage, model, wrapped, loader, sampler, optimizer, scheduler, scaler, progress)
+
+    def _run_stage(self, stage: Stage, state: RunState, previous: SRN | None) -> SRN:
+        config, number = self.config, stage.number
+        run = self._start_stage(stage, state, previous)
+        epochs = config.epochs[number - 1]
+        epoch_bar = tqdm(total=epochs, initial=run.progress.epoch, desc=f"stage {number} ({stage.name})",
+                         unit="epoch", disable=not self.show)
+        while run.progress.epoch < epochs:
+            self._run_epoch(run, state)
             epoch_bar.update()
         epoch_bar.close()
-        del wrapped
-        record = stage_record(stage, config, current, len(sampler))
-        state["records"][str(number)] = record
-        if ctx.is_main:
-            save_checkpoint(self.folder.stage(number), model, self.label_names,
+        record = stage_record(stage, config, run.progress, len(run.sampler))
+        state.records[str(number)] = record
+        if self.ctx.is_main:
+            save_checkpoint(self.folder.stage(number), run.model, self.label_names,
                             training={"stage": number, "record": record, "config": config.to_dict()})
-        state["completed"] = sorted({*state["completed"], number})
-        state["current"] = None
+        state.completed = sorted({*state.completed, number})
+        state.current = None
         self._save(state)
-        return model
+        return run.model
 
-    def _run_epoch(self, stage: Stage, model: SRN, wrapped: torch.nn.Module, loader: DataLoader, sampler: EpochBatches,
-                   optimizer, scheduler, scaler, current: dict[str, Any], state: dict[str, Any]) -> None:
-        config, ctx = self.config, self.ctx
-        epoch = current["epoch"]
-        set_train_modes(model, stage)
-        sampler.set_epoch(epoch, current["step"])
-        started, lr = time.perf_counter(), optimizer.param_groups[0]["lr"]
-        bar = tqdm(loader, total=len(sampler), initial=current["step"], desc=f"epoch {epoch + 1}", unit="batch",
+    def _run_epoch(self, run: StageRun, state: RunState) -> None:
+        config, ctx, stage, progress = self.config, self.ctx, run.stage, run.progress
+        epoch = progress.epoch
+        set_train_modes(run.model, stage)
+        run.sampler.set_epoch(epoch, progress.step)
+        started, lr = time.perf_counter(), run.lr
+        bar = tqdm(run.loader, total=len(run.sampler), initial=progress.step, desc=f"epoch {epoch + 1}", unit="batch",
                    leave=False, disable=not self.show)
         for images, targets, _ in bar:
             images = images.to(ctx.device, non_blocking=True)
             targets = targets.to(ctx.device, non_blocking=True)
             with torch.autocast(ctx.device.type, dtype=self.amp or torch.float32, enabled=self.amp is not None):
-                logits = wrapped(images)
+                logits = run.wrapped(images)
             loss = stage_loss(stage, logits, targets, config.joint_weights)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            lr = optimizer.param_groups[0]["lr"]
-            scheduler.step()
+            run.optimizer.zero_grad(set_to_none=True)
+            run.scaler.scale(loss).backward()
+            run.scaler.step(run.optimizer)
+            run.scaler.update()
+            lr = run.lr
+            run.scheduler.step()
             value = dd.all_reduce_sum([loss.item()], ctx)[0] / ctx.world_size
             if not math.isfinite(value):
-                raise TrainingDiverged(f"stage {stage.number}, epoch {epoch + 1}, step {current['step'] + 1}: the loss "
+                raise TrainingDiverged(f"stage {stage.number}, epoch {epoch + 1}, step {progress.step + 1}: the loss "
                                        f"is {value}; lower the learning rate (the SRN authors saw 1e-1 and 1e-2 "
                                        f"explode and used 1e-3)")
-            current["step"] += 1
-            current["global_step"] += 1
-            current["loss_sum"] += value
-            current["loss_count"] += 1
-            current["images"] += len(images) * ctx.world_size
+            progress.add_step(value, len(images) * ctx.world_size)
             bar.set_postfix(loss=f"{value:.4f}")
-            if current["global_step"] % config.checkpoint_every == 0:
-                self._save_progress(model, optimizer, scheduler, scaler, current, state, started)
+            if progress.global_step % config.checkpoint_every == 0:
+                self._save_progress(run, state, started)
                 started = time.perf_counter()
             if self.callback is not None:
-                self.callback(StepInfo(stage.number, epoch, current["step"], current["global_step"], value, lr))
+                self.callback(StepInfo(stage.number, epoch, progress.step, progress.global_step, value, lr))
         bar.close()
-        current["seconds"] += time.perf_counter() - started
-        dd.sync_buffers(model, ctx)
-        epoch_loss = current["loss_sum"] / max(1, current["loss_count"])
-        entry = {"stage": stage.number, "epoch": epoch + 1, "steps": current["step"], "loss": epoch_loss,
-                 "lr": lr, "stage_images_per_s": rate(current), "elapsed_s": self._elapsed(state)}
+        progress.seconds += time.perf_counter() - started
+        dd.sync_buffers(run.model, ctx)
+        entry = {"stage": stage.number, "epoch": epoch + 1, "steps": progress.step, "loss": progress.mean_loss,
+                 "lr": lr, "stage_images_per_s": progress.images_per_s, "elapsed_s": self._elapsed(state)}
         if self.val_source is not None and config.eval_every_epoch:
-            entry["val"] = self.evaluate(model, self.val_source)
-        state["history"].append(entry)
-        current["epoch_losses"].append(epoch_loss)
-        current.update(epoch=epoch + 1, step=0, loss_sum=0.0, loss_count=0)
-        self._save_progress(model, optimizer, scheduler, scaler, current, state, started, count_time=False)
+            entry["val"] = self.evaluate(run.model, self.val_source)
+        state.history.append(entry)
+        progress.end_epoch()
+        self._save_progress(run, state, started, count_time=False)
 
-    def _save_progress(self, model: SRN, optimizer, scheduler, scaler, current: dict[str, Any],
-                       state: dict[str, Any], started: float, count_time: bool = True) -> None:
+    def _save_progress(self, run: StageRun, state: RunState, started: float, count_time: bool = True) -> None:
         if count_time:
-            current["seconds"] += time.perf_counter() - started
+            run.progress.seconds += time.perf_counter() - started
         if not self.ctx.is_main:
             return
-        current.update(model_config=model.config.to_dict(), model=model.state_dict(), optimizer=optimizer.state_dict(),
-                       scheduler=scheduler.state_dict(), scaler=scaler.state_dict(), rng=rng_state())
-        state["current"] = current
+        state.current = run.snapshot()
         try:
             self._save(state)
         finally:
-            for key in ("model", "optimizer", "scheduler", "scaler", "rng"):
-                current.pop(key, None)
+            state.current = None
 
     # -- evaluation and summary ------------------------------------------------------------------
     def evaluate(self, model: SRN, source: LabelledImages) -> dict[str, dict[str, float]]:
@@ -270,20 +265,20 @@ class Trainer:
         return {head: evaluate_logits(np.concatenate([p[1][head] for p in parts])[order], targets)
                 for head in logits}
 
-    def _finish(self, model: SRN, state: dict[str, Any]) -> None:
+    def _finish(self, model: SRN, state: RunState) -> None:
         last = self.config.stages[-1]
-        history = [e for e in state["history"] if e["stage"] == last and "val" in e]
+        history = [e for e in state.history if e["stage"] == last and "val" in e]
         if self.val_source is not None:
             on, metrics = "val", history[-1]["val"] if history else self.evaluate(model, self.val_source)
         else:
             on, metrics = "train", self.evaluate(model, self.source)
         summary = run_summary(self.config, self.label_names, len(self.source),
-                              len(self.val_source) if self.val_source is not None else 0, state["records"],
+                              len(self.val_source) if self.val_source is not None else 0, state.records,
                               self._elapsed(state), {"on": on, "heads": metrics}, self.ctx, self.amp)
         if self.ctx.is_main:
             save_checkpoint(self.folder.final, model, self.label_names, training={"summary": summary},
                             domain=self._domain(model))
-        state["finished"] = True
+        state.finished = True
         self._save(state)
 
 

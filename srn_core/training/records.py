@@ -9,22 +9,18 @@ import torch
 from ..evaluation import json_safe
 from .config import TrainConfig
 from .distributed import DistContext
+from .run_state import StageProgress
 from .stages import Stage
 
 
-def rate(current: dict[str, Any]) -> float:
-    """Images per second of a stage so far."""
-    return current["images"] / current["seconds"] if current["seconds"] > 0 else 0.0
-
-
-def stage_record(stage: Stage, config: TrainConfig, current: dict[str, Any], steps_per_epoch: int) -> dict[str, Any]:
+def stage_record(stage: Stage, config: TrainConfig, progress: StageProgress, steps_per_epoch: int) -> dict[str, Any]:
     """What a stage did, stored in its checkpoint and in the run's summary."""
     number = stage.number
     record = {"stage": number, "name": stage.name, "trainable": list(stage.trainable), "loss_on": list(stage.heads),
               "epochs": config.epochs[number - 1], "lr": config.lr[number - 1], "optimizer": config.optimizer,
               "schedule": config.schedule, "batch_size": config.batch_size, "steps_per_epoch": steps_per_epoch,
-              "steps": current["global_step"], "images": current["images"], "seconds": current["seconds"],
-              "images_per_s": rate(current), "epoch_losses": list(current["epoch_losses"])}
+              "steps": progress.global_step, "images": progress.images, "seconds": progress.seconds,
+              "images_per_s": progress.images_per_s, "epoch_losses": list(progress.epoch_losses)}
     if number == 4:
         record["joint_weights"] = {"fused": config.joint_weights[0], "attention": config.joint_weights[1]}
     return record
