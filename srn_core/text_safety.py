@@ -9,7 +9,9 @@ output gets one function that makes such a string mean only itself there.
 - `plotly_text`: plotly titles, ticks, hover text and names: HTML-escaped, so `<a href>` shows as text;
 - `mpl_text`: matplotlib text: `$` escaped, so no mathtext is parsed;
 - `csv_cell`: a CSV cell that spreadsheets cannot read as a formula (OWASP's rule: a leading
-  `=`, `+`, `-`, `@`, tab or carriage return gets a `'` in front).
+  `=`, `+`, `-`, `@`, tab or carriage return gets a `'` in front);
+- `slug` / `unique_slugs`: a file name (downloads, reports, ZIP members) of ASCII letters, digits,
+  '-', '_' and '.', never a path, a hidden file or longer than `limit`.
 
 All but `csv_cell` also shorten the text to `limit` characters and turn control characters (line
 breaks included) into spaces, so one name can neither flood a page nor break its layout.
@@ -17,8 +19,10 @@ breaks included) into spaces, so one name can neither flood a page nor break its
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+from collections.abc import Sequence
 from typing import Any
 
 DISPLAY_LIMIT = 200
@@ -95,4 +99,30 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-__all__ = ["DISPLAY_LIMIT", "LABEL_CHARS", "MAX_LABEL_CHARS", "csv_cell", "label_names_problem", "markdown_text", "mpl_text", "plain_text", "plotly_original", "plotly_text"]
+def slug(text: str, limit: int = 60) -> str:
+    """A file-name-safe form of `text` (letters, digits, '-', '_', '.'); different texts may share one."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "item"
+    return cleaned[:limit]
+
+
+def unique_slugs(texts: Sequence[str], limit: int = 60) -> list[str]:
+    """One file-name-safe name per text, all different even on case-insensitive file systems.
+
+    A text that `slug` keeps as it is keeps its slug; one that `slug` changes gets a short hash of
+    the text appended ("a b" -> "a_b-5a1c2e"), so "a b", "a_b", "a/b" and "a:b" never share a file.
+    """
+    taken: set[str] = set()
+    out = []
+    for text in texts:
+        base = slug(text, limit)
+        name = base if base == text else f"{base}-{hashlib.sha1(text.encode('utf-8', 'surrogatepass')).hexdigest()[:6]}"
+        candidate, n = name, 2
+        while candidate.lower() in taken:
+            candidate, n = f"{name}-{n}", n + 1
+        taken.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+__all__ = ["DISPLAY_LIMIT", "LABEL_CHARS", "MAX_LABEL_CHARS", "csv_cell", "label_names_problem", "markdown_text",
+           "mpl_text", "plain_text", "plotly_original", "plotly_text", "slug", "unique_slugs"]
