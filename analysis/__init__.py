@@ -8,6 +8,8 @@ per image -> `ImageAnalysis`), then pass analyses and the model to the parts:
 - `report`, `proof`, `faithfulness`: the `python -m analysis` subcommands and what they compute (`cli`).
 """
 
+from srn_core.sources import align_dataset
+
 from .export import save_csv, save_data, save_figure, save_html, save_json
 from .figures import Overlays, blend, colorize, normalize_maps, overlay_image, overlay_maps, upsample_maps
 from .measures import (
@@ -60,7 +62,7 @@ from .measures import (
                        what_if,
                        what_if_each,
 )
-from .session import MAP_KINDS, Analyzer, ImageAnalysis, align_dataset, resolve_labels, sigmoid, sr_forward
+from .session import MAP_KINDS, Analyzer, ImageAnalysis, resolve_labels, sigmoid, sr_forward
 from .tables import LabelMatrix
 
 __all__ = [

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
-from functools import cached_property
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,8 @@ from .backbones import IMAGENET_MEAN, IMAGENET_STD
 from .fileio import atomic_path, atomic_write_text
 from .jsonsafe import json_safe, json_text
 from .metrics import evaluate_logits, labels_without_positives, per_class_logits
-from .official_metrics import sigmoid64
 from .model import SRN, SRNOutput
+from .official_metrics import sigmoid64
 from .predictor import Predictor, resolve_device
 from .preprocess import Preprocessor
 from .sources import LabelledImages, aligned, as_source

@@ -9,8 +9,8 @@ import pytest
 
 from analysis import Analyzer
 from analysis.faithfulness import FaithfulnessOptions, evaluate_faithfulness
-from analysis.session import align_dataset
 from srn_core.datasets import read_manifest
+from srn_core.sources import align_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = ROOT / "weights" / "demo_scenes.safetensors"

@@ -13,10 +13,9 @@ import pytest
 from PIL import Image
 
 from analysis.cli import main as analysis_main
-from analysis.session import align_dataset
 from srn_core.cli import main as srn_main
 from srn_core.datasets import DatasetError, load_dataset, read_manifest, read_srn_split
-from srn_core.sources import aligned, as_source
+from srn_core.sources import align_dataset, aligned, as_source
 
 from .helpers import TINY_LABELS
 from .hostile_corpus import run_cli

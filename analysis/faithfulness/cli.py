@@ -17,10 +17,11 @@ from srn_core.checkpoint import CheckpointError
 from srn_core.datasets import DatasetError, Sample
 from srn_core.fileio import atomic_write_text
 from srn_core.scenes import SpecError, generate_dataset, load_spec
+from srn_core.sources import align_dataset
 
 from ..export.files import FIGURE_FORMATS, json_text
 from ..report.inputs import gather_inputs
-from ..session import Analyzer, align_dataset, resolve_labels
+from ..session import Analyzer, resolve_labels
 from .card import render_section, replace_section
 from .evaluate import FaithfulnessEvaluator, FaithfulnessOptions
 from .methods import METHODS

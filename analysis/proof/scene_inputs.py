@@ -9,8 +9,9 @@ from tqdm import tqdm
 
 from srn_core.datasets import read_manifest
 from srn_core.scenes import generate_dataset, load_spec
+from srn_core.sources import align_dataset
 
-from ..session import Analyzer, ImageAnalysis, align_dataset
+from ..session import Analyzer, ImageAnalysis
 
 
 def analyse_scenes(analyzer: Analyzer, generate: int | None, seed: int, spec: Path | None,
