@@ -43,10 +43,9 @@ from playwright.sync_api import Page, sync_playwright
 from analysis import Analyzer
 from analysis.export.bundle import ImageView, image_bundle
 from dashboard import settings
-from dashboard.server import serving
+from tests.app_server import serving
+from tests.browser import ARGS, CHROMIUM
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LIMIT_MS = 300_000
 GRID = ".st-key-attention_grid img"
 ZIP_BUTTON = "Download everything for this image (ZIP)"
@@ -120,7 +119,7 @@ def browser_times(uploads: list[Path], env: dict[str, str], changes: int) -> Bro
     result = Browser()
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         log = Path(folder) / "timing.jsonl"
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1200}, accept_downloads=True)
         page.set_default_timeout(LIMIT_MS)
         start = time.perf_counter()

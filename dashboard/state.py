@@ -3,8 +3,8 @@ content and model), the per-model measures, the samples and uploaded files.
 
 Changing a colour map, an opacity or a tab reruns the script, never the network: the forward pass
 lives behind `st.cache_data` keyed by (model key, image digest, name). Figures and thumbnails are
-cached by what they show, so a control rebuilds only the figures it changes. `FORWARD_PASSES` and
-`FIGURE_BUILDS` count the real passes and builds so tests can check that.
+cached by what they show, so a control rebuilds only the figures it changes. `FIGURE_BUILDS` counts
+the real builds so tests can check that.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from srn_core.images import ImageLoadError
 
 from . import settings
 
-FORWARD_PASSES: Counter = Counter()
 FIGURE_BUILDS: Counter = Counter()
 
 
@@ -170,7 +169,6 @@ def _aligned_targets(item: ImageItem, label_names: Sequence[str]) -> np.ndarray 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _analyse(model_key: str, item_key: str, _analyzer: Analyzer, _item: ImageItem) -> tuple[ImageAnalysis | None, str]:
-    FORWARD_PASSES[model_key] += 1
     try:
         return _analyzer.analyse_one(_item.data, _item.name, _aligned_targets(_item, _analyzer.label_names),
                                      list(_item.boxes)), ""

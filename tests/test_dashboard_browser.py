@@ -24,8 +24,8 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from dashboard import settings, state
-from dashboard.server import serving
 
+from .app_server import serving
 from .browser import SLOW, browser  # noqa: F401 - the browser fixture
 
 SHOTS = Path(settings.REPO) / "docs" / "screenshots"

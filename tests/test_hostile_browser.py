@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Browser
 
 from dashboard import settings
-from dashboard.server import serving
 
+from .app_server import serving
 from .browser import SLOW, browser  # noqa: F401 - the browser fixture
 from .hostile_corpus import EVIL_HOST, HOSTILE_LABELS, hostile_label_checkpoint
 

@@ -1,5 +1,5 @@
-"""Start the dashboard as a real Streamlit server on a free localhost port, for the browser test and
-the benchmark: `with serving() as url: ...` waits for /_stcore/health and stops the server after."""
+"""Start the dashboard as a real Streamlit server on a free localhost port, for the browser tests and
+benchmarks/bench_dashboard.py: `with serving() as url: ...` waits for /_stcore/health and stops the server after."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from .settings import REPO
+from dashboard.settings import REPO
 
 APP = REPO / "dashboard" / "app.py"
 
