@@ -1,8 +1,9 @@
 """One forward pass per image, kept as numpy: the object every other analysis function reads.
 
-`Analyzer` holds a model and its preprocessing; `analyse` turns images into `ImageAnalysis`
-objects (logits, A, S, U and the original image). Callers (the dashboard, the report) cache these
-and pass them to the measures, so no measure ever runs the backbone again.
+`Analyzer` is a `srn_core.Predictor` (a model and its preprocessing); `analyse` runs the predictor's
+forward pass and returns `ImageAnalysis` objects, `Prediction`s (logits, A, S, U) that also keep the
+original image and its ground truth. Callers (the dashboard, the report) cache these and pass them to
+the measures, so no measure ever runs the backbone again.
 """
 
 from __future__ import annotations
@@ -10,17 +11,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from srn_core import SRN, Preprocessor, load_checkpoint
-from srn_core.datasets import Box, MultiLabelDataset, Sample
-from srn_core.domain import DomainCheck, DomainModel
+from srn_core import SRN
+from srn_core.datasets import Box, Sample
 from srn_core.images import ImageLoadError, ImageSource, load_image, source_name
-from srn_core.predictor import check_batch, forward_arrays, resolve_device, sigmoid
+from srn_core.predictor import Prediction, Predictor, check_batch, sigmoid
 
 MAP_KINDS = ("attention", "confidence", "weighted")
 LabelRef = str | int
@@ -44,35 +43,18 @@ def resolve_labels(label_names: Sequence[str], labels: Iterable[LabelRef] | None
     return out
 
 
-@dataclass
-class ImageAnalysis:
-    """One image's forward pass. Logits are float32 (C,); maps are float32 (C, g, g).
+@dataclass(kw_only=True)
+class ImageAnalysis(Prediction):
+    """A `Prediction` that keeps its image and ground truth: what every measure and figure reads.
 
-    `confidence_logits` is S; `confidence` (a property) is sigmoid(S); `weighted_attention` is
-    U = sigmoid(S) * A, the input of f_sr. `image` is the original RGB image, uint8 (H, W, 3).
-    `targets` (int8, 1/0/-1) and `boxes` are the ground truth when the caller has it. `domain`
-    compares the image with the training images (None when the checkpoint records no statistics).
+    `image` is the original RGB image, uint8 (H, W, 3); `alpha` the model's fusion weight. `targets`
+    (int8, 1/0/-1) and `boxes` are the ground truth when the caller has it.
     """
 
-    source: str
     image: np.ndarray
-    label_names: list[str]
     alpha: float
-    logits: np.ndarray
-    cls_logits: np.ndarray
-    sr_logits: np.ndarray
-    att_logits: np.ndarray
-    attention: np.ndarray
-    confidence_logits: np.ndarray
-    weighted_attention: np.ndarray
     targets: np.ndarray | None = None
     boxes: list[Box] = field(default_factory=list)
-    domain: DomainCheck | None = None
-
-    @property
-    def image_size(self) -> tuple[int, int]:
-        """(width, height) of the original image, in pixels."""
-        return int(self.image.shape[1]), int(self.image.shape[0])
 
     @property
     def has_pixels(self) -> bool:
@@ -87,11 +69,6 @@ class ImageAnalysis:
     def num_labels(self) -> int:
         return len(self.label_names)
 
-    @property
-    def confidence(self) -> np.ndarray:
-        """sigmoid(S), in [0, 1]."""
-        return sigmoid(self.confidence_logits)
-
     def maps(self, kind: str = "attention") -> np.ndarray:
         """The (C, g, g) maps of `kind`: 'attention' (A), 'confidence' (sigmoid S) or 'weighted' (U)."""
         if kind == "attention":
@@ -104,11 +81,6 @@ class ImageAnalysis:
 
     def indices(self, labels: Iterable[LabelRef] | None = None) -> list[int]:
         return resolve_labels(self.label_names, labels)
-
-    def probabilities(self) -> dict[str, np.ndarray]:
-        """sigmoid of the fused, main-net, SRN and attention logits, each (C,)."""
-        return {"fused": sigmoid(self.logits), "main": sigmoid(self.cls_logits),
-                "srn": sigmoid(self.sr_logits), "attention": sigmoid(self.att_logits)}
 
     def top_labels(self, k: int = 5, threshold: float | None = None) -> list[int]:
         """Indices of the `k` highest fused scores (only those above `threshold` if given)."""
@@ -139,7 +111,7 @@ class ImageAnalysis:
             rows.append(row)
         return rows
 
-    def without_pixels(self) -> "ImageAnalysis":
+    def without_pixels(self) -> ImageAnalysis:
         """A copy whose image is a zero-cost blank of the same size: keeps every number (and the pixel
         coordinates) while many analyses are held in memory; overlays on it are blank."""
         blank = np.broadcast_to(np.zeros(3, dtype=np.uint8), self.image.shape)
@@ -156,23 +128,8 @@ class ImageAnalysis:
         return data
 
 
-class Analyzer:
-    """A model with its label names and preprocessing; turns images into `ImageAnalysis` objects."""
-
-    def __init__(self, model: SRN, label_names: Sequence[str], preprocessor: Preprocessor,
-                 device: str | torch.device = "auto", domain: DomainModel | None = None) -> None:
-        if len(label_names) != model.num_labels:
-            raise ValueError(f"{len(label_names)} label names for a model with {model.num_labels} labels")
-        self.device = resolve_device(device)
-        self.model = model.to(self.device).eval()
-        self.label_names = list(label_names)
-        self.preprocessor = preprocessor
-        self.domain = domain
-
-    @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "auto") -> "Analyzer":
-        model, meta = load_checkpoint(path, "cpu")
-        return cls(model, meta.label_names, meta.preprocessor(), device, meta.domain)
+class Analyzer(Predictor):
+    """A `Predictor` whose results keep each image and its ground truth: `ImageAnalysis` objects."""
 
     @property
     def alpha(self) -> float:
@@ -189,20 +146,13 @@ class Analyzer:
                 raise ValueError(f"{len(given)} {what} given for {len(sources)} images; give one per image")
         labels = list(names) if names is not None else [source_name(s) for s in sources]
         pictures = [load_image(src, name) for src, name in zip(sources, labels)]
-        results: list[ImageAnalysis] = []
-        for start, out in forward_arrays(self.model, self.preprocessor, pictures, self.device, batch_size):
-            out["confidence_logits"] = out.pop("confidence")
-            features = out.pop("features")
-            checks = self.domain.check(features) if self.domain is not None else None
-            for row in range(len(out["logits"])):
-                n = start + row
-                results.append(ImageAnalysis(
-                    labels[n], np.asarray(pictures[n], dtype=np.uint8), self.label_names, self.alpha,
-                    **{key: value[row] for key, value in out.items()},
-                    targets=None if targets is None or targets[n] is None else np.asarray(targets[n], np.int8),
-                    boxes=list(boxes[n]) if boxes is not None else [],
-                    domain=checks[row] if checks is not None else None))
-        return results
+        predictions = self.predict_loaded(pictures, labels, batch_size)
+        given = targets if targets is not None else [None] * len(sources)
+        return [ImageAnalysis(**{f.name: getattr(p, f.name) for f in dataclasses.fields(Prediction)},
+                              image=np.asarray(pictures[n], dtype=np.uint8), alpha=self.alpha,
+                              targets=None if given[n] is None else np.asarray(given[n], np.int8),
+                              boxes=list(boxes[n]) if boxes is not None else [])
+                for n, p in enumerate(predictions)]
 
     def analyse_one(self, image: ImageSource, name: str | None = None, targets: np.ndarray | None = None,
                     boxes: list[Box] | None = None) -> ImageAnalysis:
@@ -244,17 +194,3 @@ def sr_forward(model: SRN, weighted_attention: np.ndarray | torch.Tensor) -> np.
         y = model.f_sr(u.to(param.device, param.dtype))
     y = (y.double() if y.dtype == torch.float64 else y.float()).cpu().numpy()
     return y[0] if single else y
-
-
-def align_dataset(dataset: MultiLabelDataset, label_names: Sequence[str]) -> MultiLabelDataset:
-    """The dataset with its targets reordered to the model's labels; other label sets are an error."""
-    if list(dataset.label_names) == list(label_names):
-        return dataset
-    missing = sorted(set(label_names) - set(dataset.label_names))
-    extra = sorted(set(dataset.label_names) - set(label_names))
-    if missing or extra:
-        raise ValueError(f"dataset labels differ from the model's: missing {missing}, not in the model {extra}")
-    column = {name: i for i, name in enumerate(dataset.label_names)}
-    order = [column[name] for name in label_names]
-    samples = [Sample(s.path, np.asarray(s.targets)[order], s.boxes, s.extra) for s in dataset.samples]
-    return MultiLabelDataset(list(label_names), samples, dataset.skipped_missing)

@@ -152,7 +152,7 @@ def _analyzer() -> Analyzer:
 
 def forward_times(analyzer: Analyzer, data: bytes, repeats: int) -> tuple[float, float]:
     """(median Analyzer.analyse_one, median bare model forward), in seconds."""
-    batch = analyzer.preprocessor.batch([Image.open(io.BytesIO(data)).convert("RGB")]).to(analyzer.device)
+    batch = analyzer.preprocess.batch([Image.open(io.BytesIO(data)).convert("RGB")]).to(analyzer.device)
     analyzer.analyse_one(data, "warm-up")
     whole, bare = [], []
     for _ in range(repeats):

@@ -21,8 +21,8 @@ from PIL import Image
 
 from analysis import Analyzer
 from analysis.faithfulness import METHODS, method_maps, perturbation_curves, srn_scores
-from analysis.session import align_dataset
 from srn_core.datasets import read_manifest
+from srn_core.sources import align_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def main() -> None:
     labels = analysis.present_labels()
     maps = method_maps(analyzer, analysis, labels, METHODS)
     stacked = np.concatenate([maps[m] for m in METHODS])
-    image = analyzer.preprocessor(Image.fromarray(analysis.image))
+    image = analyzer.preprocess(Image.fromarray(analysis.image))
     score = srn_scores(analyzer.model)
     batch = torch.randn(args.batch_size, *image.shape)
 

@@ -51,7 +51,7 @@ from srn_core.predictor import Predictor
 
 weights, image, out = sys.argv[2], Path(sys.argv[3]), sys.argv[4]
 predictor = Predictor.from_checkpoint(weights, "cpu")
-analyzer = Analyzer(predictor.model, predictor.label_names, predictor.preprocess, "cpu")
+analyzer = Analyzer(predictor.model, predictor.meta, "cpu")
 base = rss()
 start = time.perf_counter()
 try:

@@ -91,7 +91,7 @@ def checkpoint_key(path: Path) -> str:
 @st.cache_resource(max_entries=4, show_spinner="Loading the model ...")
 def _load(key: str, path: str, name: str) -> LoadedModel:
     model, meta = load_checkpoint(path, "cpu")
-    return LoadedModel(key, name, Analyzer(model, meta.label_names, meta.preprocessor(), "auto", meta.domain), meta)
+    return LoadedModel(key, name, Analyzer(model, meta, "auto"), meta)
 
 
 def load_model(path: Path, name: str | None = None) -> LoadedModel:

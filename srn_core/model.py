@@ -57,7 +57,8 @@ class SRNOutput:
     """All outputs of one forward pass. Logits are (B, C); maps are (B, C, g, g).
 
     `logits` is the fused y, `cls_logits` y_cls, `sr_logits` y_sr, `att_logits` y_att; `attention` is A,
-    `confidence` is S (conv1's output) and `weighted_attention` is U = sigmoid(S) * A, the input of f_sr.
+    `confidence_logits` is S (conv1's output; the confidence is sigmoid(S)) and `weighted_attention` is
+    U = sigmoid(S) * A, the input of f_sr.
     """
 
     logits: torch.Tensor
@@ -65,7 +66,7 @@ class SRNOutput:
     sr_logits: torch.Tensor
     att_logits: torch.Tensor
     attention: torch.Tensor
-    confidence: torch.Tensor
+    confidence_logits: torch.Tensor
     weighted_attention: torch.Tensor
 
 
@@ -179,7 +180,7 @@ class SRN(nn.Module):
         self.f_sr = SpatialRegularizationNet(num_labels, grid, sr_channels, filters_per_channel)
 
     @classmethod
-    def from_config(cls, config: SRNConfig) -> "SRN":
+    def from_config(cls, config: SRNConfig) -> SRN:
         """A freshly initialised SRN with the layers `config` describes."""
         return cls(config.num_labels, config.backbone, config.alpha, config.input_size, config.widths,
                    config.att_channels, config.sr_channels, config.filters_per_channel)
@@ -215,5 +216,5 @@ class SRN(nn.Module):
                          attention_logits(attention, confidence_logits), attention, confidence_logits, maps)
 
 
-__all__ = ["SRN", "SRNConfig", "SRNOutput", "AttentionNet", "MainNetHead", "SpatialRegularizationNet", "attention_logits",
-           "weighted_attention"]
+__all__ = ["SRN", "SRNConfig", "SRNOutput", "AttentionNet", "MainNetHead", "SpatialRegularizationNet",
+           "attention_logits", "weighted_attention"]

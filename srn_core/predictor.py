@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import torch
 from PIL import Image
 
 from .checkpoint import CheckpointMeta, load_checkpoint
-from .domain import DomainCheck, capture_features
+from .domain import DomainCheck, DomainModel, capture_features
+from .heads import TABLE_HEADS, head_logits
 from .images import ImageSource, load_image, source_name
-from .model import SRN
+from .model import SRN, SRNOutput
 from .preprocess import Preprocessor
 
 
@@ -47,7 +49,7 @@ def check_batch(count: int, batch_size: int, names: Sequence[str] | None) -> Non
         raise ValueError(f"{len(names)} names given for {count} images; give one name per image")
 
 
-OUTPUT_FIELDS = ("logits", "cls_logits", "sr_logits", "att_logits", "attention", "confidence", "weighted_attention")
+OUTPUT_FIELDS = tuple(f.name for f in fields(SRNOutput))
 
 
 def forward_arrays(model: SRN, preprocess: Preprocessor, images: Sequence[Image.Image], device: torch.device,
@@ -76,38 +78,49 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Prediction:
-    """One image's result. Probabilities are (C,); maps are float32 (C, g, g).
+    """One image's forward pass, as float32 numpy: logits (C,) and maps (C, g, g), named as in `SRNOutput`.
 
-    `confidence` holds sigmoid(S), the per-position confidence in [0, 1]; `attention` is A and
-    `weighted_attention` is U = sigmoid(S) * A, the input of f_sr. `domain` compares the image with
-    the training images (None when the checkpoint records no statistics of them).
+    `logits` is the fused y, `cls_logits` y_cls, `sr_logits` y_sr, `att_logits` y_att; `attention` is A,
+    `confidence_logits` S and `weighted_attention` U = sigmoid(S) * A, the input of f_sr; `confidence` is
+    sigmoid(S) and `probabilities()` the sigmoid of each head. `image_size` is the original (width, height); `domain`
+    compares the image with the training images (None when the checkpoint records no statistics of them).
     """
 
     source: str
     image_size: tuple[int, int]
     label_names: list[str]
-    probabilities: np.ndarray
-    cls_probabilities: np.ndarray
-    sr_probabilities: np.ndarray
-    att_probabilities: np.ndarray
+    logits: np.ndarray
+    cls_logits: np.ndarray
+    sr_logits: np.ndarray
+    att_logits: np.ndarray
     attention: np.ndarray
-    confidence: np.ndarray
+    confidence_logits: np.ndarray
     weighted_attention: np.ndarray
     domain: DomainCheck | None = None
 
+    @property
+    def confidence(self) -> np.ndarray:
+        """sigmoid(S), the per-position confidence in [0, 1]."""
+        return sigmoid(self.confidence_logits)
+
+    def probabilities(self) -> dict[str, np.ndarray]:
+        """sigmoid of each head's logits (C,), keyed as in every table: fused (y), main (y_cls), srn (y_sr)
+        and attention (y_att)."""
+        return {head: sigmoid(logits) for head, logits in head_logits(self, TABLE_HEADS).items()}
+
     def above(self, threshold: float = 0.5) -> list[str]:
         """Labels whose fused probability exceeds `threshold`, highest first."""
-        order = np.argsort(-self.probabilities)
-        return [self.label_names[i] for i in order if self.probabilities[i] > threshold]
+        fused = sigmoid(self.logits)
+        return [self.label_names[i] for i in np.argsort(-fused) if fused[i] > threshold]
 
     def top_k(self, k: int) -> list[str]:
         """The `k` labels with the highest fused probability."""
-        return [self.label_names[i] for i in np.argsort(-self.probabilities)[:k]]
+        return [self.label_names[i] for i in np.argsort(-sigmoid(self.logits))[:k]]
 
     def scores(self) -> dict[str, dict[str, float]]:
         """Every label's fused / main-net / SRN / attention probability, as plain floats."""
-        return {name: {"fused": float(self.probabilities[i]), "main": float(self.cls_probabilities[i]),
-                       "srn": float(self.sr_probabilities[i]), "attention": float(self.att_probabilities[i])}
+        heads = self.probabilities()
+        return {name: {head: float(values[i]) for head, values in heads.items()}
                 for i, name in enumerate(self.label_names)}
 
 
@@ -115,13 +128,15 @@ class Predictor:
     """A model and its preprocessing, loaded once; `predict` runs batches under inference mode."""
 
     def __init__(self, model: SRN, meta: CheckpointMeta, device: str | torch.device = "auto") -> None:
+        if len(meta.label_names) != model.num_labels:
+            raise ValueError(f"{len(meta.label_names)} label names for a model with {model.num_labels} labels")
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.meta = meta
         self.preprocess = meta.preprocessor()
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "auto") -> "Predictor":
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "auto") -> Self:
         model, meta = load_checkpoint(path, "cpu")
         return cls(model, meta, device)
 
@@ -129,23 +144,30 @@ class Predictor:
     def label_names(self) -> list[str]:
         return self.meta.label_names
 
+    @property
+    def domain(self) -> DomainModel | None:
+        """The training images' statistics that each result is compared with (None when not recorded)."""
+        return self.meta.domain
+
     def predict(self, images: Iterable[ImageSource], batch_size: int = 8,
                 names: Sequence[str] | None = None) -> list[Prediction]:
         """Predict each image (paths, bytes, PIL images or arrays). Raises ImageLoadError on a bad one."""
         sources = list(images)
         check_batch(len(sources), batch_size, names)
         labels = list(names) if names is not None else [source_name(s) for s in sources]
-        loaded = [load_image(src, name) for src, name in zip(sources, labels)]
+        return self.predict_loaded([load_image(src, name) for src, name in zip(sources, labels)], labels, batch_size)
+
+    def predict_loaded(self, images: Sequence[Image.Image], names: Sequence[str],
+                       batch_size: int = 8) -> list[Prediction]:
+        """Predict RGB images already loaded (by `srn_core.images.load_image`), one name each."""
+        check_batch(len(images), batch_size, names)
         results: list[Prediction] = []
-        for start, out in forward_arrays(self.model, self.preprocess, loaded, self.device, batch_size):
-            arrays = {"probabilities": sigmoid(out["logits"]), "cls_probabilities": sigmoid(out["cls_logits"]),
-                      "sr_probabilities": sigmoid(out["sr_logits"]), "att_probabilities": sigmoid(out["att_logits"]),
-                      "attention": out["attention"], "confidence": sigmoid(out["confidence"]),
-                      "weighted_attention": out["weighted_attention"]}
-            checks = self.meta.domain.check(out["features"]) if self.meta.domain is not None else None
+        for start, out in forward_arrays(self.model, self.preprocess, images, self.device, batch_size):
+            features = out.pop("features")
+            checks = self.domain.check(features) if self.domain is not None else None
             for row in range(len(out["logits"])):
                 n = start + row
-                results.append(Prediction(labels[n], loaded[n].size, self.label_names,
-                                          **{key: value[row] for key, value in arrays.items()},
+                results.append(Prediction(names[n], images[n].size, self.label_names,
+                                          **{key: value[row] for key, value in out.items()},
                                           domain=checks[row] if checks is not None else None))
         return results

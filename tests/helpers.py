@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from srn_core import SRN
+from srn_core import SRN, CheckpointMeta
 
 TINY = dict(backbone="compact", widths=(8, 16, 32, 64), input_size=64, att_channels=16, sr_channels=16)
 TINY_LABELS = ["cat", "dog", "car", "tree", "sun"]
@@ -14,6 +14,11 @@ def tiny_model(num_labels: int = len(TINY_LABELS), seed: int = 0, **overrides) -
     """A small compact-backbone SRN with a 4x4 grid, deterministic for `seed`."""
     torch.manual_seed(seed)
     return SRN(num_labels, **{**TINY, **overrides}).eval()
+
+
+def tiny_meta(model: SRN, labels: list[str] = TINY_LABELS) -> CheckpointMeta:
+    """Metadata for `model` with `labels`, normalising pixels in [0, 1] with mean 0.5 and std 0.25."""
+    return CheckpointMeta(model.config, list(labels), (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
 
 
 def blank_f_sr(model: SRN) -> SRN:

@@ -33,17 +33,16 @@ from analysis import (
 )
 from analysis.figures import mpl as fm
 from analysis.figures import plotly as fp
-from srn_core import Preprocessor
 from srn_core.datasets import Box
 from srn_core.fileio import atomic_path
 
-from .helpers import TINY_LABELS, tiny_model
+from .helpers import TINY_LABELS, tiny_meta, tiny_model
 
 
 @pytest.fixture(scope="module")
 def material():
     """One of every input the figures take, from a tiny model and three random images."""
-    analyzer = Analyzer(tiny_model(), TINY_LABELS, Preprocessor(64, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)), "cpu")
+    analyzer = Analyzer(model := tiny_model(), tiny_meta(model), "cpu")
     rng = np.random.default_rng(3)
     images = [rng.integers(0, 255, (40, 64, 3), np.uint8) for _ in range(3)]
     analyses = analyzer.analyse(images, names=["x", "y", "z"], targets=[np.array([1, 1, 0, 1, 0])] * 3,

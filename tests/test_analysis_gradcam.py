@@ -9,15 +9,14 @@ import torch
 from PIL import Image
 
 from analysis import Analyzer, attention_stats, compare_pointing, gradcam_maps, map_stats, merge_pointing, pointing_game
-from srn_core import Preprocessor
 from srn_core.datasets import Box
 
-from .helpers import TINY_LABELS, tiny_model
+from .helpers import tiny_meta, tiny_model
 
 
 @pytest.fixture(scope="module")
 def analyzer() -> Analyzer:
-    return Analyzer(tiny_model(seed=1), TINY_LABELS, Preprocessor(64, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)), "cpu")
+    return Analyzer(model := tiny_model(seed=1), tiny_meta(model), "cpu")
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +31,7 @@ def analyses(analyzer):
 def manual_gradcam(analyzer: Analyzer, image: np.ndarray, label: int) -> np.ndarray:
     """Grad-CAM written out by hand on f_cls.layer4 and y_cls, to check what the package computes."""
     model = analyzer.model
-    x = analyzer.preprocessor(Image.fromarray(image))[None]
+    x = analyzer.preprocess(Image.fromarray(image))[None]
     with torch.enable_grad():
         act = model.f_cls.layer4(model.f_cnn(x))
         y = model.f_cls.fc(torch.flatten(model.f_cls.pool(act), 1))

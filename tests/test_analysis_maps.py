@@ -25,15 +25,14 @@ from analysis import (
     upsample_maps,
 )
 from analysis.figures.overlay import colour_table
-from srn_core import Preprocessor
 from srn_core.datasets import Box, MultiLabelDataset, Sample
 
-from .helpers import TINY_LABELS, tiny_model
+from .helpers import TINY_LABELS, tiny_meta, tiny_model
 
 
 @pytest.fixture(scope="module")
 def analyzer() -> Analyzer:
-    return Analyzer(tiny_model(), TINY_LABELS, Preprocessor(64, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)), "cpu")
+    return Analyzer(model := tiny_model(), tiny_meta(model), "cpu")
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,10 @@ def synthetic(points: dict[int, tuple[int, int]], targets=None, size=(80, 40), c
         attention[label, r, c] = 1.0
     zeros = np.zeros(5, np.float32)
     cls_logits = np.asarray(cls if cls is not None else np.linspace(-1, 1, 5), np.float32)
-    return ImageAnalysis("synthetic", np.zeros((size[1], size[0], 3), np.uint8), TINY_LABELS, 0.5, zeros,
-                         cls_logits, zeros, zeros, attention, np.zeros((5, 4, 4), np.float32), attention * mass,
-                         None if targets is None else np.asarray(targets, np.int8))
+    return ImageAnalysis("synthetic", size, TINY_LABELS, zeros, cls_logits, zeros, zeros, attention,
+                         np.zeros((5, 4, 4), np.float32), attention * mass, alpha=0.5,
+                         image=np.zeros((size[1], size[0], 3), np.uint8),
+                         targets=None if targets is None else np.asarray(targets, np.int8))
 
 
 @pytest.fixture

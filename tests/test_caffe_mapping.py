@@ -76,7 +76,7 @@ def test_cli_writes_a_checkpoint_that_predicts_like_the_caffe_graph(tmp_path, ca
     values = executor.run_values(_official_input(rgb))
     s = convert(executor).structure
     expected = torch.sigmoid(values[s.fusion.outputs[0]])[0].numpy()
-    assert np.abs(prediction.probabilities - expected).max() < 1e-4
+    assert np.abs(prediction.probabilities()["fused"] - expected).max() < 1e-4
     assert np.abs(prediction.attention - values[s.attention][0].numpy()).max() < 1e-4
 
 

@@ -36,13 +36,11 @@ def test_every_head_is_scored_and_measured_like_the_predictor(checkpoint, square
     dataset = load_dataset(squares)
     result = evaluate(checkpoint, dataset, batch_size=5, device="cpu")
     predictions = Predictor.from_checkpoint(checkpoint, "cpu").predict([s.path for s in dataset.samples])
-    fields = {"fused": "probabilities", "main": "cls_probabilities", "srn": "sr_probabilities",
-              "attention": "att_probabilities"}
     targets = dataset.target_matrix()
     assert (targets == -1).sum() == 3 and np.array_equal(result.targets, targets)
     assert result.names == [str(s.path) for s in dataset.samples]
     for head in HEADS:
-        expected = np.stack([getattr(p, fields[head]) for p in predictions])
+        expected = np.stack([p.probabilities()[head] for p in predictions])
         np.testing.assert_allclose(result.scores[head], expected, rtol=1e-5, atol=1e-6)
         assert result.metrics[head] == pytest.approx(evaluate_scores(result.scores[head], targets))
     table = result.table()

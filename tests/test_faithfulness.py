@@ -14,9 +14,8 @@ from analysis.faithfulness import (ALL_LABELS, FaithfulnessEvaluator, Faithfulne
                                    centre_map, perturbation_curves, random_map, relevance_mass, relevance_rank,
                                    road_scores, spearman, ssim)
 from analysis.faithfulness.card import END, START, replace_section
-from srn_core import Preprocessor
 
-from .helpers import TINY_LABELS, tiny_model
+from .helpers import TINY_LABELS, tiny_meta, tiny_model
 
 GRID, SIZE = 4, 64
 REGION = (1, 2)
@@ -137,7 +136,7 @@ def test_overall_is_the_mean_of_per_label_means_with_an_interval():
 @pytest.fixture(scope="module")
 def tiny_analyzer() -> Analyzer:
     model = tiny_model(input_size=112)
-    return Analyzer(model, TINY_LABELS, Preprocessor(112, (0.5,) * 3, (0.25,) * 3), "cpu")
+    return Analyzer(model, tiny_meta(model), "cpu")
 
 
 def _images(n: int) -> list[np.ndarray]:

@@ -43,7 +43,7 @@ def test_refused_from_the_header_with_little_memory(images, name: str) -> None:
 
 def test_the_widest_accepted_aspect_ratio_is_analysed(images, tiny_checkpoint) -> None:
     [result] = Predictor.from_checkpoint(tiny_checkpoint, "cpu").predict([images["banner"]])
-    assert result.image_size == (int(10 * MAX_ASPECT), 10) and np.isfinite(result.probabilities).all()
+    assert result.image_size == (int(10 * MAX_ASPECT), 10) and np.isfinite(result.probabilities()["fused"]).all()
 
 
 @pytest.mark.parametrize("name", BAD_IMAGES)

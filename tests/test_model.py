@@ -32,7 +32,7 @@ def test_output_shapes(model_and_output):
     g = model.config.grid
     for name in ("logits", "cls_logits", "sr_logits", "att_logits"):
         assert getattr(out, name).shape == (2, 7), name
-    for name in ("attention", "confidence", "weighted_attention"):
+    for name in ("attention", "confidence_logits", "weighted_attention"):
         assert getattr(out, name).shape == (2, 7, g, g), name
 
 
@@ -44,12 +44,12 @@ def test_attention_maps_are_distributions(model_and_output):
 
 def test_weighted_attention_is_sigmoid_confidence_times_attention(model_and_output):
     _, out = model_and_output
-    torch.testing.assert_close(out.weighted_attention, torch.sigmoid(out.confidence) * out.attention)
+    torch.testing.assert_close(out.weighted_attention, torch.sigmoid(out.confidence_logits) * out.attention)
 
 
 def test_att_logits_are_attention_weighted_confidence(model_and_output):
     _, out = model_and_output
-    torch.testing.assert_close(out.att_logits, (out.attention * out.confidence).sum(dim=(2, 3)))
+    torch.testing.assert_close(out.att_logits, (out.attention * out.confidence_logits).sum(dim=(2, 3)))
 
 
 def test_fusion_is_alpha_weighted(model_and_output):

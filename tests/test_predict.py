@@ -36,8 +36,7 @@ def test_predictor_returns_probabilities_and_maps(tiny_checkpoint, images):
     assert len(results) == 4
     for result in results:
         assert result.label_names == TINY_LABELS
-        for field in ("probabilities", "cls_probabilities", "sr_probabilities", "att_probabilities"):
-            values = getattr(result, field)
+        for values in result.probabilities().values():
             assert values.shape == (5,) and values.dtype == np.float32
             assert np.all((values >= 0) & (values <= 1))
         for field in ("attention", "confidence", "weighted_attention"):
@@ -45,7 +44,7 @@ def test_predictor_returns_probabilities_and_maps(tiny_checkpoint, images):
         np.testing.assert_allclose(result.attention.sum(axis=(1, 2)), 1, rtol=1e-5)
         np.testing.assert_allclose(result.weighted_attention, result.confidence * result.attention, rtol=1e-5)
     assert results[0].image_size == (80, 50)
-    np.testing.assert_allclose(results[0].probabilities, results[3].probabilities, rtol=1e-6)
+    np.testing.assert_allclose(results[0].probabilities()["fused"], results[3].probabilities()["fused"], rtol=1e-6)
 
 
 def test_batching_does_not_change_results(tiny_checkpoint, images):
@@ -53,7 +52,7 @@ def test_batching_does_not_change_results(tiny_checkpoint, images):
     one = predictor.predict(images, batch_size=1)
     many = predictor.predict(images, batch_size=8)
     for a, b in zip(one, many):
-        np.testing.assert_allclose(a.probabilities, b.probabilities, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a.probabilities()["fused"], b.probabilities()["fused"], rtol=1e-5, atol=1e-6)
 
 
 def test_predictor_matches_a_direct_forward(tiny_checkpoint, images):
@@ -62,7 +61,7 @@ def test_predictor_matches_a_direct_forward(tiny_checkpoint, images):
     batch = predictor.preprocess.batch([Image.open(images[0]).convert("RGB")])
     with torch.no_grad():
         out = predictor.model(batch)
-    np.testing.assert_allclose(result.probabilities, torch.sigmoid(out.logits)[0].numpy(), rtol=1e-5)
+    np.testing.assert_allclose(result.probabilities()["fused"], torch.sigmoid(out.logits)[0].numpy(), rtol=1e-5)
 
 
 def _cli(*args):

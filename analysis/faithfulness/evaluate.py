@@ -82,7 +82,7 @@ class FaithfulnessEvaluator:
         self.options = options or FaithfulnessOptions()
         self.score = srn_scores(analyzer.model)
         wanted = [m for m in self.options.methods if m in MODEL_METHODS]
-        self.randomised = [(stage, Analyzer(model, analyzer.label_names, analyzer.preprocessor, analyzer.device))
+        self.randomised = [(stage, Analyzer(model, analyzer.meta, analyzer.device))
                            for stage, model in randomised_cascade(analyzer.model, self.options.stages,
                                                                   self.options.seed)] if wanted else []
 
@@ -114,7 +114,7 @@ class FaithfulnessEvaluator:
         pairs: dict[str, np.ndarray] = {}
         perturbed = 0
         if labels:
-            image = self.analyzer.preprocessor(Image.fromarray(analysis.image)).to(self.analyzer.device)
+            image = self.analyzer.preprocess(Image.fromarray(analysis.image)).to(self.analyzer.device)
             stacked = np.concatenate([maps[m] for m in o.methods])
             steps = min(o.steps, analysis.grid ** 2)
             result = perturbation_curves(self.score, image, stacked, labels * len(o.methods), steps, o.fill,

@@ -27,20 +27,18 @@ from ..tables import LabelMatrix
 
 
 def sr_stages(model: SRN, weighted_attention: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Every stage of f_sr for U (B, C, g, g): h2, h3 (after ReLU), z4 (conv4, before ReLU), a4, y."""
+    """Every stage of f_sr for U (B, C, g, g), from its methods: h3 (conv3's channel maps, after ReLU),
+    z4 (conv4, before ReLU), a4 (after) and y (y_sr)."""
     sr = model.f_sr
-    h2 = torch.relu(sr.conv2(weighted_attention))
-    h3 = torch.relu(sr.conv3(h2))
-    z4 = sr.conv4(h3).flatten(1)
-    a4 = torch.relu(z4)
-    return {"h2": h2, "h3": h3, "z4": z4, "a4": a4, "y": sr.fc(a4)}
+    h3 = sr.channel_maps(weighted_attention)
+    z4 = sr.filter_preactivations(h3)
+    return {"h3": h3, "z4": z4, "a4": torch.relu(z4), "y": sr.readout(z4)}
 
 
 def _shape(model: SRN) -> tuple[int, int, int]:
     """(channels K, filters per channel F, grid g) of f_sr."""
-    weight = model.f_sr.conv4.weight
-    channels = model.f_sr.conv3.out_channels
-    return channels, weight.shape[0] // channels, weight.shape[-1]
+    conv4 = model.f_sr.conv4
+    return conv4.in_channels, model.f_sr.filters_per_channel, conv4.kernel_size[-1]
 
 
 def channel_names(count: int) -> list[str]:

@@ -54,7 +54,7 @@ def gradcam_maps(analyzer: Analyzer, analysis: ImageAnalysis, labels: Iterable[L
     if not analysis.has_pixels:
         raise ValueError(f"{analysis.source}: Grad-CAM needs the image, but this analysis was made without pixels")
     index = analysis.indices(labels)
-    tensor = analyzer.preprocessor(Image.fromarray(analysis.image)).to(analyzer.device)
+    tensor = analyzer.preprocess(Image.fromarray(analysis.image)).to(analyzer.device)
     # imported here, not at the top: pytorch_grad_cam pulls in scikit-learn and scipy, about a second
     # of the dashboard's start-up, for a figure drawn on request
     from pytorch_grad_cam import GradCAM

@@ -110,44 +110,34 @@ def centroid_offsets(analyses: Iterable[ImageAnalysis], kind: str = "attention",
     return OffsetStats(list(names), units, kind, count, mean, std, consistency, offsets)
 
 
-def _fsr_weights(model: SRN, like: torch.Tensor) -> dict[str, torch.Tensor]:
-    sr = model.f_sr
-    return {name: t.detach().to(like.device, like.dtype) for name, t in {
-        "w2": sr.conv2.weight.flatten(1), "b2": sr.conv2.bias, "w3": sr.conv3.weight.flatten(1),
-        "b3": sr.conv3.bias, "w4": sr.conv4.weight.flatten(1), "b4": sr.conv4.bias,
-        "wfc": sr.fc.weight, "bfc": sr.fc.bias}.items()}
-
-
 def placement_logits(model: SRN, weighted_attention: np.ndarray, moved: Sequence[int],
                      masses: Sequence[float], chunk: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """y_sr for every moved label k put as a point of mass masses[k] on every cell, the rest of U kept.
 
     Returns (placed (K, g, g, C), removed (K, C)): the logits with label k's point at cell (row, col),
-    and with label k's map removed altogether. Exact f_sr arithmetic, batched over cells and labels.
+    and with label k's map removed altogether. Exact f_sr arithmetic, batched over cells and labels: f_sr's
+    channel maps are computed cell by cell, so filling label k's map with m everywhere gives, at every
+    cell, the channel maps of a point there; conv4's pre-activation changes by that cell's term only.
     """
-    param = next(model.f_sr.parameters())
+    sr = model.f_sr
+    param = next(sr.parameters())
     u = torch.as_tensor(np.asarray(weighted_attention, np.float32)).to(param.device, param.dtype)
     labels, grid = u.shape[0], u.shape[-1]
-    w = _fsr_weights(model, u)
-    per_channel = w["w4"].shape[0] // w["w3"].shape[0]
-    u = u.reshape(labels, -1)
     placed, removed = [], []
     with torch.inference_mode():
         for start in range(0, len(moved), chunk):
             ks = torch.as_tensor(list(moved[start:start + chunk]), device=u.device)
             m = torch.as_tensor(list(masses[start:start + chunk]), device=u.device, dtype=u.dtype)
-            base = u.expand(len(ks), -1, -1).clone()
-            base[torch.arange(len(ks)), ks] = 0.0
-            pre2 = torch.einsum("kc,mcp->mkp", w["w2"], base) + w["b2"][:, None]
-            h3 = torch.relu(torch.einsum("jk,mkp->mjp", w["w3"], torch.relu(pre2)) + w["b3"][:, None])
-            spread = h3.repeat_interleave(per_channel, dim=1)
-            z4 = (w["w4"] * spread).sum(dim=2) + w["b4"]
-            removed.append(torch.relu(z4) @ w["wfc"].T + w["bfc"])
-            pre2_at = pre2 + (m[:, None] * w["w2"][:, ks].T)[:, :, None]
-            h3_at = torch.relu(torch.einsum("jk,mkp->mjp", w["w3"], torch.relu(pre2_at)) + w["b3"][:, None])
-            delta = (h3_at - h3).repeat_interleave(per_channel, dim=1)
-            z4_at = z4[:, None, :] + (w["w4"] * delta).transpose(1, 2)
-            placed.append(torch.relu(z4_at) @ w["wfc"].T + w["bfc"])
+            rows = torch.arange(len(ks), device=u.device)
+            base = u.expand(len(ks), -1, -1, -1).clone()
+            base[rows, ks] = 0.0
+            channels = sr.channel_maps(base)
+            z4 = sr.filter_preactivations(channels)
+            removed.append(sr.readout(z4))
+            filled = base.clone()
+            filled[rows, ks] = m[:, None, None]
+            change = sr.cell_terms(sr.channel_maps(filled) - channels)
+            placed.append(sr.readout(z4[:, None, :] + change.transpose(1, 2)))
     shape = (len(moved), grid, grid, labels)
     return (torch.cat(placed).float().cpu().numpy().reshape(shape) if placed else np.zeros(shape, np.float32),
             torch.cat(removed).float().cpu().numpy() if removed else np.zeros((0, labels), np.float32))

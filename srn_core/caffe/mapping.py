@@ -189,7 +189,7 @@ def compare(executor: CaffeExecutor, structure: SRNStructure, model: SRN, total_
              "cls_logits": (ours.cls_logits / total_scale, values[structure.fc_cls.outputs[0]]),
              "sr_logits": (ours.sr_logits / total_scale, values[structure.fc_sr.outputs[0]]),
              "attention": (ours.attention, values[structure.attention]),
-             "confidence": (ours.confidence, values[structure.confidence.conv.outputs[0]]),
+             "confidence_logits": (ours.confidence_logits, values[structure.confidence.conv.outputs[0]]),
              "weighted_attention": (ours.weighted_attention, values[structure.weighted_attention])}
     diffs = {}
     for name, (mine, theirs) in pairs.items():
