@@ -33,9 +33,8 @@ from analysis.measures.browse import (
     strongest_pairs,
 )
 from analysis.tables import LabelMatrix
-from srn_core import Preprocessor
 
-from .helpers import TINY_LABELS, tiny_model
+from .helpers import TINY_LABELS, tiny_meta, tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +45,7 @@ def model():
 @pytest.fixture(scope="module")
 def analyses(model):
     rng = np.random.default_rng(0)
-    analyzer = Analyzer(model, TINY_LABELS, Preprocessor(64, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)), "cpu")
+    analyzer = Analyzer(model, tiny_meta(model), "cpu")
     images = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(3)]
     targets = [np.array(t, np.int8) for t in ([1, 1, 0, 0, 1], [1, 1, 1, 0, 0], [0, 1, 1, 1, 0])]
     return analyzer.analyse(images, ["a", "b", "c"], targets=targets)
