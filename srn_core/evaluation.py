@@ -24,19 +24,17 @@ from tqdm import tqdm
 
 from .backbones import IMAGENET_MEAN, IMAGENET_STD
 from .fileio import atomic_path, atomic_write_text
+from .heads import HEADS, TABLE_HEADS, head_logits
 from .jsonsafe import json_safe, json_text
 from .metrics import evaluate_logits, labels_without_positives, per_class_logits
-from .model import SRN, SRNOutput
+from .model import SRN
 from .official_metrics import sigmoid64
 from .predictor import Predictor, resolve_device
 from .preprocess import Preprocessor
 from .sources import LabelledImages, aligned, as_source
 from .text_safety import csv_cell
 
-HEADS = ("main", "attention", "srn", "fused")
-HEAD_OUTPUTS = {"main": "cls_logits", "attention": "att_logits", "srn": "sr_logits", "fused": "logits"}
 METRIC_ORDER = ("mAP", "CP", "CR", "CF1", "OP", "OR", "OF1")
-CSV_HEADS = ("fused", "main", "srn", "attention")
 
 
 class ImageTensors(Dataset):
@@ -52,12 +50,6 @@ class ImageTensors(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         image = self.preprocess(self.source.image(index))
         return image, torch.from_numpy(np.asarray(self.source.targets(index), dtype=np.int8)), index
-
-
-def head_logits(out: SRNOutput | Any, heads: Sequence[str] = HEADS) -> dict[str, Any]:
-    """{head: logits} of `heads` in one result: an SRNOutput ((B, C) tensors) or anything with its logit
-    fields, such as an analysis of one image ((C,) arrays)."""
-    return {head: getattr(out, HEAD_OUTPUTS[head]) for head in heads}
 
 
 @torch.inference_mode()
@@ -162,11 +154,11 @@ class EvaluationResult:
         heads, target (1/0/-1), then the four logits; every number at full (round-trip) precision."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["path", "label", *CSV_HEADS, "target", *(f"{head}_logit" for head in CSV_HEADS)])
+        writer.writerow(["path", "label", *TABLE_HEADS, "target", *(f"{head}_logit" for head in TABLE_HEADS)])
         for i, name in enumerate(self.names):
             for c, label in enumerate(self.label_names):
-                probs = (repr(float(self.scores[head][i, c])) for head in CSV_HEADS)
-                logits = (repr(float(self.logits[head][i, c])) for head in CSV_HEADS)
+                probs = (repr(float(self.scores[head][i, c])) for head in TABLE_HEADS)
+                logits = (repr(float(self.logits[head][i, c])) for head in TABLE_HEADS)
                 writer.writerow([csv_cell(name), csv_cell(label), *probs, int(self.targets[i, c]), *logits])
         return buffer.getvalue()
 
@@ -217,5 +209,4 @@ def evaluate(model: SRN | Predictor | str | Path, data: Any, batch_size: int = 3
                                         convention)
 
 
-__all__ = ["HEADS", "EvaluationResult", "ImageTensors", "evaluate", "format_table", "head_logits",
-           "predict_logits"]
+__all__ = ["EvaluationResult", "ImageTensors", "evaluate", "format_table", "predict_logits"]

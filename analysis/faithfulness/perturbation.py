@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torchvision.transforms.v2 import functional as TF
 
 from srn_core import SRN
+from srn_core.heads import head_logits
 
 HEADS = ("main", "srn", "fused")
 FILLS = ("mean", "blur")
@@ -35,8 +36,7 @@ def srn_scores(model: SRN) -> ScoreFn:
     def score(images: torch.Tensor) -> dict[str, torch.Tensor]:
         with torch.inference_mode():
             out = model(images)
-        return {"main": torch.sigmoid(out.cls_logits), "srn": torch.sigmoid(out.sr_logits),
-                "fused": torch.sigmoid(out.logits)}
+        return {head: torch.sigmoid(logits) for head, logits in head_logits(out, HEADS).items()}
     return score
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from srn_core import SRN
+from srn_core.heads import stacked_logits
 from srn_core.metrics import voc_average_precision
 from srn_core.scenes.spec import SceneSpec, default_spec
 
@@ -27,7 +28,7 @@ from ..measures.spatial import map_relation_field
 from ..session import ImageAnalysis, sigmoid
 
 SPATIAL_FAMILIES = ("position", "arrangement")
-HEAD_ATTRS = {"main": "cls_logits", "srn": "sr_logits", "fused": "logits"}
+PROOF_HEADS = ("main", "srn", "fused")
 
 
 def label_families(spec: SceneSpec) -> dict[str, list[str]]:
@@ -62,8 +63,7 @@ def family_ap(analyses: Sequence[ImageAnalysis], spec: SceneSpec, resamples: int
     over images; the key "spatial" pools the position and arrangement labels."""
     names = analyses[0].label_names
     targets = np.stack([a.targets for a in analyses]).astype(np.int64)
-    scores = {h: sigmoid(np.stack([getattr(a, attr) for a in analyses]).astype(np.float64))
-              for h, attr in HEAD_ATTRS.items()}
+    scores = {h: sigmoid(logits.astype(np.float64)) for h, logits in stacked_logits(analyses, PROOF_HEADS).items()}
     families = label_families(spec)
     families["spatial"] = [n for f in SPATIAL_FAMILIES for n in families.get(f, [])]
     families["all"] = list(names)

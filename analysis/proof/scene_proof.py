@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from srn_core.heads import stacked_logits
 from srn_core.metrics import evaluate_scores, per_class_metrics
 from srn_core.scenes.spec import SceneSpec
 
@@ -32,7 +33,6 @@ from ..measures.spatial import centroid_offsets
 from ..session import Analyzer, ImageAnalysis, sigmoid
 from .relation_proof import proof_targets, relation_proof
 
-HEADS = {"main": "cls_logits", "attention": "att_logits", "srn": "sr_logits", "fused": "logits"}
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,8 @@ def head_metrics(analyses: Sequence[ImageAnalysis]) -> tuple[dict[str, dict[str,
     targets = np.stack([a.targets for a in analyses])
     names = analyses[0].label_names
     metrics, per_label = {}, {}
-    for head, attr in HEADS.items():
-        scores = sigmoid(np.stack([getattr(a, attr) for a in analyses]).astype(np.float64))
+    for head, logits in stacked_logits(analyses).items():
+        scores = sigmoid(logits.astype(np.float64))
         metrics[head] = evaluate_scores(scores, targets)
         per_label[head] = dict(zip(names, map(float, per_class_metrics(scores, targets)["AP"])))
     return metrics, per_label
