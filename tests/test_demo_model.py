@@ -112,7 +112,6 @@ def test_position_labels_have_conv4_filters_shaped_like_their_region(proof):
         assert row["best_correlation"] >= 0.5, row
 
 
-@MISSED
 def test_relation_fields_peak_at_the_planted_arrangement_offsets(proof):
     fields = [f for f in proof.relation["fields"] if f["kind"] == "arrangement"]
     assert len(fields) == len(default_spec().arrangement)

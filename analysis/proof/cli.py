@@ -35,7 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--card", type=Path, help="write a model card (markdown) to this file")
     parser.add_argument("--recipe", default="scripts/train_demo_model.sh", help="command quoted in the card")
     parser.add_argument("--notes", type=Path, help="markdown put in the card under the targets (what was tried)")
-    parser.add_argument("--wall-time-min", type=float, help="wall time of the whole recipe, for the card")
+    parser.add_argument("--wall-time-min", type=float,
+                        help="wall time of the recipe's training steps (data and four stages), for the card")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
     parser.set_defaults(run=run)
 

@@ -40,7 +40,8 @@ def _stage_lines(summary: dict[str, Any], wall_time_min: float | None) -> list[s
     """Time and settings of each stage as recorded in the checkpoints (stage 3 may run on cached maps)."""
     stages = summary.get("stages", {})
     seconds = sum(float(r.get("seconds", 0.0)) for r in stages.values())
-    lines = [f"- wall time of the whole recipe (data, four stages, evaluation): {wall_time_min:.1f} min"
+    lines = [f"- wall time of the recipe's training steps (data, four stages with their validation): "
+             f"{wall_time_min:.1f} min"
              if wall_time_min is not None else f"- wall time: {summary.get('wall_time_s', float('nan')) / 60:.1f} min",
              f"- training time summed over the stages: {seconds / 60:.1f} min on "
              f"{summary.get('environment', {}).get('device', '?')}; " + ", ".join(
