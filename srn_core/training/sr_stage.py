@@ -29,7 +29,7 @@ from ..checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ..datasets import DatasetError, load_dataset
 from ..evaluation import ImageTensors
 from ..metrics import voc_average_precision
-from ..model import SRN
+from ..model import SRN, weighted_attention
 from ..preprocess import Preprocessor
 from ..sources import aligned, as_source
 from .optim import StageSchedule
@@ -46,7 +46,7 @@ def cache_maps(model: SRN, source, batch_size: int = 32, progress: bool = True) 
     for images, batch_targets, _ in tqdm(DataLoader(dataset, batch_size=batch_size), desc="cache U", unit="batch",
                                          disable=not progress):
         features = model.f_cnn(images)
-        maps.append(torch.sigmoid(model.conv1(features)) * model.f_att(features))
+        maps.append(weighted_attention(model.f_att(features), model.conv1(features)))
         targets.append(batch_targets)
     return torch.cat(maps), torch.cat(targets)
 
