@@ -3,7 +3,7 @@
 On scenes whose relations are known (`srn_core.scenes`), this module measures:
 - AP of the main net, SRN and fused output per family (position, arrangement, support, layout,
   context, co-occurrence, exclusive, control), and the fused-minus-main gain with a bootstrap interval;
-- relation probes (analysis.relation_probes) per planted pair: mirroring the partner's map must move
+- relation probes (analysis.measures.relation_probes) per planted pair: mirroring the partner's map must move
   the SRN logit of a spatial label, and must not move a co-occurrence-only label;
 - for each position label, the conv4 filters that carry most of its fc weight against its region;
 - the peak of each placement rule's relation field on real maps against the planted offset.

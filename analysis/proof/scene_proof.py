@@ -8,7 +8,7 @@ measures, with the same functions the dashboard and the report use:
 - each planted offset (layouts and context pairs) against the mean offset of attention centroids,
   and whether any pair involving a control label looks spatially related;
 - where planted co-occurrence pairs rank among unrelated pairs in each semantic measure;
-- the spatial proof of relation benchmark v2 (analysis.relation_proof): AP per family with
+- the spatial proof of relation benchmark v2 (analysis.proof.relation_proof): AP per family with
   intervals, relation probes (presence or layout), position filters and relation-field peaks.
 """
 
