@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from srn_core import SRN, CheckpointMeta
 
 TINY = dict(backbone="compact", widths=(8, 16, 32, 64), input_size=64, att_channels=16, sr_channels=16)
 TINY_LABELS = ["cat", "dog", "car", "tree", "sun"]
+TINY_TARGETS = ([1, 1, 0, 0, 1], [1, 1, 1, 0, 0], [0, 1, 1, 1, 0])
 
 
 def tiny_model(num_labels: int = len(TINY_LABELS), seed: int = 0, **overrides) -> SRN:
@@ -29,3 +31,13 @@ def blank_f_sr(model: SRN) -> SRN:
             p.zero_()
         sr.conv3.weight[:, :, 0, 0] = torch.eye(sr.conv3.out_channels)
     return model
+
+
+def tiny_analyses(model: SRN) -> list:
+    """Analyses of three random 64 x 48 images (seed 0) named a, b, c, with TINY_TARGETS as ground truth."""
+    from analysis import Analyzer
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(3)]
+    return Analyzer(model, tiny_meta(model), "cpu").analyse(images, ["a", "b", "c"],
+                                                             targets=[np.array(t, np.int8) for t in TINY_TARGETS])

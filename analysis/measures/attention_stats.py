@@ -29,6 +29,28 @@ def cell_to_pixel(rows: np.ndarray, cols: np.ndarray, grid: int, image_size: tup
     return np.stack([x, y], axis=-1)
 
 
+def cell_centres(grid: int, image_size: tuple[int, int]) -> tuple[list[float], list[float]]:
+    """Pixel x of each column's centre and pixel y of each row's centre, for a map shown at `image_size` (W, H)."""
+    centres = cell_to_pixel(np.arange(grid), np.arange(grid), grid, image_size)
+    return centres[:, 0].tolist(), centres[:, 1].tolist()
+
+
+def pixel_to_cell(x: float, y: float, grid: int, image_size: tuple[int, int]) -> tuple[int, int]:
+    """The (row, col) of the cell holding pixel (x, y) of a map shown at `image_size` (W, H); points on or
+    past an edge belong to the nearest cell, so a click anywhere on the picture picks a cell."""
+    width, height = image_size
+    col = min(max(int(np.floor(x * grid / width)), 0), grid - 1)
+    row = min(max(int(np.floor(y * grid / height)), 0), grid - 1)
+    return row, col
+
+
+def shift_to_cell(analysis: ImageAnalysis, label: LabelRef, cell: tuple[int, int],
+                  kind: str = "weighted") -> tuple[int, int]:
+    """(dx, dy) in cells (right, down) that moves the peak of `label`'s `kind` map onto `cell` = (row, col)."""
+    peak = attention_stats(analysis, [label], kind).peak_cell[0]
+    return int(cell[1] - peak[1]), int(cell[0] - peak[0])
+
+
 @dataclass
 class AttentionStats:
     """Per-label statistics of K square maps. Cells are (row, col); pixels are (x, y).
