@@ -34,21 +34,37 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def serving(port: int | None = None, env: dict[str, str] | None = None, timeout: float = 120.0,
-            log: Path | None = None) -> Iterator[str]:
+def serving(
+    port: int | None = None, env: dict[str, str] | None = None, timeout: float = 120.0, log: Path | None = None
+) -> Iterator[str]:
     """Run `streamlit run dashboard/app.py` headless on `port` (default: a free one); yield its URL.
 
     Raises RuntimeError (with the server's output) if it does not answer within `timeout` seconds.
     """
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     with ExitStack() as stack:
         output = stack.enter_context(open(log, "wb")) if log else subprocess.DEVNULL
-        process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **(env or {})}, stdout=output,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=REPO, env={**os.environ, **(env or {})}, stdout=output, stderr=subprocess.STDOUT
+        )
         stack.callback(_stop, process)
         deadline = time.monotonic() + timeout
         while not _healthy(url):

@@ -26,8 +26,10 @@ def pins(name: str) -> dict[str, str]:
     return found
 
 
-@pytest.mark.parametrize(("pinned", "declared"), [("requirements.txt", PROJECT["dependencies"]),
-                                                  ("requirements-dev.txt", PROJECT["optional-dependencies"]["dev"])])
+@pytest.mark.parametrize(
+    ("pinned", "declared"),
+    [("requirements.txt", PROJECT["dependencies"]), ("requirements-dev.txt", PROJECT["optional-dependencies"]["dev"])],
+)
 def test_pyproject_declares_exactly_the_pinned_packages(pinned: str, declared: list[str]) -> None:
     ranges = {canonicalize_name(r.name): r.specifier for r in map(Requirement, declared)}
     versions = pins(pinned)
