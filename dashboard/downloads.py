@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from analysis.export.bundle import MIME_TYPES, FigureSpec, csv_bytes
+from analysis.export.files import MIME_TYPES, FigureSpec, csv_bytes
 from srn_core.text_safety import markdown_text
 
 DPI = 150

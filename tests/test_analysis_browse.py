@@ -1,4 +1,4 @@
-"""analysis.measures.browse, analysis.figures.label_graph and analysis.export.bundle: the dashboard's
+"""analysis.measures.browse, analysis.figures.entries.label_graph and analysis.export: the dashboard's
 orderings, tables, label graph and in-memory files, on a tiny model."""
 
 from __future__ import annotations
@@ -11,16 +11,11 @@ import numpy as np
 import pytest
 
 from analysis import Analyzer, centroid_offsets, conv4_filters, filter_readout, probe_sr, relation_fields
-from analysis.export.bundle import (
-    FigureSpec,
-    ImageView,
-    csv_bytes,
-    image_bundle,
-    image_figures,
-    shared_figure,
-    zip_files,
-)
-from analysis.figures.label_graph import graph_rows, label_graph_figure_mpl, label_graph_figure_plotly
+from analysis.export.bundle import image_bundle, zip_files
+from analysis.export.files import FigureSpec, csv_bytes
+from analysis.figures.catalogue import image_figures, shared_figure
+from analysis.figures.entries.label_graph import graph_rows, label_graph_figure_mpl, label_graph_figure_plotly
+from analysis.figures.image_inputs import ImageView
 from analysis.measures.browse import (
     channel_rows,
     filter_rows,

@@ -20,7 +20,10 @@ from PIL import Image
 from safetensors.torch import save as save_safetensors
 from streamlit.testing.v1 import AppTest
 
-from analysis.export.bundle import FILE_FORMATS, ImageView, image_bundle, image_figures
+from analysis.export.bundle import image_bundle
+from analysis.export.files import FILE_FORMATS
+from analysis.figures.catalogue import image_figures
+from analysis.figures.image_inputs import ImageView
 from dashboard import settings, state
 from dashboard.selection import clicked_point
 from srn_core import SRN, save_checkpoint

@@ -20,7 +20,9 @@ from plotly.offline import get_plotlyjs
 
 from analysis import Analyzer
 from analysis.cli import main as analysis_main
-from analysis.export.bundle import ImageView, image_bundle, image_figures
+from analysis.export.bundle import image_bundle
+from analysis.figures.catalogue import image_figures
+from analysis.figures.image_inputs import ImageView
 from analysis.report.inputs import unique_slugs
 from srn_core.cli import main as srn_main
 from srn_core.text_safety import csv_cell, markdown_text, mpl_text, plotly_original, plotly_text

@@ -1,7 +1,6 @@
-"""Figures: measures drawn twice, with the same names and arguments, by `mpl` (publication: PNG / SVG /
-PDF) and `plotly` (interactive): `from analysis.figures import mpl as fm, plotly as fp`.
-
-`overlay` blends maps onto images; `label_graph` and `probes` draw the relation graph and probe results.
+"""Figures: the catalogue (`catalogue`: one entry per figure, each in its module of `entries` with its
+matplotlib and plotly renderings side by side), the renderings under one name each (`from analysis.figures
+import mpl as fm, plotly as fp`), and `overlay`, which blends maps onto images.
 Only `overlay` is imported here, so that `import analysis` does not load the figure builders.
 """
 

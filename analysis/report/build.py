@@ -8,6 +8,7 @@ is listed with its reason and the others go on.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,30 +20,23 @@ from tqdm import tqdm
 from srn_core.domain import describe
 from srn_core.images import ImageLoadError
 
-from ..export.files import save_data, save_figure, save_html, save_json, write_plotly_js
+from ..export.files import FigureSpec, save_data, save_figure, save_html, save_json, save_spec, write_plotly_js
 from ..faithfulness import FaithfulnessEvaluator, FaithfulnessOptions, ImageFaithfulness, summarise
 from ..faithfulness.outputs import add_report_pages
-from ..figures import mpl as fm
-from ..figures import plotly as fp
+from ..figures.catalogue import FigureEntry, build, entries
+from ..figures.image_inputs import ImageInputs, ImageView
 from ..measures.attention_stats import attention_stats
 from ..measures.filters import conv4_filters, filter_readout, path_table, probe_sr, weight_drive
 from ..measures.gradcam import PointingComparison, compare_pointing, gradcam_maps, merge_pointing
-from ..measures.semantic import (
-    conditional_probability,
-    cooccurrence,
-    fsr_similarity,
-    influence_maps,
-    influence_matrix,
-    label_matrix_of,
-)
+from ..measures.semantic import conditional_probability, cooccurrence, fsr_similarity, influence_matrix, label_matrix_of
 from ..measures.spatial import centroid_offsets, point_attention, relation_field
-from ..measures.whatif import Edit, what_if
-from ..session import Analyzer, ImageAnalysis
+from ..session import MAP_KINDS, Analyzer, ImageAnalysis
 from ..tables import LabelMatrix
 from .index import write_index
 from .inputs import ReportInputs, ReportItem, slug, unique_slugs
 
 PLOTLY_JS = "plotly.min.js"
+SCORE_BARS = 10  # labels in an image's score bars
 
 
 @dataclass
@@ -111,42 +105,44 @@ class ReportWriter:
             files += save_data(data, stem.with_name(f"{name}_data"), ("json", "csv") if _has_rows(data) else ("json",))
         self.entries.append(Entry(section, title, [f.relative_to(self.out).as_posix() for f in files], group))
 
+    def add_figure(self, section: str, group: str, folder: str, spec: FigureSpec) -> None:
+        """A catalogue figure in the chosen formats, its plotly page (with --html) and its data."""
+        js = "../" * len(Path(folder).parts) + PLOTLY_JS if self.options.html else None
+        files = save_spec(spec, self.out / folder / spec.name, self.options.formats, self.options.dpi, js)
+        self.entries.append(Entry(section, spec.title, [f.relative_to(self.out).as_posix() for f in files], group))
+
 
 def _has_rows(data: Any) -> bool:
     return hasattr(data, "rows") or (isinstance(data, list) and all(isinstance(r, dict) for r in data))
 
 
+def _image_stem(writer: ReportWriter, entry: FigureEntry, image: ImageInputs) -> str | None:
+    """The report's own file names of three image figures (older than the catalogue, kept so that links
+    stay stable); None: the entry's name."""
+    if entry.name == "label":
+        return f"label_{writer.label_file(image.label_name)}"
+    return {"influence": "influence", "what_if": "what_if_remove"}.get(entry.name)
+
+
 def _image_pages(writer: ReportWriter, analyzer: Analyzer, analysis: ImageAnalysis, folder: str) -> None:
-    """Every per-image figure: attention grid, scores, top labels' maps, influence and a what-if."""
-    o, model, group = writer.options, analyzer.model, analysis.source
+    """Every per-image figure of the catalogue, of the top label (label figures: of each top label, with
+    its Grad-CAM when asked), and the peak / centroid / spread table."""
+    o, group = writer.options, analysis.source
     top = analysis.top_labels(o.top_k)
-    grid_kw = {"labels": top, "mode": o.mode, "cmap": o.cmap, "opacity": o.opacity}
-    writer.add("images", group, folder, "attention_grid", "attention grid (A, sigmoid S, U)",
-               fm.attention_grid_figure(analysis, **grid_kw), fp.attention_grid_figure(analysis, **grid_kw),
-               {"scores": analysis.score_rows(), "maps": analysis.to_dict()["maps"], "shown": top})
-    writer.add("images", group, folder, "scores", "main / SRN / fused scores", fm.score_bars_figure(analysis),
-               fp.score_bars_figure(analysis), analysis.score_rows())
+    view = ImageView(top[0], mode=o.mode, cmap=o.cmap, opacity=o.opacity, top_k=SCORE_BARS, grid_labels=top,
+                     grid_kinds=MAP_KINDS)
+    inputs = ImageInputs(analyzer.model, analysis, view)
     cams = gradcam_maps(analyzer, analysis, top, o.gradcam_layer) if o.gradcam else [None] * len(top)
+    for entry in entries("image"):
+        for label, cam in zip(top, cams, strict=True) if entry.per_label else [(top[0], None)]:
+            image = inputs.for_label(label, cam)
+            writer.add_figure("images", group, folder, entry.spec(_image_stem(writer, entry, image), image=image))
     writer.add("images", group, folder, "attention_stats", "peak, centroid and spread of A",
                data=attention_stats(analysis, top))
-    for i, cam in zip(top, cams):
-        name = analysis.label_names[i]
-        kw = {"gradcam": cam, "mode": o.mode, "cmap": o.cmap, "opacity": o.opacity}
-        writer.add("images", group, folder, f"label_{writer.label_file(name)}", f"maps of {name}",
-                   fm.label_maps_figure(analysis, i, **kw), fp.label_maps_figure(analysis, i, **kw))
-    source = top[0]
-    maps = influence_maps(model, analysis)
-    writer.add("images", group, folder, "influence", f"influence of {analysis.label_names[source]}'s attention",
-               fm.influence_maps_figure(analysis, maps, source), fp.influence_maps_figure(analysis, maps, source),
-               {"source": analysis.label_names[source], "labels": analysis.label_names, "maps": maps[source],
-                "totals": maps[source].sum(axis=(1, 2))})
-    result = what_if(model, analysis, Edit(source, "remove"))
-    writer.add("images", group, folder, "what_if_remove", result.description, fm.what_if_figure(result),
-               fp.what_if_figure(result), result)
 
 
 def _matrix(writer: ReportWriter, name: str, matrix: LabelMatrix, folder: str = "dataset", section: str = "dataset") -> None:
-    writer.add(section, "", folder, name, matrix.title, fm.matrix_figure(matrix), fp.matrix_figure(matrix), matrix)
+    writer.add_figure(section, "", folder, build("matrix", name, matrix=matrix))
 
 
 def _top_pairs(counts: np.ndarray, limit: int) -> list[tuple[int, int]]:
@@ -172,20 +168,20 @@ def _dataset_pages(writer: ReportWriter, analyzer: Analyzer, analyses: list[Imag
     _matrix(writer, "fsr_similarity_probes", fsr_similarity(model, names, probe_sr(model, names)))
     offsets = centroid_offsets(analyses, threshold=o.threshold)
     pairs = _top_pairs(offsets.count, o.pairs)
-    writer.add("dataset", "", "dataset", "centroid_offsets", "centroid offsets of co-present labels (cells)",
-               fm.offsets_figure(offsets, pairs) if pairs else None, fp.offsets_figure(offsets, pairs) if pairs else None,
-               offsets)
+    title = "centroid offsets of co-present labels (cells)"
+    if pairs:
+        writer.add_figure("dataset", "", "dataset", build("offsets", "centroid_offsets", title, stats=offsets,
+                                                          pairs=pairs))
+    else:
+        writer.add("dataset", "", "dataset", "centroid_offsets", title, data=offsets)
     grid = analyses[0].grid
     for anchor, other in pairs:
         base = point_attention(len(names), grid, {anchor: (grid // 2, grid // 2, 1.0)})
         result = relation_field(model, base, names, other, anchor, mass=1.0)
-        writer.add("dataset", "", "dataset",
-                   f"relation_field_{writer.label_file(names[other])}_around_{writer.label_file(names[anchor])}",
-                   f"relation field: {names[other]} around {names[anchor]}", fm.relation_field_figure(result),
-                   fp.relation_field_figure(result), result)
+        stem = f"relation_field_{writer.label_file(names[other])}_around_{writer.label_file(names[anchor])}"
+        writer.add_figure("dataset", "", "dataset", build("relation_field", stem, field=result))
     if pointing is not None and pointing.trials.sum() > 0:
-        writer.add("dataset", "", "dataset", "pointing_game", "pointing game: SRN attention vs Grad-CAM",
-                   fm.pointing_figure(pointing), fp.pointing_figure(pointing), pointing)
+        writer.add_figure("dataset", "", "dataset", build("pointing_game", comparison=pointing))
 
 
 def _model_pages(writer: ReportWriter, analyzer: Analyzer) -> None:
@@ -193,16 +189,18 @@ def _model_pages(writer: ReportWriter, analyzer: Analyzer) -> None:
     model, names = analyzer.model, analyzer.label_names
     filters = conv4_filters(model)
     channels = writer.options.channels or [int(c) for c in np.argsort(-filters.norm.sum(axis=1), kind="stable")[:6]]
-    writer.add("model", "", "model", "conv4_filters", f"conv4 filters of channels {channels}",
-               fm.conv4_filters_figure(filters, channels), fp.conv4_filters_figure(filters, channels), filters)
+    readout = filter_readout(model, names)
+    spec = build("conv4_filters", filters=filters, channels=channels, readout=readout)
+    writer.add_figure("model", "", "model", spec)
     probes = probe_sr(model, names)
     for name, matrix in (("channel_drive_weights", weight_drive(model, names)),
                          ("channel_drive_measured", probes.channel_matrix())):
         shown = LabelMatrix(matrix.values[:, channels], matrix.row_names, [matrix.col_names[c] for c in channels],
                             f"{matrix.title}, channels {channels}", matrix.description)
-        writer.add("model", "", "model", name, matrix.title, fm.matrix_figure(shown), fp.matrix_figure(shown), matrix)
+        spec = build("matrix", name, matrix.title, matrix=shown)
+        writer.add_figure("model", "", "model", dataclasses.replace(spec, rows=matrix.rows, data=lambda m=matrix: m))
     _matrix(writer, "probe_logit_change", probes.logit_matrix(), "model", "model")
-    writer.add("model", "", "model", "filter_readout", "fc readout of every conv4 filter", data=filter_readout(model, names))
+    writer.add("model", "", "model", "filter_readout", "fc readout of every conv4 filter", data=readout)
     writer.add("model", "", "model", "paths", "strongest paths label -> channel -> filter -> label",
                data=path_table(model, probes, top=10))
 

@@ -8,8 +8,8 @@ import math
 import streamlit as st
 
 from analysis import path_table
-from analysis.export.bundle import shared_figure
-from analysis.measures.browse import channel_rows, filter_rows, rank_channels
+from analysis.figures.catalogue import build
+from analysis.measures.browse import channel_rows, rank_channels
 from analysis.report.inputs import slug
 from srn_core.text_safety import markdown_text as md
 
@@ -42,9 +42,8 @@ def _browser(sel: Selection, tools: state.ModelTools, label: str) -> None:
     st.dataframe(channel_rows(filters, probes, channels, scores), hide_index=True, key="channel_table",
                  column_config={"score": st.column_config.NumberColumn(
                      "score", help="filter norm, or the label's measured drive", format="%.4g")})
-    spec = shared_figure(f"conv4_page{number}_{'norm' if how == SORTS[1] else label}",
-                         f"filters of page {number}", "conv4_filters_figure", filters, channels,
-                         rows=lambda: filter_rows(filters, tools.readout, channels))
+    spec = build("conv4_filters", f"conv4_page{number}_{'norm' if how == SORTS[1] else label}",
+                 f"filters of page {number}", filters=filters, channels=channels, readout=tools.readout)
     st.plotly_chart(state.figure("filters", (sel.model.key, tuple(channels)), spec.plotly), key="filters_page")
     figure_downloads(spec, "filters_page")
 
@@ -56,8 +55,8 @@ def _path(sel: Selection, tools: state.ModelTools, label: str) -> None:
     channels = [c for c, _ in drives]
     st.markdown("The channels **" + md(label) + "** drives most: " +
                 ", ".join(f"ch{c} ({d:+.3g})" for c, d in drives))
-    spec = shared_figure(f"conv4_{label}", f"filters of {label}'s channels", "conv4_filters_figure", tools.filters,
-                         channels, rows=lambda: filter_rows(tools.filters, tools.readout, channels))
+    spec = build("conv4_filters", f"conv4_{label}", f"filters of {label}'s channels", filters=tools.filters,
+                 channels=channels, readout=tools.readout)
     st.plotly_chart(state.figure("filters", (sel.model.key, tuple(channels)), spec.plotly), key="filters_label")
     st.markdown("What the fc layer reads each of these filters into (the labels whose SRN logit it raises "
                 "and lowers most):")

@@ -10,7 +10,10 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import ImageAnalysis
-from analysis.export.bundle import FILE_FORMATS, ImageView, image_bundle, image_figures
+from analysis.export.bundle import image_bundle
+from analysis.export.files import FILE_FORMATS
+from analysis.figures.catalogue import image_figures
+from analysis.figures.image_inputs import ImageView
 from analysis.figures.overlay import colour_bar
 from analysis.report.inputs import slug
 from srn_core.text_safety import LABEL_CHARS

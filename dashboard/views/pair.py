@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import centroid_offsets, overlay_maps, point_attention, relation_field, relation_fields
-from analysis.export.bundle import shared_figure
-from analysis.measures.browse import filter_rows, images_with, preferred_offsets, shared_channels
+from analysis.figures.catalogue import build
+from analysis.measures.browse import images_with, preferred_offsets, shared_channels
 from analysis.measures.spatial import RelationField, map_relation_field
 from srn_core.text_safety import markdown_text as md
 
@@ -38,10 +38,7 @@ def _images(analyses, found: list[int], anchor: str, other: str) -> None:
 
 def _offsets(analyses, anchor: str, other: str, source: str) -> None:
     stats = centroid_offsets(analyses, "attention", "cells", float(st.session_state.get("keep.threshold", 0.5)))
-    points = stats.pair(anchor, other)
-    spec = shared_figure(f"offsets_{anchor}_{other}_{source}", "the offsets", "offsets_figure", stats,
-                         [(anchor, other)], rows=lambda: [{"anchor": anchor, "other": other, "dx": float(dx),
-                                                           "dy": float(dy), "units": "cells"} for dx, dy in points])
+    spec = build("offsets", f"offsets_{anchor}_{other}_{source}", "the offsets", stats=stats, pairs=[(anchor, other)])
     st.plotly_chart(spec.plotly(), key="pair_offsets")
     figure_downloads(spec, "offsets")
 
@@ -69,8 +66,7 @@ def _field(sel: Selection, analyses, found: list[int], anchor: str, other: str) 
         u = u[0].weighted_attention
     else:
         field = relation_field(sel.model.model, u, sel.model.label_names, moved=other, anchor=anchor, mass=mass)
-    spec = shared_figure(f"field_{other}_around_{anchor}", "the relation field", "relation_field_figure", field,
-                         rows=field.rows)
+    spec = build("relation_field", f"field_{other}_around_{anchor}", "the relation field", field=field)
     st.plotly_chart(spec.plotly(), key="pair_field")
     if field.warning:
         st.warning(md(field.warning, 600))
@@ -107,8 +103,8 @@ def _shared(sel: Selection, anchor: str, other: str) -> None:
     st.markdown("**conv4 channels both labels drive** (ranked by the smaller drive)")
     st.dataframe(rows, hide_index=True, key="shared_table")
     channels = [row["channel"] for row in rows]
-    spec = shared_figure(f"conv4_shared_{anchor}_{other}", "the shared filters", "conv4_filters_figure",
-                         tools.filters, channels, rows=lambda: filter_rows(tools.filters, tools.readout, channels))
+    spec = build("conv4_filters", f"conv4_shared_{anchor}_{other}", "the shared filters", filters=tools.filters,
+                 channels=channels, readout=tools.readout)
     st.plotly_chart(spec.plotly(), key="pair_filters", width="content")
     figure_downloads(spec, "shared")
 

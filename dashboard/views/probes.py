@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.export.bundle import FigureSpec
-from analysis.figures.probes import probe_figure_mpl, probe_figure_plotly
+from analysis.figures.catalogue import build
 from analysis.measures.relation_probes import PROBE_OPS, relation_probe
 from analysis.proof.relation_proof import planted_presets
 
@@ -73,8 +72,7 @@ def render(sel: Selection) -> None:
                            settings["add_offset"], PROBE_OPS)
     VERDICT_STYLE[probe.verdict](f"**{probe.verdict}** over {len(analyses)} {source}: {probe.explanation()}")
     slug = f"probe_{read}_by_{'+'.join(partners)}_{source}"
-    spec = FigureSpec(slug, "the probe", lambda: probe_figure_mpl(probe), lambda: probe_figure_plotly(probe),
-                      probe.rows)
+    spec = build("probe", slug, probe=probe)
     st.plotly_chart(spec.plotly(), key="probe_chart")
     figure_downloads(spec, "probe")
     rows = probe.rows()

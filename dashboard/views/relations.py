@@ -14,10 +14,8 @@ from analysis import (
     fsr_similarity,
     label_matrix_of,
 )
-from analysis.export.bundle import FigureSpec
-from analysis.figures import mpl as figures_mpl
-from analysis.figures import plotly as figures_plotly
-from analysis.figures.label_graph import graph_rows, label_graph_figure_mpl, label_graph_figure_plotly
+from analysis.export.files import FigureSpec
+from analysis.figures.catalogue import build
 from analysis.measures.browse import images_with, offset_matrices
 from analysis.measures.relation_view import default_pair, row_counts
 from analysis.tables import LabelMatrix
@@ -114,9 +112,7 @@ def _view(sel: Selection) -> None:
                + ("; n, the number of images behind each value, shows on hover" if counts is not None else "")
                + ". Click a cell to open that pair below.")
     slug = name.replace(" ", "_").replace("|", "given").replace("(", "").replace(")", "")
-    spec = FigureSpec(f"{slug}_{source}", f"the {name} matrix",
-                      lambda: figures_mpl.matrix_figure(matrix, counts=counts),
-                      lambda: figures_plotly.matrix_figure(matrix, counts=counts), matrix.rows)
+    spec = build("matrix", f"{slug}_{source}", f"the {name} matrix", matrix=matrix, counts=counts)
     row = st.container(horizontal=True, wrap=True, gap="small")
     with row.container(width=520):
         _heatmap(matrix, counts, spec)
@@ -124,9 +120,7 @@ def _view(sel: Selection) -> None:
     with row.container(width=400):
         st.session_state.setdefault("keep.r_edges", 15)
         edges = st.slider("Edges in the label graph", 3, 40, key="keep.r_edges")
-        graph_spec = FigureSpec(f"graph_{slug}_{source}", "the label graph",
-                                lambda: label_graph_figure_mpl(matrix, edges),
-                                lambda: label_graph_figure_plotly(matrix, edges), lambda: graph_rows(matrix, edges))
+        graph_spec = build("label_graph", f"graph_{slug}_{source}", "the label graph", matrix=matrix, top=edges)
         st.plotly_chart(state.figure("graph", (sel.model.key, keys, name, edges, presence,
                                                float(st.session_state.get("keep.threshold", 0.5))),
                                      graph_spec.plotly), key="label_graph")

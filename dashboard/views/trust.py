@@ -10,7 +10,7 @@ from dataclasses import astuple
 
 import streamlit as st
 
-from analysis.export.bundle import FigureSpec
+from analysis.export.files import FigureSpec
 from analysis.faithfulness import (
     FILLS,
     HEADS,
@@ -21,9 +21,9 @@ from analysis.faithfulness import (
     ImageFaithfulness,
     summarise,
 )
-from analysis.faithfulness import figures as ff
 from analysis.faithfulness.card import overall_rows, verdicts
 from analysis.faithfulness.measures import HEAD_NAMES, describe
+from analysis.figures.catalogue import build
 from analysis.session import ImageAnalysis
 
 from ..downloads import figure_downloads, table_download
@@ -117,16 +117,13 @@ def render(sel: Selection) -> None:
     st.dataframe(overall_rows(summary), hide_index=True, key="t_table")
     table_download(summary.rows, "faithfulness", "t_table", "CSV of every label and method")
     name = "trust_" + ("image" if len(parts) == 1 else "samples")
-    _figure(FigureSpec(f"{name}_curves", "deletion and insertion curves", lambda: ff.curves_figure(summary, head),
-                       lambda: ff.curves_plotly(summary, head)), "curves")
+    _figure(build("faithfulness_curves", f"{name}_curves", summary=summary, head=head), "curves")
     measures = summary.measures()
     if st.session_state.get("keep.t_measure") not in measures:
         st.session_state["keep.t_measure"] = f"deletion_{head}" if f"deletion_{head}" in measures else measures[0]
     measure = st.selectbox("Per label", measures, format_func=lambda m: describe(m)[0], key="keep.t_measure")
     if measure:
-        _figure(FigureSpec(f"{name}_bars", f"per label: {measure}", lambda: ff.label_bars_figure(summary, measure),
-                           lambda: ff.label_bars_plotly(summary, measure), summary.rows), "bars")
+        _figure(build("faithfulness_bars", f"{name}_bars", summary=summary, measure=measure), "bars")
     if options.stages:
-        _figure(FigureSpec(f"{name}_randomisation", "randomisation cascade",
-                           lambda: ff.randomisation_figure(summary, "spearman"),
-                           lambda: ff.randomisation_plotly(summary, "spearman")), "random")
+        _figure(build("faithfulness_randomisation", f"{name}_randomisation", summary=summary, kind="spearman"),
+                "random")

@@ -6,12 +6,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import Edit, apply_edits, attention_stats, what_if
-from analysis.export.bundle import FigureSpec, image_figures
-from analysis.figures import mpl as figures_mpl
-from analysis.figures import plotly as figures_plotly
+from analysis import Edit, apply_edits, attention_stats
+from analysis.figures.catalogue import image_figures
+from analysis.figures.entries.what_if import edit_maps_figure
 from analysis.figures.overlay import fit_image
-from analysis.figures.plotly_maps import edit_maps_figure
 from srn_core.text_safety import markdown_text as md
 
 from .. import settings, state
@@ -88,16 +86,14 @@ def _view(sel: Selection) -> None:
     st.plotly_chart(figure, key="whatif_click", selection_mode="points",
                     on_select=lambda: _on_click(peak, grid, base_shape))
     st.caption(f"Click the left map to move the peak there. after: {md(edit.describe(names))}")
-    result = what_if(model, analysis, edit)
-    spec = FigureSpec("what_if", f"what if: {result.description}",
-                      lambda: figures_mpl.what_if_figure(result, top_k=len(names)),
-                      lambda: figures_plotly.what_if_figure(result, top_k=len(names)), result.rows)
+    view.label, view.edit = names[i], edit
+    figures = image_figures(model, analysis, view)
+    spec = figures["what_if"]
     st.plotly_chart(spec.plotly(), key="whatif_scores")
     figure_downloads(spec, "whatif")
-    rows = sorted(result.rows(), key=lambda r: -abs(r["srn_prob_after"] - r["srn_prob_before"]))
+    rows = sorted(spec.rows(), key=lambda r: -abs(r["srn_prob_after"] - r["srn_prob_before"]))
     st.dataframe(rows, hide_index=True, key="whatif_table")
     st.subheader(f"Where {md(names[i])}'s attention moves the other labels")
-    view.label = names[i]
-    influence = image_figures(model, analysis, view)["influence"]
+    influence = figures["influence"]
     st.plotly_chart(influence.plotly(), key="whatif_influence", width="content")
     figure_downloads(influence, "influence")

@@ -1,29 +1,23 @@
-"""Interactive (plotly) figures of one image, the same set as `mpl_maps`, for the dashboard.
+"""Pieces of the plotly figures: titles that wrap, colour scales, and image panels laid out in one piece.
 
 Each map panel shows the same blended overlay as the matplotlib figure ('nearest' cells as blocks, as
 in the paper, or a smooth upsampling) with an invisible heat map on top, so that hovering a cell shows
-its raw value, and a colour bar of that value under the panel. Panels are laid out by `panel_figure`,
-which writes the layout in one piece (plotly's make_subplots / update_* calls cost tenths of a second
-per figure) and sends each overlay as one PNG data URI instead of a pixel array. Save with
-`analysis.export.save_html`.
+its raw value, and a colour bar of that value under the panel. `panel_figure` writes the layout in one
+piece (plotly's make_subplots / update_* calls cost tenths of a second per figure) and sends each
+overlay as one JPEG data URI instead of a pixel array.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import plotly.graph_objects as go
 
-from srn_core.text_safety import LABEL_CHARS, plotly_text
-
-from ..measures.attention_stats import map_stats
-from ..session import MAP_KINDS, ImageAnalysis, LabelRef
-from .mpl_maps import KIND_TITLES, default_labels, score_text
-from .overlay import colour_table, data_uri, fit_image, kind_range, overlay_image
+from .overlay import colour_table, data_uri, overlay_image
 
 PANEL_PX = 260
 HOVER_MAX_CELLS = 64
@@ -49,7 +43,7 @@ def title_margin(title: dict) -> int:
 def colorscale(cmap: str = "jet", steps: int = 11) -> list[list]:
     """A matplotlib colour map as a plotly colour scale."""
     table = colour_table(cmap)[np.linspace(0, 255, steps).astype(int)]
-    return [[float(p), f"rgb({r},{g},{b})"] for p, (r, g, b) in zip(np.linspace(0, 1, steps), table)]
+    return [[float(p), f"rgb({r},{g},{b})"] for p, (r, g, b) in zip(np.linspace(0, 1, steps), table, strict=True)]
 
 
 @dataclass
@@ -144,94 +138,3 @@ def map_panel(base: np.ndarray, values: np.ndarray, title: str, mode: str = "nea
     blended, _ = overlay_image(base, values[None], mode, cmap, opacity, normalize, fade=fade)
     limits = normalize if isinstance(normalize, tuple) else (float(values.min()), float(values.max()))
     return Panel(blended[0], title, values, cmap, limits)
-
-
-def _boxes(analysis: ImageAnalysis, name: str, scale: float) -> list[tuple[float, float, float, float]]:
-    return [(b.x0 * scale, b.y0 * scale, b.x1 * scale, b.y1 * scale) for b in analysis.boxes if b.label == name]
-
-
-def attention_grid_figure(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None,
-                          kinds: Sequence[str] = MAP_KINDS, mode: str = "nearest", cmap: str = "jet",
-                          opacity: float = 0.5, top_k: int = 5, max_side: int = 400, fade: bool = False) -> go.Figure:
-    """Rows: labels (default the top-k fused scores), columns: the image then A, sigmoid(S), U."""
-    index = default_labels(analysis, labels, top_k)
-    base = fit_image(analysis.image, max_side)
-    panels = []
-    for i in index:
-        name = plotly_text(analysis.label_names[i], LABEL_CHARS)
-        panels.append(Panel(base, f"{name}: {score_text(analysis, i)}"))
-        panels += [map_panel(base, analysis.maps(kind)[i], f"{name}: {KIND_TITLES[kind]}", mode,
-                             cmap, opacity, kind_range(kind), fade) for kind in kinds]
-    return panel_figure(panels, len(kinds) + 1, plotly_text(analysis.source))
-
-
-def label_maps_figure(analysis: ImageAnalysis, label: LabelRef, gradcam: np.ndarray | None = None,
-                      mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, max_side: int = 400,
-                      fade: bool = False, cols: int = 3) -> go.Figure:
-    """One label: the image with its boxes, A, sigmoid(S), U (peak marked) and optionally Grad-CAM,
-    in rows of `cols` equal panels."""
-    i = analysis.indices([label])[0]
-    name = analysis.label_names[i]
-    base = fit_image(analysis.image, max_side)
-    scale = base.shape[1] / analysis.image.shape[1]
-    maps = [(KIND_TITLES[k], analysis.maps(k)[i], mode, kind_range(k)) for k in MAP_KINDS]
-    if gradcam is not None:
-        maps.append(("Grad-CAM (main net)", np.asarray(gradcam, np.float32), "bilinear", "map"))
-    panels = [Panel(base, "image", boxes=_boxes(analysis, name, scale))]
-    for title, values, how, norm in maps:
-        panel = map_panel(base, values, title, how, cmap, opacity, norm, fade)
-        peak = map_stats(values[None], analysis.image_size).peak_xy[0] * scale
-        panel.markers.append((float(peak[0]), float(peak[1]), "x"))
-        panel.boxes = _boxes(analysis, name, scale)
-        panels.append(panel)
-    return panel_figure(panels, cols, f"{plotly_text(name)}: {score_text(analysis, i)}", panel_px=PANEL_PX + 60)
-
-
-def score_bars_figure(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None, top_k: int = 10) -> go.Figure:
-    """Main-net, SRN and fused probabilities of each label, as grouped horizontal bars."""
-    index = default_labels(analysis, labels, top_k)
-    probs = analysis.probabilities()
-    names = [plotly_text(analysis.label_names[i]) for i in index]  # categories: full names stay distinct
-    data = [go.Bar(y=names, x=probs[key][index], orientation="h", name=key) for key in ("main", "srn", "fused")]
-    return go.Figure(data, {"barmode": "group", "title": {"text": plotly_text(analysis.source), "x": 0.0,
-                                                          "xanchor": "left"},
-                            "xaxis": {"range": [0, 1], "title": {"text": "probability"}},
-                            "yaxis": {"autorange": "reversed", "automargin": True},
-                            "height": 40 * len(index) + 150, "modebar": MODEBAR, "margin": {"l": 10, "r": 40, "t": 60},
-                            "legend": {"orientation": "h", "y": -0.15},
-                            "shapes": [{"type": "line", "x0": 0.5, "x1": 0.5, "y0": 0, "y1": 1, "yref": "paper",
-                                        "line": {"dash": "dash", "color": "grey"}}]})
-
-
-def influence_maps_figure(analysis: ImageAnalysis, maps: np.ndarray, source: LabelRef,
-                          targets: Iterable[LabelRef] | None = None, top_k: int = 4, mode: str = "nearest",
-                          opacity: float = 0.6, max_side: int = 300) -> go.Figure:
-    """Signed gradient x input of label `source`'s U on each target's SRN logit, over the image."""
-    i = analysis.indices([source])[0]
-    totals = maps[i].sum(axis=(1, 2))
-    index = analysis.indices(targets) if targets is not None else [int(j) for j in np.argsort(-np.abs(totals))[:top_k]]
-    limit = float(np.abs(maps[i, index]).max()) or 1.0
-    base = fit_image(analysis.image, max_side)
-    panels = [map_panel(base, maps[i, j], f"-> {plotly_text(analysis.label_names[j], LABEL_CHARS)}: {totals[j]:+.3g}",
-                        mode, "RdBu_r",
-                        opacity, (-limit, limit)) for j in index]
-    return panel_figure(panels, 4, f"influence of {plotly_text(analysis.label_names[i])}'s attention on SRN logits<br>"
-                                   f"(red raises, blue lowers; range +-{limit:.3g})")
-
-
-def edit_maps_figure(analysis: ImageAnalysis, label: LabelRef, after: np.ndarray, description: str,
-                     mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, fade: bool = False,
-                     max_side: int = 320) -> go.Figure:
-    """One label's U before (peak marked, in panel x/y) and after an edit (`after`, (g, g)), side by side
-    at the same size and on the same colour range, so that the two line up cell for cell."""
-    i = analysis.indices([label])[0]
-    before = analysis.weighted_attention[i]
-    base = fit_image(analysis.image, max_side)
-    scale = base.shape[1] / analysis.image.shape[1]
-    limits = (0.0, float(before.max()) or 1.0)
-    name = plotly_text(analysis.label_names[i], LABEL_CHARS)
-    panels = [map_panel(base, before, f"before: U of {name}", mode, cmap, opacity, limits, fade),
-              map_panel(base, after, f"after: {plotly_text(description)}", mode, cmap, opacity, limits, fade)]
-    peak = map_stats(before[None], analysis.image_size).peak_xy[0] * scale
-    panels[0].markers.append((float(peak[0]), float(peak[1]), "x"))
-    return panel_figure(panels, 2, "")

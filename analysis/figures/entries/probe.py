@@ -1,5 +1,5 @@
-"""Figures of a relation probe: mean change of the read label's SRN and fused logits per probe, with intervals
-(matplotlib for files, plotly for the dashboard; same content)."""
+"""A relation probe: the mean change of the read label's SRN and fused logits per probe (remove, move,
+mirror, add the partner's map), with their 95 % intervals as error bars."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import numpy as np
 import plotly.graph_objects as go
 from matplotlib.figure import Figure
 
-from ..measures.relation_probes import RelationProbe
+from srn_core.text_safety import mpl_text, plotly_text
+
+from ...measures.relation_probes import RelationProbe
+from ..catalogue import FigureEntry, register
 
 
 def _series(probe: RelationProbe) -> tuple[list[str], dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
@@ -37,8 +40,8 @@ def probe_figure_mpl(probe: RelationProbe) -> Figure:
         ax.bar(x + (n - 0.5) * 0.38, values, 0.36, yerr=[below, above], capsize=3, label=head)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(x, ops)
-    ax.set_ylabel(f"change of {probe.read}'s logit (after - before)")
-    ax.set_title(_title(probe), fontsize=9)
+    ax.set_ylabel(mpl_text(f"change of {probe.read}'s logit (after - before)"))
+    ax.set_title(mpl_text(_title(probe)), fontsize=9)
     ax.legend(fontsize=8)
     return fig
 
@@ -50,6 +53,12 @@ def probe_figure_plotly(probe: RelationProbe) -> go.Figure:
     for head, (values, below, above) in series.items():
         fig.add_trace(go.Bar(name=head, x=ops, y=values, error_y={"type": "data", "array": above,
                                                                   "arrayminus": below, "symmetric": False}))
-    fig.update_layout(barmode="group", title=_title(probe), yaxis_title=f"change of {probe.read}'s logit",
+    fig.update_layout(barmode="group", title=plotly_text(_title(probe)),
+                      yaxis_title=plotly_text(f"change of {probe.read}'s logit"),
                       height=380, margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return fig
+
+
+ENTRY = register(FigureEntry(
+    "probe", "the probe", "probe", ("probe",), mpl=probe_figure_mpl, plotly=probe_figure_plotly,
+    rows=lambda probe: probe.rows(), data=lambda probe: probe, marks=frozenset({"bars", "error_bars"})))

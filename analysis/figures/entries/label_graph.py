@@ -15,9 +15,10 @@ from matplotlib.figure import Figure
 
 from srn_core.text_safety import LABEL_CHARS, mpl_text, plotly_text
 
-from ..measures.browse import is_symmetric, strongest_pairs
-from ..tables import LabelMatrix
-from .plotly_maps import MODEBAR, wrapped_title
+from ...measures.browse import is_symmetric, strongest_pairs
+from ...tables import LabelMatrix
+from ..catalogue import FigureEntry, register
+from ..plotly_parts import MODEBAR, wrapped_title
 
 
 def circle_layout(count: int, order: list[int] | None = None) -> np.ndarray:
@@ -102,7 +103,7 @@ def label_graph_figure_mpl(matrix: LabelMatrix, top: int = 20) -> Figure:
             "arrowstyle": "-|>" if not is_symmetric(matrix) else "-", "lw": 0.5 + 4.5 * abs(v) / limit,
             "color": "tab:red" if v >= 0 else "tab:blue", "alpha": 0.7, "shrinkA": 8, "shrinkB": 8})
     ax.scatter(points[:, 0], points[:, 1], s=60, color="black", zorder=3)
-    for (x, y), name in zip(points, [mpl_text(n, LABEL_CHARS) for n in matrix.row_names]):
+    for (x, y), name in zip(points, [mpl_text(n, LABEL_CHARS) for n in matrix.row_names], strict=True):
         ax.text(x * 1.08, y * 1.08, name, ha=_text_side(x, y)[1], va="center", fontsize=8)
     ax.set_xlim(-1.7, 1.7)
     ax.set_ylim(-1.3, 1.3)
@@ -137,3 +138,9 @@ def label_graph_figure_plotly(matrix: LabelMatrix, top: int = 20) -> go.Figure:
                       xaxis={"visible": False, "range": [-1.65, 1.65]},
                       yaxis={"visible": False, "range": [-1.15, 1.15], "scaleanchor": "x", "constrain": "domain"})
     return fig
+
+
+ENTRY = register(FigureEntry(
+    "label_graph", "the label graph", "matrix", ("matrix",),
+    mpl=label_graph_figure_mpl, plotly=label_graph_figure_plotly, rows=graph_rows, optional=("top",),
+    marks=frozenset({"lines", "points"})))
