@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from analysis import Analyzer, centroid_offsets, conv4_filters, filter_readout, probe_sr, relation_fields
+from analysis import centroid_offsets, conv4_filters, filter_readout, probe_sr, relation_fields
 from analysis.export.bundle import image_bundle, zip_files
 from analysis.export.files import FigureSpec, csv_bytes
 from analysis.figures.catalogue import image_figures, shared_figure
@@ -29,7 +29,7 @@ from analysis.measures.browse import (
 )
 from analysis.tables import LabelMatrix
 
-from .helpers import TINY_LABELS, tiny_meta, tiny_model
+from .helpers import TINY_LABELS, tiny_analyses, tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +39,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def analyses(model):
-    rng = np.random.default_rng(0)
-    analyzer = Analyzer(model, tiny_meta(model), "cpu")
-    images = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(3)]
-    targets = [np.array(t, np.int8) for t in ([1, 1, 0, 0, 1], [1, 1, 1, 0, 0], [0, 1, 1, 1, 0])]
-    return analyzer.analyse(images, ["a", "b", "c"], targets=targets)
+    return tiny_analyses(model)
 
 
 def test_channels_rank_by_norm_or_by_a_labels_drive(model) -> None:

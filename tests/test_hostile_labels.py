@@ -23,9 +23,8 @@ from analysis.cli import main as analysis_main
 from analysis.export.bundle import image_bundle
 from analysis.figures.catalogue import image_figures
 from analysis.figures.image_inputs import ImageView
-from analysis.report.inputs import unique_slugs
 from srn_core.cli import main as srn_main
-from srn_core.text_safety import csv_cell, markdown_text, mpl_text, plotly_original, plotly_text
+from srn_core.text_safety import csv_cell, markdown_text, mpl_text, plotly_original, plotly_text, unique_slugs
 
 from .hostile_corpus import EVIL_HOST, HOSTILE_LABELS, REPORT_LABELS, TOP_HOSTILE, hostile_label_checkpoint
 

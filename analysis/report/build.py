@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from srn_core.domain import describe
 from srn_core.images import ImageLoadError
+from srn_core.text_safety import slug, unique_slugs
 
 from ..export.files import FigureSpec, save_data, save_figure, save_html, save_json, save_spec, write_plotly_js
 from ..faithfulness import FaithfulnessEvaluator, FaithfulnessOptions, ImageFaithfulness, summarise
@@ -33,7 +34,7 @@ from ..measures.spatial import centroid_offsets, point_attention, relation_field
 from ..session import MAP_KINDS, Analyzer, ImageAnalysis
 from ..tables import LabelMatrix
 from .index import write_index
-from .inputs import ReportInputs, ReportItem, slug, unique_slugs
+from .inputs import ReportInputs, ReportItem
 
 PLOTLY_JS = "plotly.min.js"
 SCORE_BARS = 10  # labels in an image's score bars
@@ -88,7 +89,7 @@ class ReportWriter:
         self.out = out
         self.options = options
         self.entries: list[Entry] = []
-        self.file_names = dict(zip(label_names or [], unique_slugs(label_names or [])))
+        self.file_names = dict(zip(label_names or [], unique_slugs(label_names or []), strict=True))
 
     def label_file(self, name: str) -> str:
         """The file-name part for label `name`: unique per label, even where slugs of two names agree."""
@@ -141,7 +142,8 @@ def _image_pages(writer: ReportWriter, analyzer: Analyzer, analysis: ImageAnalys
                data=attention_stats(analysis, top))
 
 
-def _matrix(writer: ReportWriter, name: str, matrix: LabelMatrix, folder: str = "dataset", section: str = "dataset") -> None:
+def _matrix(writer: ReportWriter, name: str, matrix: LabelMatrix, folder: str = "dataset",
+            section: str = "dataset") -> None:
     writer.add_figure(section, "", folder, build("matrix", name, matrix=matrix))
 
 
@@ -149,7 +151,7 @@ def _top_pairs(counts: np.ndarray, limit: int) -> list[tuple[int, int]]:
     """The `limit` unordered label pairs seen together most often (i < j), most frequent first."""
     upper = np.triu(np.asarray(counts, dtype=np.float64), k=1)
     order = np.argsort(-upper, axis=None, kind="stable")[:limit]
-    return [(int(i), int(j)) for i, j in zip(*np.unravel_index(order, upper.shape)) if upper[i, j] > 0]
+    return [(int(i), int(j)) for i, j in zip(*np.unravel_index(order, upper.shape), strict=True) if upper[i, j] > 0]
 
 
 def _dataset_pages(writer: ReportWriter, analyzer: Analyzer, analyses: list[ImageAnalysis],

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from srn_core.datasets import Box, DatasetError, detect_format, load_dataset
-
-from ..session import align_dataset
+from srn_core.sources import align_dataset
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
@@ -75,28 +72,3 @@ def gather_inputs(source: str | Path, label_names: Sequence[str], image_dir: str
     if not items:
         raise ValueError(f"{source}: the dataset lists no existing images")
     return ReportInputs(items, "dataset", notes)
-
-
-def slug(text: str, limit: int = 60) -> str:
-    """A file-name-safe form of `text` (letters, digits, '-', '_', '.'); different texts may share one."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "item"
-    return cleaned[:limit]
-
-
-def unique_slugs(texts: Sequence[str], limit: int = 60) -> list[str]:
-    """One file-name-safe name per text, all different even on case-insensitive file systems.
-
-    A text that `slug` keeps as it is keeps its slug; one that `slug` changes gets a short hash of
-    the text appended ("a b" -> "a_b-5a1c2e"), so "a b", "a_b", "a/b" and "a:b" never share a file.
-    """
-    taken: set[str] = set()
-    out = []
-    for text in texts:
-        base = slug(text, limit)
-        name = base if base == text else f"{base}-{hashlib.sha1(text.encode('utf-8', 'surrogatepass')).hexdigest()[:6]}"
-        candidate, n = name, 2
-        while candidate.lower() in taken:
-            candidate, n = f"{name}-{n}", n + 1
-        taken.add(candidate.lower())
-        out.append(candidate)
-    return out
