@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from analysis import ImageAnalysis
-from analysis.measures.scores import score_table, true_labels
+from analysis.measures.scores import largest_change_first, score_table, true_labels
 
 
 def logit(p: list[float]) -> np.ndarray:
@@ -42,3 +42,13 @@ def test_true_labels() -> None:
     assert true_labels(analysis([0.5] * 3, [0.5] * 3, [0.5] * 3, [1, -1, 1])) == ["cat", "sun"]
     assert true_labels(analysis([0.5] * 3, [0.5] * 3, [0.5] * 3, [0, 0, 0])) == []
     assert true_labels(analysis([0.5] * 3, [0.5] * 3, [0.5] * 3, None)) is None
+
+
+def test_largest_change_first_orders_by_the_size_of_the_move() -> None:
+    rows = [{"label": "a", "srn_prob_before": 0.5, "srn_prob_after": 0.6},
+            {"label": "b", "srn_prob_before": 0.5, "srn_prob_after": 0.1},
+            {"label": "c", "srn_prob_before": 0.2, "srn_prob_after": 0.3},
+            {"label": "d", "srn_prob_before": 0.9, "srn_prob_after": 0.9}]
+    assert [r["label"] for r in largest_change_first(rows)] == ["b", "a", "c", "d"]
+    assert [r["label"] for r in largest_change_first(rows, "srn_prob_after", "srn_prob_before")] == ["b", "a", "c", "d"]
+

@@ -1,5 +1,6 @@
 """One image's scores as the table a person reads: every label, highest fused probability first, with
-the main net's and SRN's probabilities beside it, whether it is predicted, and its ground truth."""
+the main net's and SRN's probabilities beside it, whether it is predicted, and its ground truth; and
+score rows ordered by how much an edit moved them."""
 
 from __future__ import annotations
 
@@ -27,3 +28,10 @@ def true_labels(analysis: ImageAnalysis) -> list[str] | None:
     if analysis.targets is None:
         return None
     return [analysis.label_names[i] for i in analysis.present_labels()]
+
+
+def largest_change_first(rows: list[dict[str, Any]], before: str = "srn_prob_before",
+                         after: str = "srn_prob_after") -> list[dict[str, Any]]:
+    """`rows` (e.g. a what-if's) sorted by how far `after` moved from `before`, largest change first; ties keep
+    their order."""
+    return sorted(rows, key=lambda row: -abs(row[after] - row[before]))
