@@ -11,14 +11,15 @@ from collections.abc import Callable
 import streamlit as st
 
 from analysis.export.files import MIME_TYPES, FigureSpec, csv_bytes
-from srn_core.text_safety import markdown_text
+from srn_core.text_safety import markdown_text, slug
 
 DPI = 150
 
 
 def file_name(spec: FigureSpec, fmt: str) -> str:
-    """The downloaded file's name: the figure's name, '_data' for its CSV."""
-    return f"{spec.name}_data.csv" if fmt == "csv" else f"{spec.name}.{fmt}"
+    """The downloaded file's name: the figure's name made file-safe (it may hold label names), '_data' for its CSV."""
+    stem = slug(spec.name)
+    return f"{stem}_data.csv" if fmt == "csv" else f"{stem}.{fmt}"
 
 
 def figure_downloads(spec: FigureSpec, key: str) -> None:
@@ -43,6 +44,6 @@ def zip_download(label: str, make: Callable[[], bytes], name: str, key: str) -> 
 
 
 def table_download(rows_of: Callable[[], list[dict]], name: str, key: str, label: str = "CSV of this table") -> None:
-    """A button that downloads a table (dict rows, made on click) as `name`.csv."""
-    st.download_button(label, data=lambda: csv_bytes(rows_of()), file_name=f"{name}.csv", mime=MIME_TYPES["csv"],
+    """A button that downloads a table (dict rows, made on click) as `name`.csv (made file-safe)."""
+    st.download_button(label, data=lambda: csv_bytes(rows_of()), file_name=f"{slug(name)}.csv", mime=MIME_TYPES["csv"],
                        key=f"dl-{key}-csv", on_click="ignore", type="tertiary", icon=":material/download:")

@@ -28,6 +28,7 @@ from srn_core.checkpoint import CheckpointError, CheckpointMeta
 from srn_core.datasets import Box, DatasetError, read_manifest
 from srn_core.fileio import atomic_write_bytes
 from srn_core.images import ImageLoadError
+from srn_core.sources import align_targets
 
 from . import settings
 
@@ -159,18 +160,21 @@ def sample_items() -> tuple[list[ImageItem], list[str]]:
         return [], [f"Samples unavailable: {exc}"]
 
 
-def _aligned_targets(item: ImageItem, label_names: Sequence[str]) -> np.ndarray | None:
-    """The item's targets in the model's label order; None when the label sets differ."""
-    if item.targets is None or set(item.target_names) != set(label_names):
-        return None
-    index = {name: n for n, name in enumerate(item.target_names)}
-    return np.array([item.targets[index[name]] for name in label_names], dtype=np.int8)
+def ground_truth(item: ImageItem, label_names: Sequence[str]) -> tuple[np.ndarray | None, str]:
+    """The item's targets in the model's label order, or None and why not: "" for an item without ground
+    truth (an upload), a sentence naming the labels that differ for a sample the model's labels do not fit."""
+    if item.targets is None:
+        return None, ""
+    try:
+        return align_targets(item.targets, item.target_names, label_names), ""
+    except ValueError as exc:
+        return None, f"{item.name} has no ground truth for this model: {exc}"
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _analyse(model_key: str, item_key: str, _analyzer: Analyzer, _item: ImageItem) -> tuple[ImageAnalysis | None, str]:
     try:
-        return _analyzer.analyse_one(_item.data, _item.name, _aligned_targets(_item, _analyzer.label_names),
+        return _analyzer.analyse_one(_item.data, _item.name, ground_truth(_item, _analyzer.label_names)[0],
                                      list(_item.boxes)), ""
     except ImageLoadError as exc:
         return None, exc.reason

@@ -218,6 +218,8 @@ def test_an_uploaded_checkpoint_is_offered_and_every_view_works_on_it(app: AppTe
     assert app.selectbox(key="model_choice").value == "uploaded: mine.safetensors"
     assert "mine.safetensors" in app.caption[0].value
     assert sorted(table(app, "scores_table")["label"]) == sorted(TINY_LABELS)
+    assert "truth" not in table(app, "scores_table")
+    assert any("has no ground truth for this model" in c.value and "missing" in c.value for c in app.caption)
     assert len(grid_images(app)) == len(TINY_LABELS)
     for view in settings.VIEWS[1:]:
         switch(app, view)

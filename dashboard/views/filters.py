@@ -10,7 +10,6 @@ import streamlit as st
 from analysis import path_table
 from analysis.figures.catalogue import build
 from analysis.measures.browse import channel_rows, rank_channels
-from analysis.report.inputs import slug
 from srn_core.text_safety import markdown_text as md
 
 from .. import state
@@ -66,7 +65,7 @@ def _path(sel: Selection, tools: state.ModelTools, label: str) -> None:
                 f"when only {md(label)} holds attention (they add up to the probe's whole effect).")
     paths = path_table(sel.model.model, tools.probes, [label], top=20)
     st.dataframe(paths, hide_index=True, key="path_table")
-    table_download(lambda: paths, f"paths_{slug(label)}", "paths")
+    table_download(lambda: paths, f"paths_{label}", "paths")
 
 
 def render(sel: Selection) -> None:

@@ -9,25 +9,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis import ImageAnalysis
 from analysis.export.bundle import image_bundle
 from analysis.export.files import FILE_FORMATS
 from analysis.figures.catalogue import image_figures
 from analysis.figures.image_inputs import ImageView
 from analysis.figures.overlay import colour_bar
-from analysis.report.inputs import slug
-from srn_core.text_safety import LABEL_CHARS
+from analysis.measures.scores import score_table, true_labels
+from srn_core.text_safety import LABEL_CHARS, slug
 from srn_core.text_safety import markdown_text as md
 
 from .. import settings, state
 from ..downloads import figure_downloads, zip_download
 from ..fragments import guarded_fragment
+from ..image_view import DEFAULTS, TOP_K, view_settings
 from ..sidebar import Selection
 
-TOP_K = 8
-DEFAULTS = {"keep.threshold": 0.5, "keep.kind": "attention", "keep.cmap": settings.MAP_DEFAULTS["cmap"],
-            "keep.opacity": settings.MAP_DEFAULTS["opacity"], "keep.mode": settings.MAP_DEFAULTS["mode"],
-            "keep.fade": settings.MAP_DEFAULTS["fade"], "keep.zip_vector": False}
 STYLE_KEYS = {"cmap": "keep.cmap", "mode": "keep.mode", "opacity": "keep.opacity", "fade": "keep.fade"}
 
 
@@ -44,18 +40,6 @@ def _top_k_moved() -> None:
 def _paper_style() -> None:
     for name, key in STYLE_KEYS.items():
         st.session_state[key] = settings.PAPER_STYLE[name]
-
-
-def view_settings(analysis: ImageAnalysis) -> ImageView:
-    """The view settings the user has chosen so far (defaults where a control was never drawn)."""
-    value = {key: st.session_state.get(key, default) for key, default in DEFAULTS.items()}
-    names = analysis.label_names
-    label = st.session_state.get("keep.label")
-    return ImageView(label=label if label in names else names[analysis.top_labels(1)[0]],
-                     kind=value["keep.kind"], mode=value["keep.mode"], cmap=value["keep.cmap"],
-                     opacity=float(value["keep.opacity"]), fade=bool(value["keep.fade"]),
-                     threshold=float(value["keep.threshold"]),
-                     top_k=int(st.session_state.get("keep.top_k", min(TOP_K, len(names)))))
 
 
 def _style(view: ImageView) -> tuple:
@@ -85,16 +69,14 @@ def _scores(sel: Selection) -> None:
     if st.session_state.pop("_top_k_moved", False):
         st.rerun()
     view = view_settings(analysis)
-    probs = analysis.probabilities()
-    rows = [{"label": analysis.label_names[i], "fused": float(probs["fused"][i]), "main net": float(probs["main"][i]),
-             "SRN": float(probs["srn"][i]), "predicted": bool(probs["fused"][i] > view.threshold),
-             **({"truth": bool(analysis.targets[i] == 1)} if analysis.targets is not None else {})}
-            for i in analysis.top_labels(analysis.num_labels)]
+    rows = score_table(analysis, view.threshold)
     predicted = [r["label"] for r in rows if r["predicted"]]
     st.markdown(f"**Predicted** (fused > {view.threshold:.2f}): {', '.join(md(n) for n in predicted) or 'none'}")
-    if analysis.targets is not None:
-        truth = [analysis.label_names[i] for i in analysis.present_labels()]
+    truth = true_labels(analysis)
+    if truth is not None:
         st.markdown(f"**Ground truth:** {', '.join(md(n) for n in truth) or 'none'}")
+    elif why_not := state.ground_truth(sel.item, analysis.label_names)[1]:
+        st.caption(md(why_not, 600))
     spec = image_figures(sel.model.model, analysis, view)["scores"]
     row = st.container(horizontal=True, wrap=True, gap="medium")
     with row.container(width=450):

@@ -71,10 +71,10 @@ def render(sel: Selection) -> None:
     probe = relation_probe(sel.model.model, analyses, read, partners, anchor, settings["shift"], "xy",
                            settings["add_offset"], PROBE_OPS)
     VERDICT_STYLE[probe.verdict](f"**{probe.verdict}** over {len(analyses)} {source}: {probe.explanation()}")
-    slug = f"probe_{read}_by_{'+'.join(partners)}_{source}"
-    spec = build("probe", slug, probe=probe)
+    name = f"probe_{read}_by_{'+'.join(partners)}_{source}"
+    spec = build("probe", name, probe=probe)
     st.plotly_chart(spec.plotly(), key="probe_chart")
     figure_downloads(spec, "probe")
     rows = probe.rows()
     st.dataframe(rows, hide_index=True, key="probe_table")
-    table_download(lambda: rows, slug, "probe_rows")
+    table_download(lambda: rows, name, "probe_rows")

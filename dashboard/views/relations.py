@@ -1,23 +1,16 @@
 """Label relations view: semantic matrices (co-occurrence, P(j | i), f_sr similarity, influence) and
 spatial ones (centroid offsets) over the samples or the uploads, as a clickable heat map and a label
-graph; a clicked (or picked) pair opens in `pair.py`."""
+graph; a clicked (or picked) pair opens below it (`dashboard.pair_panel`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from analysis import (
-    centroid_offsets,
-    conditional_probability,
-    cooccurrence,
-    fsr_similarity,
-    label_matrix_of,
-)
 from analysis.export.files import FigureSpec
 from analysis.figures.catalogue import build
-from analysis.measures.browse import images_with, offset_matrices
-from analysis.measures.relation_view import default_pair, row_counts
+from analysis.measures.browse import images_with
+from analysis.measures.relation_view import MATRICES, MEANING, default_pair, presence_source, relation_matrix
 from analysis.tables import LabelMatrix
 from srn_core.text_safety import plotly_original, plotly_text
 
@@ -25,38 +18,17 @@ from .. import state
 from ..downloads import figure_downloads
 from ..fragments import guarded_fragment
 from ..image_sets import pick_image_set
+from ..image_view import threshold
+from ..pair_panel import render_pair
 from ..selection import add_click_layer, clicked_point
 from ..sidebar import Selection
-from . import pair
-
-MATRICES = ("co-occurrence", "P(j | i)", "f_sr similarity", "influence", "offset consistency", "mean dx", "mean dy")
-MEANING = {
-    "co-occurrence": "how often two labels are present in the same image",
-    "P(j | i)": "how likely the column label is present when the row label is",
-    "f_sr similarity": "how alike f_sr treats two labels (cosine of their measured channel drives)",
-    "influence": "how much the row label's attention moves the column label's SRN logit (red raises)",
-    "offset consistency": "how reliably the column label's attention sits in one direction from the row label's",
-    "mean dx": "mean horizontal offset (cells) of the column label's attention centroid from the row label's",
-    "mean dy": "mean vertical offset (cells, down) of the column label's attention centroid from the row label's",
-}
 
 
-def _matrix(sel: Selection, name: str, analyses, keys: tuple[str, ...],
-            presence: str) -> tuple[LabelMatrix, np.ndarray | None]:
-    names = sel.model.label_names
-    threshold = float(st.session_state.get("keep.threshold", 0.5))
-    if name in ("co-occurrence", "P(j | i)"):
-        targets = label_matrix_of(analyses, presence, threshold)
-        if name == "co-occurrence":
-            return cooccurrence(targets, names), None
-        return conditional_probability(targets, names), row_counts(analyses, threshold)
-    if name == "f_sr similarity":
-        return fsr_similarity(sel.model.model, names, state.model_tools(sel.model.key, sel.model).probes), None
-    if name == "influence":
-        return state.influence(sel.model, analyses, keys, present_only=True), None
-    key = {"offset consistency": "consistency"}.get(name, name)
-    stats = centroid_offsets(analyses, "attention", "cells", threshold)
-    return offset_matrices(stats)[key], stats.count
+def _matrix(sel: Selection, name: str, analyses, keys: tuple[str, ...]) -> tuple[LabelMatrix, np.ndarray | None]:
+    model = sel.model
+    return relation_matrix(name, model.model, analyses, model.label_names, threshold(),
+                           probes=state.model_tools(model.key, model).probes if name == "f_sr similarity" else None,
+                           influence=lambda: state.influence(model, analyses, keys, present_only=True))
 
 
 def _on_click() -> None:
@@ -80,13 +52,13 @@ def _heatmap(matrix: LabelMatrix, counts: np.ndarray | None, spec: FigureSpec) -
 
 def _follow_images(matrix: LabelMatrix, analyses, source: str, keys: tuple[str, ...]) -> None:
     """A new image set opens on a pair its images hold; a pair the user picked stays while they hold it."""
-    threshold = float(st.session_state.get("keep.threshold", 0.5))
+    level = threshold()
     names = matrix.row_names
     fresh = state.new_image("relations", f"{source}|{hash(keys)}")
     current = (st.session_state.get("keep.r_anchor"), st.session_state.get("keep.r_other"))
     if current[0] not in names or current[1] not in names or \
-            (fresh and not images_with(analyses, list(current), threshold)):
-        st.session_state["keep.r_anchor"], st.session_state["keep.r_other"] = default_pair(matrix, analyses, threshold)
+            (fresh and not images_with(analyses, list(current), level)):
+        st.session_state["keep.r_anchor"], st.session_state["keep.r_other"] = default_pair(matrix, analyses, level)
 
 
 def render(sel: Selection) -> None:
@@ -103,16 +75,15 @@ def _view(sel: Selection) -> None:
                                        "The matrices and offsets are measured over these images.")
     analyses = [analysis for _, analysis in pairs]
     keys = tuple(item.key for item, _ in pairs)
-    presence = "truth" if all(a.targets is not None for a in analyses) else "prediction"
+    presence = presence_source(analyses)
     st.session_state.setdefault("keep.r_matrix", MATRICES[0])
     name = controls.radio("Matrix", MATRICES, horizontal=True, key="keep.r_matrix", width="content")
-    matrix, counts = _matrix(sel, name, analyses, keys, presence)
+    matrix, counts = _matrix(sel, name, analyses, keys)
     st.caption(f"**{name}**: {MEANING[name]}. Over {len(analyses)} {source} "
                f"(present = {'ground truth' if presence == 'truth' else 'fused score above the threshold'})"
                + ("; n, the number of images behind each value, shows on hover" if counts is not None else "")
                + ". Click a cell to open that pair below.")
-    slug = name.replace(" ", "_").replace("|", "given").replace("(", "").replace(")", "")
-    spec = build("matrix", f"{slug}_{source}", f"the {name} matrix", matrix=matrix, counts=counts)
+    spec = build("matrix", f"{name}_{source}", f"the {name} matrix", matrix=matrix, counts=counts)
     row = st.container(horizontal=True, wrap=True, gap="small")
     with row.container(width=520):
         _heatmap(matrix, counts, spec)
@@ -120,9 +91,8 @@ def _view(sel: Selection) -> None:
     with row.container(width=400):
         st.session_state.setdefault("keep.r_edges", 15)
         edges = st.slider("Edges in the label graph", 3, 40, key="keep.r_edges")
-        graph_spec = build("label_graph", f"graph_{slug}_{source}", "the label graph", matrix=matrix, top=edges)
-        st.plotly_chart(state.figure("graph", (sel.model.key, keys, name, edges, presence,
-                                               float(st.session_state.get("keep.threshold", 0.5))),
+        graph_spec = build("label_graph", f"graph_{name}_{source}", "the label graph", matrix=matrix, top=edges)
+        st.plotly_chart(state.figure("graph", (sel.model.key, keys, name, edges, presence, threshold()),
                                      graph_spec.plotly), key="label_graph")
         figure_downloads(graph_spec, "graph")
     _follow_images(matrix, analyses, source, keys)
@@ -130,4 +100,4 @@ def _view(sel: Selection) -> None:
     picks = st.container(horizontal=True, wrap=True, gap="medium")
     anchor = picks.selectbox("Anchor label (row)", names, key="keep.r_anchor", width=280)
     other = picks.selectbox("Other label (column)", names, key="keep.r_other", width=280)
-    pair.render(sel, pairs, anchor, other, source)
+    render_pair(sel, pairs, anchor, other, source)

@@ -6,39 +6,44 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import Edit, apply_edits, attention_stats
+from analysis import Edit, ImageAnalysis, apply_edits
 from analysis.figures.catalogue import image_figures
 from analysis.figures.entries.what_if import edit_maps_figure
 from analysis.figures.overlay import fit_image
+from analysis.measures.attention_stats import cell_centres, pixel_to_cell, shift_to_cell
+from analysis.measures.scores import largest_change_first
 from srn_core.text_safety import markdown_text as md
 
 from .. import settings, state
 from ..downloads import figure_downloads
 from ..fragments import guarded_fragment
+from ..image_view import view_settings
 from ..selection import add_click_layer, clicked_point
 from ..sidebar import Selection
-from .images import view_settings
 
 OPERATIONS = {"remove": "remove", "weaken or strengthen": "scale", "move": "move"}
 
 
-def _on_click(peak: tuple[int, int], grid: int, size: tuple[int, int]) -> None:
+def _shown_size(analysis: ImageAnalysis) -> tuple[int, int]:
+    """(width, height) of the image as the map figure shows it."""
+    height, width = fit_image(analysis.image, settings.LARGE_SIDE).shape[:2]
+    return width, height
+
+
+def _on_click(analysis: ImageAnalysis, label: int) -> None:
     point = clicked_point(st.session_state.get("whatif_click"))
     if point and point[0] is not None:
-        height, width = size
-        col, row = int(point[0] * grid / width), int(point[1] * grid / height)
+        cell = pixel_to_cell(point[0], point[1], analysis.grid, _shown_size(analysis))
         st.session_state["keep.w_op"] = "move"
-        st.session_state["keep.w_dx"], st.session_state["keep.w_dy"] = col - peak[1], row - peak[0]
+        st.session_state["keep.w_dx"], st.session_state["keep.w_dy"] = shift_to_cell(analysis, label, cell)
 
 
-def _map_figure(analysis, label: int, after, description: str, peak, view) -> go.Figure:
+def _map_figure(analysis: ImageAnalysis, label: int, after, description: str, view) -> go.Figure:
     fig = edit_maps_figure(analysis, label, after, description, view.mode, view.cmap, view.opacity, view.fade,
                            settings.LARGE_SIDE)
     fig.update_traces(hoverinfo="skip", selector={"type": "heatmap"})
-    height, width = fit_image(analysis.image, settings.LARGE_SIDE).shape[:2]
     grid = analysis.grid
-    xs = [(c + 0.5) * width / grid for c in range(grid)]
-    ys = [(r + 0.5) * height / grid for r in range(grid)]
+    xs, ys = cell_centres(grid, _shown_size(analysis))
     add_click_layer(fig, xs, ys, analysis.weighted_attention[label],
                     "U %{customdata:.4g}<extra>click: move the peak here</extra>",
                     size=max(6, int(0.8 * settings.LARGE_SIDE / grid)))
@@ -79,19 +84,16 @@ def _view(sel: Selection) -> None:
     edit = _edit_controls(names, grid)
     i = names.index(str(edit.label))
     view = view_settings(analysis)
-    peak = tuple(int(v) for v in attention_stats(analysis, [i], "weighted").peak_cell[0])
     after = apply_edits(analysis.weighted_attention, names, [edit])[i]
-    base_shape = fit_image(analysis.image, settings.LARGE_SIDE).shape[:2]
-    figure = _map_figure(analysis, i, after, edit.describe(names), peak, view)
-    st.plotly_chart(figure, key="whatif_click", selection_mode="points",
-                    on_select=lambda: _on_click(peak, grid, base_shape))
+    figure = _map_figure(analysis, i, after, edit.describe(names), view)
+    st.plotly_chart(figure, key="whatif_click", selection_mode="points", on_select=lambda: _on_click(analysis, i))
     st.caption(f"Click the left map to move the peak there. after: {md(edit.describe(names))}")
     view.label, view.edit = names[i], edit
     figures = image_figures(model, analysis, view)
     spec = figures["what_if"]
     st.plotly_chart(spec.plotly(), key="whatif_scores")
     figure_downloads(spec, "whatif")
-    rows = sorted(spec.rows(), key=lambda r: -abs(r["srn_prob_after"] - r["srn_prob_before"]))
+    rows = largest_change_first(spec.rows())
     st.dataframe(rows, hide_index=True, key="whatif_table")
     st.subheader(f"Where {md(names[i])}'s attention moves the other labels")
     influence = figures["influence"]

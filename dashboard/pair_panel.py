@@ -1,20 +1,22 @@
-"""One pair of labels: both attention maps on the images that hold both, the distribution of their
-offsets, the relation field f_sr learned for them, and the conv4 filters they share."""
+"""The panel of one pair of labels, below the label relations view's matrix: both attention maps on the
+images that hold both, the distribution of their offsets, the relation field f_sr learned for them, and
+the conv4 filters they share."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from analysis import centroid_offsets, overlay_maps, point_attention, relation_field, relation_fields
+from analysis import centroid_offsets, overlay_maps, relation_field
 from analysis.figures.catalogue import build
 from analysis.measures.browse import images_with, preferred_offsets, shared_channels
-from analysis.measures.spatial import RelationField, map_relation_field
+from analysis.measures.relation_view import anchor_alone, fields_around
+from analysis.measures.spatial import map_relation_field
 from srn_core.text_safety import markdown_text as md
 
-from .. import state
-from ..downloads import figure_downloads, table_download
-from ..sidebar import Selection
-from .images import view_settings
+from . import state
+from .downloads import figure_downloads, table_download
+from .image_view import threshold, view_settings
+from .sidebar import Selection
 
 SHOWN_IMAGES = 4
 IMAGE_SIDE = 200
@@ -37,14 +39,13 @@ def _images(analyses, found: list[int], anchor: str, other: str) -> None:
 
 
 def _offsets(analyses, anchor: str, other: str, source: str) -> None:
-    stats = centroid_offsets(analyses, "attention", "cells", float(st.session_state.get("keep.threshold", 0.5)))
+    stats = centroid_offsets(analyses, "attention", "cells", threshold())
     spec = build("offsets", f"offsets_{anchor}_{other}_{source}", "the offsets", stats=stats, pairs=[(anchor, other)])
     st.plotly_chart(spec.plotly(), key="pair_offsets")
     figure_downloads(spec, "offsets")
 
 
 def _field_input(sel: Selection, analyses, found: list[int], anchor: str):
-    names = sel.model.label_names
     options = ([REAL] if found else []) + [SYNTHETIC] + [analyses[n].source for n in found]
     if st.session_state.get("keep.r_field_source") not in options:
         st.session_state["keep.r_field_source"] = options[0]
@@ -53,8 +54,7 @@ def _field_input(sel: Selection, analyses, found: list[int], anchor: str):
     if choice == REAL:
         return choice, [analyses[n] for n in found], None
     if choice == SYNTHETIC:
-        grid = sel.analysis.grid
-        return choice, point_attention(len(names), grid, {names.index(anchor): (grid // 2, grid // 2, 1.0)}), 1.0
+        return choice, anchor_alone(sel.model.label_names, sel.analysis.grid, anchor), 1.0
     analysis = next(analyses[n] for n in found if analyses[n].source == choice)
     return choice, analysis.weighted_attention, None
 
@@ -85,13 +85,12 @@ def _all_fields(sel: Selection, u, anchor: str, mass: float | None, key: tuple) 
     """Relation fields of every label around `anchor`, computed once per input, with a progress bar."""
     store = state.store(sel.model.key)
     if ("fields", key) not in store:
-        names = [n for n in sel.model.label_names if n != anchor]
         bar = st.progress(0.0, text="Relation fields ...")
-        fields: list[RelationField] = []
-        for start in range(0, len(names), 4):
-            fields += relation_fields(sel.model.model, u, sel.model.label_names, anchor, names[start:start + 4],
-                                      mass=mass)
-            bar.progress(min(1.0, (start + 4) / len(names)), text=f"Relation fields: {len(fields)} of {len(names)}")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / total, text=f"Relation fields: {done} of {total}")
+
+        fields = fields_around(sel.model.model, u, sel.model.label_names, anchor, mass=mass, progress=progress)
         bar.empty()
         store[("fields", key)] = preferred_offsets(fields)
     return store[("fields", key)]
@@ -109,14 +108,13 @@ def _shared(sel: Selection, anchor: str, other: str) -> None:
     figure_downloads(spec, "shared")
 
 
-def render(sel: Selection, pairs, anchor: str, other: str, source: str) -> None:
+def render_pair(sel: Selection, pairs, anchor: str, other: str, source: str) -> None:
     """Draw the panel of the pair (anchor, other) over the (item, analysis) `pairs`."""
     if anchor == other:
         st.info("Pick two different labels.")
         return
     analyses = [analysis for _, analysis in pairs]
-    threshold = float(st.session_state.get("keep.threshold", 0.5))
-    found = images_with(analyses, [anchor, other], threshold)
+    found = images_with(analyses, [anchor, other], threshold())
     _images(analyses, found, anchor, other)
     row = st.container(horizontal=True, wrap=True, gap="medium")
     offsets, field = row.container(width=520), row.container(width=520)
