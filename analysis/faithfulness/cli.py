@@ -16,10 +16,11 @@ from tqdm import tqdm
 from srn_core.checkpoint import CheckpointError
 from srn_core.datasets import DatasetError, Sample
 from srn_core.fileio import atomic_write_text
+from srn_core.jsonsafe import json_text
 from srn_core.scenes import SpecError, generate_dataset, load_spec
 from srn_core.sources import align_dataset
 
-from ..export.files import FIGURE_FORMATS, json_text
+from ..export.files import FIGURE_FORMATS
 from ..report.inputs import gather_inputs
 from ..session import Analyzer, resolve_labels
 from .card import render_section, replace_section

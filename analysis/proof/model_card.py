@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from srn_core.checkpoint import CheckpointMeta
+from srn_core.evaluation import METRIC_ORDER
+from srn_core.heads import HEADS
+from srn_core.jsonsafe import json_text
 
 from .card_relations import relation_sections
 from .scene_proof import SceneProof
-
-HEAD_ORDER = ("main", "attention", "srn", "fused")
 
 
 def _pct(value: float) -> str:
@@ -19,10 +19,9 @@ def _pct(value: float) -> str:
 
 
 def _metrics_table(metrics: dict[str, dict[str, float]]) -> list[str]:
-    keys = ("mAP", "CP", "CR", "CF1", "OP", "OR", "OF1")
-    lines = ["| head | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
-    for head in HEAD_ORDER:
-        lines.append(f"| {head} | " + " | ".join(_pct(metrics[head][k]) for k in keys) + " |")
+    lines = ["| head | " + " | ".join(METRIC_ORDER) + " |", "|---|" + "---|" * len(METRIC_ORDER)]
+    for head in HEADS:
+        lines.append(f"| {head} | " + " | ".join(_pct(metrics[head][k]) for k in METRIC_ORDER) + " |")
     return lines
 
 
@@ -174,5 +173,5 @@ def _proof_sections(proof: SceneProof) -> list[str]:
 
 
 def card_json(proof: SceneProof) -> str:
-    """The proof as JSON, written next to the card."""
-    return json.dumps(proof.to_dict(), indent=1)
+    """The proof as strict JSON (NaN as null), written next to the card."""
+    return json_text(proof.to_dict())

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from ..evaluation import json_safe
+from ..jsonsafe import json_safe
 from .config import TrainConfig
 from .distributed import DistContext
 from .run_state import StageProgress
