@@ -17,11 +17,13 @@ from analysis.figures.catalogue import image_figures, shared_figure
 from analysis.figures.entries.label_graph import graph_rows, label_graph_figure_mpl, label_graph_figure_plotly
 from analysis.figures.image_inputs import ImageView
 from analysis.measures.browse import (
+    channel_page,
     channel_rows,
     filter_rows,
     images_with,
     is_symmetric,
     offset_matrices,
+    page_count,
     preferred_offsets,
     rank_channels,
     shared_channels,
@@ -113,3 +115,15 @@ def test_figure_specs_files_and_the_image_bundle(model, analyses) -> None:
     archive = zipfile.ZipFile(io.BytesIO(image_bundle(model, analyses[0], ImageView(label=0), ("svg",), dpi=40)))
     assert {"image.png", "scores.csv", "analysis.json", "what_if.svg", "maps_cat.svg"} <= set(archive.namelist())
     assert zipfile.ZipFile(io.BytesIO(zip_files({"a.txt": b"1"}))).read("a.txt") == b"1"
+
+
+def test_channel_pages() -> None:
+    assert [page_count(n, 4) for n in (0, 1, 4, 5, 16, 17)] == [1, 1, 1, 2, 4, 5]
+    order = np.array([7, 3, 5, 0, 1, 6, 2, 4])
+    assert channel_page(order, 1, 3) == [7, 3, 5] and channel_page(order, 3, 3) == [2, 4]
+    assert channel_page(order, 4, 3) == [] and all(type(c) is int for c in channel_page(order, 2, 3))
+    with pytest.raises(ValueError, match="per_page"):
+        page_count(4, 0)
+    with pytest.raises(ValueError, match="page"):
+        channel_page(order, 0, 3)
+

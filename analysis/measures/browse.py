@@ -35,6 +35,20 @@ def rank_channels(filters: Conv4Filters, probes: ProbeResult | None = None,
     return np.argsort(-score, kind="stable"), score
 
 
+def page_count(count: int, per_page: int) -> int:
+    """How many pages of `per_page` hold `count` items (at least 1, so an empty list still has a page)."""
+    if per_page < 1:
+        raise ValueError(f"per_page must be at least 1, got {per_page}")
+    return max(1, -(-count // per_page))
+
+
+def channel_page(order: np.ndarray, page: int, per_page: int) -> list[int]:
+    """The channels of page `page` (1-based) of the ranking `order`, `per_page` to a page."""
+    if page < 1:
+        raise ValueError(f"page must be at least 1, got {page}")
+    return [int(c) for c in order[(page - 1) * per_page:page * per_page]]
+
+
 def _names(pairs: Sequence[tuple[str, float]]) -> str:
     return ", ".join(f"{name} ({value:+.3g})" for name, value in pairs)
 

@@ -3,13 +3,11 @@ strongly a label drives them, and follow one label's path label -> channel -> fi
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
 from analysis import path_table
 from analysis.figures.catalogue import build
-from analysis.measures.browse import channel_rows, rank_channels
+from analysis.measures.browse import channel_page, channel_rows, page_count, rank_channels
 from srn_core.text_safety import markdown_text as md
 
 from .. import state
@@ -32,12 +30,12 @@ def _browser(sel: Selection, tools: state.ModelTools, label: str) -> None:
                     help="drive: how strongly the chosen label drives each channel (measured); norm: how "
                          "large the channel's filters are, whichever label uses them.")
     per_page = row.select_slider("Channels per page", (2, 4, 6, 8, 12), key="keep.f_per_page", width=220)
-    pages = math.ceil(count / per_page)
+    pages = page_count(count, per_page)
     if st.session_state.get("keep.f_page", 1) > pages:
         st.session_state["keep.f_page"] = pages
     number = row.number_input(f"Page (of {pages})", 1, pages, step=1, key="keep.f_page", width=140)
     order, scores = rank_channels(filters, probes, label if how == SORTS[0] else None)
-    channels = [int(c) for c in order[(number - 1) * per_page:number * per_page]]
+    channels = channel_page(order, number, per_page)
     st.dataframe(channel_rows(filters, probes, channels, scores), hide_index=True, key="channel_table",
                  column_config={"score": st.column_config.NumberColumn(
                      "score", help="filter norm, or the label's measured drive", format="%.4g")})
