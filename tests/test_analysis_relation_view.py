@@ -21,22 +21,21 @@ from .helpers import TINY_LABELS, TINY_TARGETS, tiny_analyses, tiny_model
 
 
 @pytest.fixture(scope="module")
-def model():
-    return tiny_model()
+def tiny():
+    """The tiny model and its three analysed images."""
+    model = tiny_model()
+    return model, tiny_analyses(model)
 
 
-@pytest.fixture(scope="module")
-def analyses(model):
-    return tiny_analyses(model)
-
-
-def test_every_matrix_has_a_meaning_and_unknown_names_are_refused(model, analyses) -> None:
+def test_every_matrix_has_a_meaning_and_unknown_names_are_refused(tiny) -> None:
+    model, analyses = tiny
     assert set(MEANING) == set(MATRICES)
     with pytest.raises(ValueError, match="unknown relation matrix 'nope'"):
         relation_matrix("nope", model, analyses, TINY_LABELS)
 
 
-def test_counting_matrices_follow_the_ground_truth(model, analyses) -> None:
+def test_counting_matrices_follow_the_ground_truth(tiny) -> None:
+    model, analyses = tiny
     assert presence_source(analyses) == "truth"
     matrix, counts = relation_matrix("co-occurrence", model, analyses, TINY_LABELS)
     assert counts is None and matrix.values[0, 1] == 2 and matrix.values[1, 1] == 3 and matrix.values[3, 0] == 0
@@ -47,14 +46,16 @@ def test_counting_matrices_follow_the_ground_truth(model, analyses) -> None:
     assert counts[:, 0].tolist() == [2, 3, 2, 1, 1]  # images holding the row label
 
 
-def test_predictions_stand_in_where_an_image_has_no_truth(model, analyses) -> None:
+def test_predictions_stand_in_where_an_image_has_no_truth(tiny) -> None:
+    model, analyses = tiny
     unlabelled = [analyses[0], analyses[1].__class__(**{**vars(analyses[1]), "targets": None})]
     assert presence_source(unlabelled) == "prediction"
     matrix, _ = relation_matrix("co-occurrence", model, unlabelled, TINY_LABELS, threshold=0.0)
     assert (matrix.values == 2).all()  # every score is above 0: the first image's truth (no car) is not used
 
 
-def test_offset_matrices_carry_their_counts(model, analyses) -> None:
+def test_offset_matrices_carry_their_counts(tiny) -> None:
+    model, analyses = tiny
     stats = centroid_offsets(analyses, "attention", "cells", 0.5)
     for name, values in (("offset consistency", stats.consistency), ("mean dx", stats.mean[..., 0]),
                          ("mean dy", stats.mean[..., 1])):
@@ -64,7 +65,8 @@ def test_offset_matrices_carry_their_counts(model, analyses) -> None:
     assert stats.count[0, 1] == 2
 
 
-def test_model_matrices_and_a_supplied_influence(model, analyses) -> None:
+def test_model_matrices_and_a_supplied_influence(tiny) -> None:
+    model, analyses = tiny
     probes = probe_sr(model, TINY_LABELS)
     matrix, counts = relation_matrix("f_sr similarity", model, analyses, TINY_LABELS, probes=probes)
     assert counts is None and matrix.values.shape == (5, 5)
@@ -80,7 +82,8 @@ def test_anchor_alone_holds_mass_one_at_the_centre() -> None:
     assert u.shape == (5, 4, 4) and u.sum() == 1.0 and u[2, 2, 2] == 1.0
 
 
-def test_fields_around_equal_one_run_and_report_progress(model, analyses) -> None:
+def test_fields_around_equal_one_run_and_report_progress(tiny) -> None:
+    model, analyses = tiny
     u = analyses[0].weighted_attention
     seen: list[tuple[int, int]] = []
     fields = fields_around(model, u, TINY_LABELS, "dog", batch=3, progress=lambda *step: seen.append(step))
