@@ -13,7 +13,8 @@ import torch
 from srn_core import CheckpointMeta, Predictor, save_checkpoint
 from srn_core.cli import build_parser, main
 from srn_core.datasets import MultiLabelDataset, load_dataset
-from srn_core.evaluation import HEADS, EvaluationResult, ImageTensors, evaluate, head_logits, predict_logits
+from srn_core.evaluation import EvaluationResult, ImageTensors, evaluate, predict_logits
+from srn_core.heads import HEADS
 from srn_core.metrics import evaluate_logits, evaluate_scores
 from srn_core.sources import InMemoryImages, as_source
 
@@ -142,16 +143,3 @@ def test_labels_without_positives_are_reported_in_each_convention():
     assert ours.metrics["fused"]["mAP"] == pytest.approx(100.0) and "left out of mAP" in ours.notes()[0]
     assert np.isnan(official.metrics["fused"]["mAP"]) and "mAP is NaN" in official.notes()[0]
     assert "dog" in official.notes()[0] and official.to_dict()["heads"]["fused"]["mAP"] is None
-
-
-def test_head_logits_read_every_head_of_an_output_or_an_analysis() -> None:
-    model = tiny_model().eval()
-    with torch.inference_mode():
-        out = model(torch.zeros(2, 3, model.config.input_size, model.config.input_size))
-    logits = head_logits(out)
-    assert list(logits) == list(HEADS)
-    assert logits["main"] is out.cls_logits and logits["attention"] is out.att_logits
-    assert logits["srn"] is out.sr_logits and logits["fused"] is out.logits
-    assert list(head_logits(out, ("fused", "main"))) == ["fused", "main"]
-    with pytest.raises(KeyError):
-        head_logits(out, ("confidence",))

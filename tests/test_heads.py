@@ -5,8 +5,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
+import torch
 
 from srn_core.heads import HEADS, TABLE_HEADS, head_logits, stacked_logits
+
+from .helpers import tiny_model
 
 
 def _result(base: float) -> SimpleNamespace:
@@ -26,3 +30,16 @@ def test_stacked_logits_keep_the_image_order() -> None:
     assert list(stacked) == ["srn", "main"]
     assert stacked["srn"].shape == (3, 2) and stacked["srn"][:, 0].tolist() == [0.0, -5.0, 7.0]
     assert stacked["main"][:, 1].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_head_logits_read_every_head_of_a_forward_pass() -> None:
+    model = tiny_model().eval()
+    with torch.inference_mode():
+        out = model(torch.zeros(2, 3, model.config.input_size, model.config.input_size))
+    logits = head_logits(out)
+    assert list(logits) == list(HEADS)
+    assert logits["main"] is out.cls_logits and logits["attention"] is out.att_logits
+    assert logits["srn"] is out.sr_logits and logits["fused"] is out.logits
+    assert list(head_logits(out, ("fused", "main"))) == ["fused", "main"]
+    with pytest.raises(KeyError):
+        head_logits(out, ("confidence",))

@@ -20,7 +20,8 @@ from analysis import Analyzer
 from analysis.cli import main as analysis_main
 from srn_core import Predictor, save_checkpoint
 from srn_core.cli import main as srn_main
-from srn_core.evaluation import HEADS, METRIC_ORDER
+from srn_core.evaluation import METRIC_ORDER
+from srn_core.heads import HEADS
 from srn_core.jsonsafe import json_safe
 
 from .helpers import TINY_LABELS, tiny_model
