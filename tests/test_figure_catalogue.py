@@ -38,10 +38,9 @@ from analysis.figures.entries.scores import score_bars_figure_mpl, score_bars_fi
 from analysis.figures.image_inputs import ImageInputs, ImageView
 from analysis.report.build import ReportOptions, run_report
 from analysis.report.inputs import gather_inputs
-from srn_core import Preprocessor
 from srn_core.datasets import Box
 
-from .helpers import TINY_LABELS, tiny_model
+from .helpers import TINY_LABELS, tiny_meta, tiny_model
 
 COUNTED = {"image", "heatmap", "peak", "centroid", "centre", "mean", "ellipse", "boxes", "bars", "error_bars", "sign"}
 SIGN = re.compile(r"\([+\-0]\)")
@@ -117,7 +116,8 @@ def plotly_marks(fig) -> Counter:
 
 @pytest.fixture(scope="module")
 def analyzer() -> Analyzer:
-    return Analyzer(tiny_model(), TINY_LABELS, Preprocessor(64, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)), "cpu")
+    model = tiny_model()
+    return Analyzer(model, tiny_meta(model), "cpu")
 
 
 @pytest.fixture(scope="module")
@@ -125,21 +125,32 @@ def inputs(analyzer: Analyzer) -> dict:
     """One value of every input name the catalogue's entries take, on a tiny model and three images."""
     rng = np.random.default_rng(3)
     images = [rng.integers(0, 255, (40, 64, 3), np.uint8) for _ in range(3)]
-    analyses = analyzer.analyse(images, names=["x", "y", "z"], targets=[np.array([1, 1, 0, 1, 0])] * 3,
-                                boxes=[[Box("cat", 0, 0, 30, 20), Box("dog", 30, 20, 64, 40)]] * 3)
+    analyses = analyzer.analyse(
+        images,
+        names=["x", "y", "z"],
+        targets=[np.array([1, 1, 0, 1, 0])] * 3,
+        boxes=[[Box("cat", 0, 0, 30, 20), Box("dog", 30, 20, 64, 40)]] * 3,
+    )
     model, a = analyzer.model, analyses[0]
     view = ImageView("cat", top_k=3, gradcam=gradcam_maps(analyzer, a, ["cat"])[0])
-    options = FaithfulnessOptions(methods=("attention", "gradcam"), labels=("cat", "dog"), steps=2,
-                                  stages=("f_att",), random_label=False)
+    options = FaithfulnessOptions(
+        methods=("attention", "gradcam"), labels=("cat", "dog"), steps=2, stages=("f_att",), random_label=False
+    )
     evaluator = FaithfulnessEvaluator(analyzer, options)
-    summary = summarise([evaluator.image(x, n) for n, x in enumerate(analyses[:2])], TINY_LABELS, options,
-                        resamples=20)
-    return {"image": ImageInputs(model, a, view), "matrix": influence_matrix(model, analyses),
-            "filters": conv4_filters(model), "channels": [0, 5], "readout": filter_readout(model, TINY_LABELS),
-            "stats": centroid_offsets(analyses), "pairs": [("cat", "dog"), ("cat", "tree")],
-            "field": relation_field(model, a.weighted_attention, TINY_LABELS, "dog", "cat"),
-            "comparison": compare_pointing(analyzer, analyses), "probe": relation_probe(model, analyses, "cat", "dog"),
-            "summary": summary}
+    summary = summarise([evaluator.image(x, n) for n, x in enumerate(analyses[:2])], TINY_LABELS, options, resamples=20)
+    return {
+        "image": ImageInputs(model, a, view),
+        "matrix": influence_matrix(model, analyses),
+        "filters": conv4_filters(model),
+        "channels": [0, 5],
+        "readout": filter_readout(model, TINY_LABELS),
+        "stats": centroid_offsets(analyses),
+        "pairs": [("cat", "dog"), ("cat", "tree")],
+        "field": relation_field(model, a.weighted_attention, TINY_LABELS, "dog", "cat"),
+        "comparison": compare_pointing(analyzer, analyses),
+        "probe": relation_probe(model, analyses, "cat", "dog"),
+        "summary": summary,
+    }
 
 
 @pytest.mark.parametrize("entry", entries(), ids=lambda e: e.name)
@@ -150,8 +161,9 @@ def test_both_renderings_draw_the_promised_marks(entry: FigureEntry, inputs: dic
         assert drawn_mpl[mark] > 0, f"{entry.name}: matplotlib draws no {mark} ({MARKS[mark]}): {drawn_mpl}"
         assert drawn_plotly[mark] > 0, f"{entry.name}: plotly draws no {mark} ({MARKS[mark]}): {drawn_plotly}"
     for mark in COUNTED:
-        assert drawn_mpl[mark] == drawn_plotly[mark], \
+        assert drawn_mpl[mark] == drawn_plotly[mark], (
             f"{entry.name}: {drawn_mpl[mark]} {mark} in matplotlib, {drawn_plotly[mark]} in plotly"
+        )
     if entry.rows:
         assert isinstance(spec.rows(), list)
 
@@ -175,15 +187,23 @@ def test_entries_check_their_inputs_and_marks() -> None:
         build("nothing")
     with pytest.raises(ValueError, match="marks"):
         FigureEntry("x", "x", "image", ("image",), len, len, frozenset({"sparkles"}))
-    assert [e.name for e in entries("image")] == ["scores", "grid", "label", "influence", "what_if"]
+    image = [e.name for e in entries("image")]
+    assert image[:5] == ["scores", "grid", "label", "influence", "what_if"]  # in their order; new ones follow
 
 
-def test_a_new_image_entry_reaches_the_bundle_and_the_report(analyzer: Analyzer, inputs: dict, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    extra = FigureEntry("extra_scores", "all scores", "image", ("image",),
-                        mpl=lambda image: score_bars_figure_mpl(image.analysis),
-                        plotly=lambda image: score_bars_figure_plotly(image.analysis),
-                        rows=lambda image: image.analysis.score_rows(), marks=frozenset({"bars"}))
+def test_a_new_image_entry_reaches_the_bundle_and_the_report(
+    analyzer: Analyzer, inputs: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = FigureEntry(
+        "extra_scores",
+        "all scores",
+        "image",
+        ("image",),
+        mpl=lambda image: score_bars_figure_mpl(image.analysis),
+        plotly=lambda image: score_bars_figure_plotly(image.analysis),
+        rows=lambda image: image.analysis.score_rows(),
+        marks=frozenset({"bars"}),
+    )
     monkeypatch.setitem(catalogue._REGISTRY, extra.name, extra)
     image = inputs["image"]
     assert "extra_scores" in image_figures(image.model, image.analysis, image.view)
@@ -192,6 +212,12 @@ def test_a_new_image_entry_reaches_the_bundle_and_the_report(analyzer: Analyzer,
     folder = tmp_path / "images"
     folder.mkdir()
     Image.fromarray(image.analysis.image).save(folder / "one.png")
-    summary = run_report(analyzer, gather_inputs(folder, TINY_LABELS), tmp_path / "report",
-                         ReportOptions(formats=("png",), dpi=30, top_k=1, pairs=1), progress=False, log=lambda _: None)
+    summary = run_report(
+        analyzer,
+        gather_inputs(folder, TINY_LABELS),
+        tmp_path / "report",
+        ReportOptions(formats=("png",), dpi=30, top_k=1, pairs=1),
+        progress=False,
+        log=lambda _: None,
+    )
     assert "images/0000_one/extra_scores.png" in [f for e in summary.entries for f in e.files]

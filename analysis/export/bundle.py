@@ -29,8 +29,14 @@ def zip_files(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def image_bundle(model: SRN, analysis: ImageAnalysis, view: ImageView, formats: Sequence[str] = ZIP_FORMATS,
-                 dpi: int = DOWNLOAD_DPI, progress: Callable[[float], None] | None = None) -> bytes:
+def image_bundle(
+    model: SRN,
+    analysis: ImageAnalysis,
+    view: ImageView,
+    formats: Sequence[str] = ZIP_FORMATS,
+    dpi: int = DOWNLOAD_DPI,
+    progress: Callable[[float], None] | None = None,
+) -> bytes:
     """Everything about one image as a ZIP: every figure of `image_figures` in `formats` (default PNG at
     the single downloads' resolution, HTML and CSV; PDF and SVG only on request, as they repeat the PNG
     and take as long again each), the scores (CSV), the analysis with all maps (JSON) and the original
@@ -39,8 +45,11 @@ def image_bundle(model: SRN, analysis: ImageAnalysis, view: ImageView, formats: 
 
     image = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(analysis.image)).save(image, format="PNG")
-    files = {"image.png": image.getvalue(), "scores.csv": csv_bytes(analysis.score_rows()),
-             "analysis.json": json_bytes(analysis.to_dict(include_maps=True))}
+    files = {
+        "image.png": image.getvalue(),
+        "scores.csv": csv_bytes(analysis.score_rows()),
+        "analysis.json": json_bytes(analysis.to_dict(include_maps=True)),
+    }
     if "html" in formats:
         files["plotly.min.js"] = get_plotlyjs().encode("utf-8")
     specs = list(image_figures(model, analysis, view).values())

@@ -22,8 +22,15 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 DATA_FORMATS = ("json", "csv")
 FILE_FORMATS = FIGURE_FORMATS + ("html", "csv")
 DOWNLOAD_DPI = 150
-MIME_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "html": "text/html",
-              "csv": "text/csv", "json": "application/json", "zip": "application/zip"}
+MIME_TYPES = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "html": "text/html",
+    "csv": "text/csv",
+    "json": "application/json",
+    "zip": "application/zip",
+}
 NO_DATES = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}  # re-renders stay byte-identical
 
 
@@ -98,8 +105,9 @@ class FigureSpec:
             return csv_bytes(self.rows())
         raise ValueError(f"figure {self.name!r} has no {fmt!r} file; it offers {self.formats}")
 
-    def files(self, formats: Sequence[str] | None = None, dpi: int = DOWNLOAD_DPI,
-              plotlyjs: bool | str = True) -> dict[str, bytes]:
+    def files(
+        self, formats: Sequence[str] | None = None, dpi: int = DOWNLOAD_DPI, plotlyjs: bool | str = True
+    ) -> dict[str, bytes]:
         """{file name: bytes} for each format; the matplotlib figure is built once for all its formats.
         `plotlyjs` is passed to `html_bytes`."""
         wanted = [f for f in (formats or self.formats) if f in self.formats]
@@ -178,8 +186,13 @@ def save_data(obj: Any, path: str | Path, formats: Sequence[str] = DATA_FORMATS)
     return written
 
 
-def save_spec(spec: FigureSpec, stem: str | Path, formats: Sequence[str] = FIGURE_FORMATS, dpi: int = 150,
-              plotlyjs: bool | str | None = None) -> list[Path]:
+def save_spec(
+    spec: FigureSpec,
+    stem: str | Path,
+    formats: Sequence[str] = FIGURE_FORMATS,
+    dpi: int = 150,
+    plotlyjs: bool | str | None = None,
+) -> list[Path]:
     """Write a catalogue figure beside `stem`: the matplotlib figure in `formats`, its plotly page when
     `plotlyjs` is given (see `save_html`), its data as `<stem>_data.json` (and `.csv` when it has rows)."""
     stem = Path(stem)

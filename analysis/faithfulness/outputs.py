@@ -6,31 +6,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..export.files import save_data, save_figure, save_html
-from ..figures import mpl as fm
-from ..figures import plotly as fp
+from ..export.files import FigureSpec, save_data, save_figure, save_html
+from ..figures.catalogue import build
 from ..tables import LabelMatrix
-from . import figures
 from .methods import METHOD_NAMES
 from .results import FaithfulnessSummary
 
 BAR_MEASURES = ("deletion_fused", "insertion_fused", "pointing", "relevance_mass", "label_spearman")
 
 
-def figure_pairs(summary: FaithfulnessSummary) -> list[tuple[str, str, Any, Any]]:
-    """(file name, title, matplotlib figure, plotly figure) of every faithfulness figure."""
+def figure_specs(summary: FaithfulnessSummary) -> list[FigureSpec]:
+    """Every faithfulness figure of `summary`, from the figure catalogue (built when asked)."""
     measured = set(summary.measures())
-    out = [("curves_fused", "deletion and insertion curves (fused)", figures.curves_figure(summary),
-            figures.curves_plotly(summary))] if summary.curves.get("deletion") else []
-    out += [(f"bars_{m}", f"per label: {m}", figures.label_bars_figure(summary, m),
-             figures.label_bars_plotly(summary, m))
+    out = [build("faithfulness_curves", "curves_fused", "deletion and insertion curves (fused)", summary=summary)] \
+        if summary.curves.get("deletion") else []
+    out += [build("faithfulness_bars", f"bars_{m}", f"per label: {m}", summary=summary, measure=m)
             for m in BAR_MEASURES if m in measured]
     if any(m.startswith("randomised_") for m in measured):
-        out += [(f"randomisation_{k}", f"randomisation cascade ({k})", figures.randomisation_figure(summary, k),
-                 figures.randomisation_plotly(summary, k)) for k in ("spearman", "ssim")]
+        out += [build("faithfulness_randomisation", f"randomisation_{k}", f"randomisation cascade ({k})",
+                      summary=summary, kind=k) for k in ("spearman", "ssim")]
     for method, matrix in pair_matrices(summary).items():
-        out.append((f"label_pairs_{method}", f"label pairs ({METHOD_NAMES[method]})", fm.matrix_figure(matrix),
-                    fp.matrix_figure(matrix)))
+        out.append(build("matrix", f"label_pairs_{method}", f"label pairs ({METHOD_NAMES[method]})", matrix=matrix))
     return out
 
 
@@ -48,10 +44,10 @@ def write_outputs(summary: FaithfulnessSummary, out: str | Path, formats: Sequen
     """Every figure in `formats` (and as a plotly page with `html`), the table as CSV and all as JSON."""
     out = Path(out)
     files = save_data(summary, out / "faithfulness")
-    for name, _, mpl, plotly in figure_pairs(summary):
-        files += save_figure(mpl, out / name, formats, dpi)
+    for spec in figure_specs(summary):
+        files += save_figure(spec.mpl(), out / spec.name, formats, dpi)
         if html:
-            files.append(save_html(plotly, out / f"{name}.html", include_plotlyjs=include_plotlyjs))
+            files.append(save_html(spec.plotly(), out / f"{spec.name}.html", include_plotlyjs=include_plotlyjs))
     return files
 
 
@@ -60,5 +56,5 @@ def add_report_pages(writer: Any, summary: FaithfulnessSummary, folder: str = "f
     group = "Can these maps be trusted?"
     writer.add("dataset", group, folder, "faithfulness_table", "faithfulness: every measure per label and method "
                "(mean, 95 % bootstrap interval)", data=summary)
-    for name, title, mpl, plotly in figure_pairs(summary):
-        writer.add("dataset", group, folder, name, f"faithfulness: {title}", mpl, plotly)
+    for spec in figure_specs(summary):
+        writer.add("dataset", group, folder, spec.name, f"faithfulness: {spec.title}", spec.mpl(), spec.plotly())

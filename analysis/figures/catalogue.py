@@ -99,14 +99,22 @@ class FigureEntry:
         missing = [k for k in self.inputs if k not in inputs]
         extra = [k for k in inputs if k not in self.inputs + self.optional]
         if missing or extra:
-            raise ValueError(f"figure {self.name!r} takes {self.inputs} (optional {self.optional}): "
-                             f"missing {missing}, unknown {extra}")
+            raise ValueError(
+                f"figure {self.name!r} takes {self.inputs} (optional {self.optional}): "
+                f"missing {missing}, unknown {extra}"
+            )
 
         def bound(function: Callable[..., Any] | None) -> Callable[[], Any] | None:
             return None if function is None else functools.partial(function, **inputs)
 
-        return FigureSpec(stem or _text(self.stem or self.name, inputs), title or _text(self.title, inputs),
-                          bound(self.mpl), bound(self.plotly), bound(self.rows), bound(self.data))
+        return FigureSpec(
+            stem or _text(self.stem or self.name, inputs),
+            title or _text(self.title, inputs),
+            bound(self.mpl),
+            bound(self.plotly),
+            bound(self.rows),
+            bound(self.data),
+        )
 
 
 _REGISTRY: dict[str, FigureEntry] = {}
@@ -157,12 +165,23 @@ def image_figures(model: SRN, analysis: ImageAnalysis, view: ImageView) -> dict[
     return {e.name: e.spec(image=inputs) for e in entries("image")}
 
 
-def shared_figure(name: str, title: str, function: str, *args: Any,
-                  rows: Callable[[], list[dict[str, Any]]] | None = None, **kwargs: Any) -> FigureSpec:
+def shared_figure(
+    name: str,
+    title: str,
+    function: str,
+    *args: Any,
+    rows: Callable[[], list[dict[str, Any]]] | None = None,
+    **kwargs: Any,
+) -> FigureSpec:
     """A figure that `figures.mpl` and `figures.plotly` both draw with `function(*args, **kwargs)`, for
     arguments no catalogue entry takes (say, a matrix with another colour map)."""
     from . import mpl, plotly
 
     drawn_mpl, drawn_plotly = getattr(mpl, function), getattr(plotly, function)
-    return FigureSpec(name, title, functools.partial(drawn_mpl, *args, **kwargs),
-                      functools.partial(drawn_plotly, *args, **kwargs), rows)
+    return FigureSpec(
+        name,
+        title,
+        functools.partial(drawn_mpl, *args, **kwargs),
+        functools.partial(drawn_plotly, *args, **kwargs),
+        rows,
+    )

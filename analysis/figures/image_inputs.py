@@ -42,8 +42,9 @@ class ImageInputs:
     kept, also by the copies `for_label` makes.
     """
 
-    def __init__(self, model: SRN, analysis: ImageAnalysis, view: ImageView,
-                 shared: dict[Any, Any] | None = None) -> None:
+    def __init__(
+        self, model: SRN, analysis: ImageAnalysis, view: ImageView, shared: dict[Any, Any] | None = None
+    ) -> None:
         self.model, self.analysis, self.view = model, analysis, view
         self.label = analysis.indices([view.label])[0]
         self._shared = {} if shared is None else shared

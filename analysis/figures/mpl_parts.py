@@ -31,8 +31,9 @@ def draw_boxes(ax: Axes, boxes: Sequence[tuple[float, float, float, float]]) -> 
 def kind_colorbar(fig: Figure, axes: Sequence[Axes], kind: str, cmap: str, shrink: float = 0.6) -> None:
     """The colour bar of overlays of `kind` under `axes`: sigmoid(S) on 0 .. 1, A and U each from its own
     min to its own max."""
-    bar = fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), ax=list(axes), shrink=shrink, location="bottom",
-                       aspect=40)
+    bar = fig.colorbar(
+        ScalarMappable(Normalize(0, 1), cmap), ax=list(axes), shrink=shrink, location="bottom", aspect=40
+    )
     fixed = kind == "confidence"
     bar.set_ticks([0, 1], labels=["0.0", "1.0"] if fixed else ["min", "max"])
     bar.set_label(KIND_TITLES[kind] + ("" if fixed else " (each map from its own min to max)"), fontsize=8)

@@ -41,9 +41,9 @@ def upsample_maps(maps: np.ndarray, size: tuple[int, int], mode: str = "nearest"
         return np.ascontiguousarray(maps[:, rows][:, :, cols])
     out = np.empty((k, height, width), dtype=np.float32)
     for start in range(0, k, CV_MAX_CHANNELS):
-        chunk = np.ascontiguousarray(maps[start:start + CV_MAX_CHANNELS].transpose(1, 2, 0))
+        chunk = np.ascontiguousarray(maps[start : start + CV_MAX_CHANNELS].transpose(1, 2, 0))
         resized = cv2.resize(chunk, (width, height), interpolation=UPSAMPLING[mode])
-        out[start:start + CV_MAX_CHANNELS] = resized.reshape(height, width, -1).transpose(2, 0, 1)
+        out[start : start + CV_MAX_CHANNELS] = resized.reshape(height, width, -1).transpose(2, 0, 1)
     return out
 
 
@@ -79,8 +79,9 @@ def colorize(values: np.ndarray, cmap: str = "jet") -> np.ndarray:
     return colour_table(cmap)[index]
 
 
-def blend(image: np.ndarray, colours: np.ndarray, opacity: float = 0.5,
-          weights: np.ndarray | None = None) -> np.ndarray:
+def blend(
+    image: np.ndarray, colours: np.ndarray, opacity: float = 0.5, weights: np.ndarray | None = None
+) -> np.ndarray:
     """(1 - a) * image + a * colours with a = opacity (times `weights` per pixel, if given: values in
     [0, 1] of shape colours.shape[:-1]), broadcast over leading label axes; uint8 out."""
     if not 0.0 <= opacity <= 1.0:
@@ -134,9 +135,16 @@ class Overlays:
     kind: str
 
 
-def overlay_image(image: np.ndarray, maps: np.ndarray, mode: str = "nearest", cmap: str = "jet",
-                  opacity: float = 0.5, normalize: str | tuple[float, float] = "map",
-                  max_side: int | None = None, fade: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def overlay_image(
+    image: np.ndarray,
+    maps: np.ndarray,
+    mode: str = "nearest",
+    cmap: str = "jet",
+    opacity: float = 0.5,
+    normalize: str | tuple[float, float] = "map",
+    max_side: int | None = None,
+    fade: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """Lay each of `maps` (K, g, g) over `image` (H, W, 3): returns (blended (K, H', W', 3), values).
 
     `fade` scales the opacity of each pixel by the square root of its normalised value, so that low
@@ -148,24 +156,37 @@ def overlay_image(image: np.ndarray, maps: np.ndarray, mode: str = "nearest", cm
     return blend(base, colorize(values, cmap), opacity, np.sqrt(values) if fade else None), values
 
 
-def overlay_maps(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None, kind: str = "attention",
-                 mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5,
-                 normalize: str | tuple[float, float] = "auto", max_side: int | None = None,
-                 fade: bool = False) -> Overlays:
+def overlay_maps(
+    analysis: ImageAnalysis,
+    labels: Iterable[LabelRef] | None = None,
+    kind: str = "attention",
+    mode: str = "nearest",
+    cmap: str = "jet",
+    opacity: float = 0.5,
+    normalize: str | tuple[float, float] = "auto",
+    max_side: int | None = None,
+    fade: bool = False,
+) -> Overlays:
     """Overlays of A, sigmoid(S) or U (`kind`) for `labels` (default all) on the analysed image.
 
     `normalize='auto'` uses the fixed range (0, 1) for sigmoid(S) and each map's own range for A and U.
     """
     index = analysis.indices(labels)
     how = kind_range(kind) if normalize == "auto" else normalize
-    images, values = overlay_image(analysis.image, analysis.maps(kind)[index], mode, cmap, opacity, how, max_side,
-                                   fade)
+    images, values = overlay_image(analysis.image, analysis.maps(kind)[index], mode, cmap, opacity, how, max_side, fade)
     return Overlays(images, values, [analysis.label_names[i] for i in index], kind)
 
 
-def overlay_thumbnails(analysis: ImageAnalysis, labels: Iterable[LabelRef], kind: str = "attention",
-                       mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, side: int = 224,
-                       fade: bool = False) -> list[bytes]:
+def overlay_thumbnails(
+    analysis: ImageAnalysis,
+    labels: Iterable[LabelRef],
+    kind: str = "attention",
+    mode: str = "nearest",
+    cmap: str = "jet",
+    opacity: float = 0.5,
+    side: int = 224,
+    fade: bool = False,
+) -> list[bytes]:
     """JPEG thumbnails (longer side at most `side`) of the overlays of `labels`: what a screen grid shows."""
     overlays = overlay_maps(analysis, labels, kind, mode, cmap, opacity, max_side=side, fade=fade)
     return [encode_image(image, "JPEG") for image in overlays.images]

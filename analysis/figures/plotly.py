@@ -15,6 +15,15 @@ from .entries.relation_field import relation_field_figure_plotly as relation_fie
 from .entries.scores import score_bars_figure_plotly as score_bars_figure
 from .entries.what_if import what_if_figure_plotly as what_if_figure
 
-__all__ = ["attention_grid_figure", "conv4_filters_figure", "influence_maps_figure", "label_maps_figure",
-           "matrix_figure", "offsets_figure", "pointing_figure", "relation_field_figure", "score_bars_figure",
-           "what_if_figure"]
+__all__ = [
+    "attention_grid_figure",
+    "conv4_filters_figure",
+    "influence_maps_figure",
+    "label_maps_figure",
+    "matrix_figure",
+    "offsets_figure",
+    "pointing_figure",
+    "relation_field_figure",
+    "score_bars_figure",
+    "what_if_figure",
+]

@@ -31,8 +31,16 @@ def wrapped_title(text: str, width: int = 70) -> dict:
     """A figure title that wraps at `width` characters (plotly never wraps: a long title is cut off),
     left-aligned and with room made for it, so the toolbar (on the right, vertical) never covers it."""
     lines = [line for part in text.split("<br>") for line in textwrap.wrap(part, width, break_long_words=False)]
-    return {"text": "<br>".join(lines), "x": 0.0, "xanchor": "left", "y": 1.0, "yref": "container",
-            "yanchor": "top", "pad": {"t": 12}, "font": {"size": 14}}
+    return {
+        "text": "<br>".join(lines),
+        "x": 0.0,
+        "xanchor": "left",
+        "y": 1.0,
+        "yref": "container",
+        "yanchor": "top",
+        "pad": {"t": 12},
+        "font": {"size": 14},
+    }
 
 
 def title_margin(title: dict) -> int:
@@ -65,12 +73,21 @@ def hover_trace(values: np.ndarray, base_shape: tuple[int, int], name: str) -> d
     hover shows the values. Maps finer than HOVER_MAX_CELLS (e.g. Grad-CAM at input resolution) are
     subsampled for hovering. Traces stay dicts until the figure is made: plotly then checks them once."""
     step = max(1, int(np.ceil(max(values.shape) / HOVER_MAX_CELLS)))
-    values = np.asarray(values)[step // 2::step, step // 2::step]
+    values = np.asarray(values)[step // 2 :: step, step // 2 :: step]
     h, w = values.shape
     height, width = base_shape
-    return {"type": "heatmap", "z": values, "x0": width / w / 2, "dx": width / w, "y0": height / h / 2,
-            "dy": height / h, "opacity": 0.0, "showscale": False, "name": name,
-            "hovertemplate": "x %{x:.0f}, y %{y:.0f}<br>value %{z:.4g}<extra>" + name + "</extra>"}
+    return {
+        "type": "heatmap",
+        "z": values,
+        "x0": width / w / 2,
+        "dx": width / w,
+        "y0": height / h / 2,
+        "dy": height / h,
+        "opacity": 0.0,
+        "showscale": False,
+        "name": name,
+        "hovertemplate": "x %{x:.0f}, y %{y:.0f}<br>value %{z:.4g}<extra>" + name + "</extra>",
+    }
 
 
 def _axis(n: int) -> str:
@@ -89,9 +106,16 @@ def panel_figure(panels: Sequence[Panel], cols: int, title: str, panel_px: int =
     top = title_margin(heading)
     plot_px = rows * row_px
     width = (1.0 - GAP * (cols - 1)) / cols
-    layout: dict = {"height": int(plot_px + top + 10), "margin": {"l": 10, "r": 40, "t": top, "b": 10},
-                    "showlegend": False, "annotations": [], "shapes": [], "modebar": MODEBAR,
-                    "plot_bgcolor": "rgba(0,0,0,0)", "hovermode": "closest"}
+    layout: dict = {
+        "height": int(plot_px + top + 10),
+        "margin": {"l": 10, "r": 40, "t": top, "b": 10},
+        "showlegend": False,
+        "annotations": [],
+        "shapes": [],
+        "modebar": MODEBAR,
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "hovermode": "closest",
+    }
     if title:
         layout["title"] = heading
     data: list = []
@@ -103,36 +127,101 @@ def panel_figure(panels: Sequence[Panel], cols: int, title: str, panel_px: int =
         y0 = row_top - (row_px - (BAR_PX if bars else 8)) / plot_px
         h, w = panel.image.shape[:2]
         xa, ya = f"x{_axis(n)}", f"y{_axis(n)}"
-        layout[f"xaxis{_axis(n)}"] = {"domain": [x0, x0 + width], "anchor": ya, "visible": False,
-                                      "range": [-0.5, w - 0.5], "constrain": "domain"}
-        layout[f"yaxis{_axis(n)}"] = {"domain": [max(0.0, y0), y1], "anchor": xa, "visible": False,
-                                      "range": [h - 0.5, -0.5], "scaleanchor": xa, "constrain": "domain"}
-        layout["annotations"].append({"text": panel.title, "x": x0 + width / 2, "y": y1, "xref": "paper",
-                                      "yref": "paper", "xanchor": "center", "yanchor": "bottom",
-                                      "showarrow": False, "font": {"size": 12}})
-        data.append({"type": "image", "source": data_uri(panel.image, "JPEG"), "hoverinfo": "skip", "xaxis": xa,
-                     "yaxis": ya})
+        layout[f"xaxis{_axis(n)}"] = {
+            "domain": [x0, x0 + width],
+            "anchor": ya,
+            "visible": False,
+            "range": [-0.5, w - 0.5],
+            "constrain": "domain",
+        }
+        layout[f"yaxis{_axis(n)}"] = {
+            "domain": [max(0.0, y0), y1],
+            "anchor": xa,
+            "visible": False,
+            "range": [h - 0.5, -0.5],
+            "scaleanchor": xa,
+            "constrain": "domain",
+        }
+        layout["annotations"].append(
+            {
+                "text": panel.title,
+                "x": x0 + width / 2,
+                "y": y1,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 12},
+            }
+        )
+        data.append(
+            {"type": "image", "source": data_uri(panel.image, "JPEG"), "hoverinfo": "skip", "xaxis": xa, "yaxis": ya}
+        )
         if panel.values is not None:
             low, high = panel.limits or (float(np.min(panel.values)), float(np.max(panel.values)))
             trace = hover_trace(panel.values, (h, w), panel.title)
-            trace.update(xaxis=xa, yaxis=ya, colorscale=colorscale(panel.cmap), zmin=low,
-                         zmax=high if high > low else low + 1e-9, showscale=True,
-                         colorbar={"orientation": "h", "x": x0 + width / 2, "xanchor": "center",
-                                   "y": max(0.0, y0) - 6 / plot_px, "yanchor": "top", "len": 0.9 * width,
-                                   "lenmode": "fraction", "thickness": 10, "tickfont": {"size": 10},
-                                   "nticks": 4, "tickformat": ".2g"})
+            trace.update(
+                xaxis=xa,
+                yaxis=ya,
+                colorscale=colorscale(panel.cmap),
+                zmin=low,
+                zmax=high if high > low else low + 1e-9,
+                showscale=True,
+                colorbar={
+                    "orientation": "h",
+                    "x": x0 + width / 2,
+                    "xanchor": "center",
+                    "y": max(0.0, y0) - 6 / plot_px,
+                    "yanchor": "top",
+                    "len": 0.9 * width,
+                    "lenmode": "fraction",
+                    "thickness": 10,
+                    "tickfont": {"size": 10},
+                    "nticks": 4,
+                    "tickformat": ".2g",
+                },
+            )
             data.append(trace)
         for mx, my, symbol in panel.markers:
-            data.append({"type": "scatter", "x": [mx], "y": [my], "mode": "markers", "xaxis": xa, "yaxis": ya,
-                         "hoverinfo": "skip", "marker": {"symbol": symbol, "color": "white", "size": 12,
-                                                         "line": {"color": "black", "width": 1}}})
-        layout["shapes"] += [{"type": "rect", "x0": bx0, "y0": by0, "x1": bx1, "y1": by1, "xref": xa, "yref": ya,
-                              "line": {"color": "white", "width": 2}} for bx0, by0, bx1, by1 in panel.boxes]
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": [mx],
+                    "y": [my],
+                    "mode": "markers",
+                    "xaxis": xa,
+                    "yaxis": ya,
+                    "hoverinfo": "skip",
+                    "marker": {"symbol": symbol, "color": "white", "size": 12, "line": {"color": "black", "width": 1}},
+                }
+            )
+        layout["shapes"] += [
+            {
+                "type": "rect",
+                "x0": bx0,
+                "y0": by0,
+                "x1": bx1,
+                "y1": by1,
+                "xref": xa,
+                "yref": ya,
+                "line": {"color": "white", "width": 2},
+            }
+            for bx0, by0, bx1, by1 in panel.boxes
+        ]
     return go.Figure(data=data, layout=layout)
 
 
-def map_panel(base: np.ndarray, values: np.ndarray, title: str, mode: str = "nearest", cmap: str = "jet",
-              opacity: float = 0.5, normalize: str | tuple[float, float] = "map", fade: bool = False) -> Panel:
+def map_panel(
+    base: np.ndarray,
+    values: np.ndarray,
+    title: str,
+    mode: str = "nearest",
+    cmap: str = "jet",
+    opacity: float = 0.5,
+    normalize: str | tuple[float, float] = "map",
+    fade: bool = False,
+) -> Panel:
     """The overlay of one (g, g) map on `base` as a panel with hover values and a colour bar."""
     values = np.asarray(values, dtype=np.float32)
     blended, _ = overlay_image(base, values[None], mode, cmap, opacity, normalize, fade=fade)

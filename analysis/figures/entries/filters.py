@@ -52,9 +52,14 @@ def conv4_filters_figure_plotly(filters: Conv4Filters, channels: Sequence[int]) 
     cell_px, title_px, top = 170, 24, 60
     plot_px = rows * (cell_px + title_px)
     width = (1.0 - 0.03 * (per_channel - 1)) / per_channel * 0.92
-    layout: dict = {"title": {"text": TITLE, "x": 0.0}, "height": plot_px + top + 20,
-                    "margin": {"l": 10, "r": 60, "t": top, "b": 20}, "annotations": [], "modebar": MODEBAR,
-                    "showlegend": False}
+    layout: dict = {
+        "title": {"text": TITLE, "x": 0.0},
+        "height": plot_px + top + 20,
+        "margin": {"l": 10, "r": 60, "t": top, "b": 20},
+        "annotations": [],
+        "modebar": MODEBAR,
+        "showlegend": False,
+    }
     data: list = []
     centre = (size - 1) / 2
     for row, c in enumerate(channels):
@@ -65,29 +70,80 @@ def conv4_filters_figure_plotly(filters: Conv4Filters, channels: Sequence[int]) 
             n = row * per_channel + f + 1
             xa, ya = f"x{'' if n == 1 else n}", f"y{'' if n == 1 else n}"
             x0 = f * (width + 0.03)
-            layout[f"xaxis{'' if n == 1 else n}"] = {"domain": [x0, x0 + width], "anchor": ya, "visible": False,
-                                                     "range": [-0.5, size - 0.5], "constrain": "domain"}
-            layout[f"yaxis{'' if n == 1 else n}"] = {"domain": [max(0.0, y0), y1], "anchor": xa, "visible": False,
-                                                     "range": [size - 0.5, -0.5], "scaleanchor": xa,
-                                                     "constrain": "domain"}
-            layout["annotations"].append({"text": _panel_title(filters, c, f), "x": x0 + width / 2,
-                                          "y": y1, "xref": "paper", "yref": "paper", "xanchor": "center",
-                                          "yanchor": "bottom", "showarrow": False, "font": {"size": 12}})
-            data.append(go.Heatmap(z=filters.weights[c, f], colorscale=colorscale("RdBu_r"), zmin=-limit, zmax=limit,
-                                   xaxis=xa, yaxis=ya, name=f"ch{c} f{f}", showscale=f == per_channel - 1,
-                                   colorbar={"x": 1.0, "y": (y0 + y1) / 2, "len": 0.9 * (y1 - y0), "thickness": 10,
-                                             "yanchor": "middle", "tickfont": {"size": 10}, "nticks": 5},
-                                   hovertemplate="row %{y}, col %{x}<br>w %{z:.4g}<extra></extra>"))
-            data.append(go.Scatter(x=[centre], y=[centre], mode="markers", xaxis=xa, yaxis=ya, hoverinfo="skip",
-                                   marker={"symbol": "cross-thin", "size": 14, "line": {"width": 2, "color": "black"}}))
+            layout[f"xaxis{'' if n == 1 else n}"] = {
+                "domain": [x0, x0 + width],
+                "anchor": ya,
+                "visible": False,
+                "range": [-0.5, size - 0.5],
+                "constrain": "domain",
+            }
+            layout[f"yaxis{'' if n == 1 else n}"] = {
+                "domain": [max(0.0, y0), y1],
+                "anchor": xa,
+                "visible": False,
+                "range": [size - 0.5, -0.5],
+                "scaleanchor": xa,
+                "constrain": "domain",
+            }
+            layout["annotations"].append(
+                {
+                    "text": _panel_title(filters, c, f),
+                    "x": x0 + width / 2,
+                    "y": y1,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "xanchor": "center",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 12},
+                }
+            )
+            data.append(
+                go.Heatmap(
+                    z=filters.weights[c, f],
+                    colorscale=colorscale("RdBu_r"),
+                    zmin=-limit,
+                    zmax=limit,
+                    xaxis=xa,
+                    yaxis=ya,
+                    name=f"ch{c} f{f}",
+                    showscale=f == per_channel - 1,
+                    colorbar={
+                        "x": 1.0,
+                        "y": (y0 + y1) / 2,
+                        "len": 0.9 * (y1 - y0),
+                        "thickness": 10,
+                        "yanchor": "middle",
+                        "tickfont": {"size": 10},
+                        "nticks": 5,
+                    },
+                    hovertemplate="row %{y}, col %{x}<br>w %{z:.4g}<extra></extra>",
+                )
+            )
+            data.append(
+                go.Scatter(
+                    x=[centre],
+                    y=[centre],
+                    mode="markers",
+                    xaxis=xa,
+                    yaxis=ya,
+                    hoverinfo="skip",
+                    marker={"symbol": "cross-thin", "size": 14, "line": {"width": 2, "color": "black"}},
+                )
+            )
     return go.Figure(data=data, layout=layout)
 
 
-ENTRY = register(FigureEntry(
-    "conv4_filters", lambda filters, channels, readout: f"conv4 filters of channels {[int(c) for c in channels]}",
-    "model", ("filters", "channels", "readout"),
-    mpl=lambda filters, channels, readout: conv4_filters_figure_mpl(filters, channels),
-    plotly=lambda filters, channels, readout: conv4_filters_figure_plotly(filters, channels),
-    rows=lambda filters, channels, readout: filter_rows(filters, readout, channels),
-    data=lambda filters, channels, readout: filters,
-    marks=frozenset({"heatmap", "colorbar", "centre", "sign"})))
+ENTRY = register(
+    FigureEntry(
+        "conv4_filters",
+        lambda filters, channels, readout: f"conv4 filters of channels {[int(c) for c in channels]}",
+        "model",
+        ("filters", "channels", "readout"),
+        mpl=lambda filters, channels, readout: conv4_filters_figure_mpl(filters, channels),
+        plotly=lambda filters, channels, readout: conv4_filters_figure_plotly(filters, channels),
+        rows=lambda filters, channels, readout: filter_rows(filters, readout, channels),
+        data=lambda filters, channels, readout: filters,
+        marks=frozenset({"heatmap", "colorbar", "centre", "sign"}),
+    )
+)

@@ -79,8 +79,10 @@ def _text_side(x: float, y: float) -> tuple[str, str]:
 
 def graph_rows(matrix: LabelMatrix, top: int = 20) -> list[dict[str, Any]]:
     """The graph's edges: the `top` strongest pairs of `matrix` as (source, target, value) rows."""
-    return [{"source": matrix.row_names[r], "target": matrix.col_names[c], "value": v}
-            for r, c, v in strongest_pairs(matrix, top)]
+    return [
+        {"source": matrix.row_names[r], "target": matrix.col_names[c], "value": v}
+        for r, c, v in strongest_pairs(matrix, top)
+    ]
 
 
 def _edges(matrix: LabelMatrix, top: int) -> tuple[np.ndarray, list[tuple[int, int, float]], float]:
@@ -99,9 +101,19 @@ def label_graph_figure_mpl(matrix: LabelMatrix, top: int = 20) -> Figure:
     ax = fig.subplots()
     for r, c, v in edges:
         (x0, y0), (x1, y1) = points[r], points[c]
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={
-            "arrowstyle": "-|>" if not is_symmetric(matrix) else "-", "lw": 0.5 + 4.5 * abs(v) / limit,
-            "color": "tab:red" if v >= 0 else "tab:blue", "alpha": 0.7, "shrinkA": 8, "shrinkB": 8})
+        ax.annotate(
+            "",
+            xy=(x1, y1),
+            xytext=(x0, y0),
+            arrowprops={
+                "arrowstyle": "-|>" if not is_symmetric(matrix) else "-",
+                "lw": 0.5 + 4.5 * abs(v) / limit,
+                "color": "tab:red" if v >= 0 else "tab:blue",
+                "alpha": 0.7,
+                "shrinkA": 8,
+                "shrinkB": 8,
+            },
+        )
     ax.scatter(points[:, 0], points[:, 1], s=60, color="black", zorder=3)
     for (x, y), name in zip(points, [mpl_text(n, LABEL_CHARS) for n in matrix.row_names], strict=True):
         ax.text(x * 1.08, y * 1.08, name, ha=_text_side(x, y)[1], va="center", fontsize=8)
@@ -121,26 +133,61 @@ def label_graph_figure_plotly(matrix: LabelMatrix, top: int = 20) -> go.Figure:
     for r, c, v in edges:
         (x0, y0), (x1, y1) = points[r], points[c]
         colour = "rgba(214,39,40,0.7)" if v >= 0 else "rgba(31,119,180,0.7)"
-        fig.add_trace(go.Scatter(x=[x0, x1], y=[y0, y1], mode="lines", hoverinfo="skip", showlegend=False,
-                                 line={"width": 0.5 + 6 * abs(v) / limit, "color": colour}))
-        fig.add_trace(go.Scatter(x=[x0 + where * (x1 - x0)], y=[y0 + where * (y1 - y0)], mode="markers",
-                                 showlegend=False, marker={"size": 7, "color": colour},
-                                 text=[f"{plotly_text(matrix.row_names[r])} -> {plotly_text(matrix.col_names[c])}: "
-                                       f"{v:.4g}"], hovertemplate="%{text}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers+text",
-                             text=[plotly_text(n, LABEL_CHARS) for n in matrix.row_names],
-                             textposition=[_text_side(x, y)[0] for x, y in points], textfont={"size": 11},
-                             showlegend=False, marker={"size": 10, "color": "black"},
-                             hovertemplate="%{text}<extra></extra>"))
-    fig.update_layout(title=wrapped_title(plotly_text(f"{matrix.title}: {len(edges)} strongest pairs (red +, blue -)"),
-                                          50),
-                      height=380, modebar=MODEBAR, margin={"l": 10, "r": 40, "t": 70, "b": 10},
-                      xaxis={"visible": False, "range": [-1.65, 1.65]},
-                      yaxis={"visible": False, "range": [-1.15, 1.15], "scaleanchor": "x", "constrain": "domain"})
+        fig.add_trace(
+            go.Scatter(
+                x=[x0, x1],
+                y=[y0, y1],
+                mode="lines",
+                hoverinfo="skip",
+                showlegend=False,
+                line={"width": 0.5 + 6 * abs(v) / limit, "color": colour},
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[x0 + where * (x1 - x0)],
+                y=[y0 + where * (y1 - y0)],
+                mode="markers",
+                showlegend=False,
+                marker={"size": 7, "color": colour},
+                text=[f"{plotly_text(matrix.row_names[r])} -> {plotly_text(matrix.col_names[c])}: {v:.4g}"],
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=points[:, 0],
+            y=points[:, 1],
+            mode="markers+text",
+            text=[plotly_text(n, LABEL_CHARS) for n in matrix.row_names],
+            textposition=[_text_side(x, y)[0] for x, y in points],
+            textfont={"size": 11},
+            showlegend=False,
+            marker={"size": 10, "color": "black"},
+            hovertemplate="%{text}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=wrapped_title(plotly_text(f"{matrix.title}: {len(edges)} strongest pairs (red +, blue -)"), 50),
+        height=380,
+        modebar=MODEBAR,
+        margin={"l": 10, "r": 40, "t": 70, "b": 10},
+        xaxis={"visible": False, "range": [-1.65, 1.65]},
+        yaxis={"visible": False, "range": [-1.15, 1.15], "scaleanchor": "x", "constrain": "domain"},
+    )
     return fig
 
 
-ENTRY = register(FigureEntry(
-    "label_graph", "the label graph", "matrix", ("matrix",),
-    mpl=label_graph_figure_mpl, plotly=label_graph_figure_plotly, rows=graph_rows, optional=("top",),
-    marks=frozenset({"lines", "points"})))
+ENTRY = register(
+    FigureEntry(
+        "label_graph",
+        "the label graph",
+        "matrix",
+        ("matrix",),
+        mpl=label_graph_figure_mpl,
+        plotly=label_graph_figure_plotly,
+        rows=graph_rows,
+        optional=("top",),
+        marks=frozenset({"lines", "points"}),
+    )
+)

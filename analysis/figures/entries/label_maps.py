@@ -28,9 +28,17 @@ def _panels(analysis: ImageAnalysis, i: int, gradcam: np.ndarray | None, mode: s
     return panels
 
 
-def label_maps_figure_mpl(analysis: ImageAnalysis, label: LabelRef, gradcam: np.ndarray | None = None,
-                          mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, max_side: int = 400,
-                          fade: bool = False, cols: int = 3) -> Figure:
+def label_maps_figure_mpl(
+    analysis: ImageAnalysis,
+    label: LabelRef,
+    gradcam: np.ndarray | None = None,
+    mode: str = "nearest",
+    cmap: str = "jet",
+    opacity: float = 0.5,
+    max_side: int = 400,
+    fade: bool = False,
+    cols: int = 3,
+) -> Figure:
     """One label: the image with its boxes, A, sigmoid(S), U (peak x, centroid o) and optionally Grad-CAM,
     in rows of `cols` panels.
 
@@ -47,9 +55,9 @@ def label_maps_figure_mpl(analysis: ImageAnalysis, label: LabelRef, gradcam: np.
     rows = -(-(len(panels) + 1) // cols)
     fig = Figure(figsize=(PANEL * 1.2 * cols, (PANEL * 1.2 * aspect + 0.9) * rows + 0.4), layout="constrained")
     grid = fig.subplots(rows, cols, squeeze=False).ravel()
-    for ax in grid[len(panels) + 1:]:
+    for ax in grid[len(panels) + 1 :]:
         ax.set_visible(False)
-    axes = grid[:len(panels) + 1]
+    axes = grid[: len(panels) + 1]
     axes[0].imshow(base, interpolation="none")
     draw_boxes(axes[0], boxes)
     axes[0].set_title("image", fontsize=9)
@@ -70,9 +78,17 @@ def label_maps_figure_mpl(analysis: ImageAnalysis, label: LabelRef, gradcam: np.
     return fig
 
 
-def label_maps_figure_plotly(analysis: ImageAnalysis, label: LabelRef, gradcam: np.ndarray | None = None,
-                             mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, max_side: int = 400,
-                             fade: bool = False, cols: int = 3) -> go.Figure:
+def label_maps_figure_plotly(
+    analysis: ImageAnalysis,
+    label: LabelRef,
+    gradcam: np.ndarray | None = None,
+    mode: str = "nearest",
+    cmap: str = "jet",
+    opacity: float = 0.5,
+    max_side: int = 400,
+    fade: bool = False,
+    cols: int = 3,
+) -> go.Figure:
     """The same panels, interactive: hovering a map shows its values."""
     i = analysis.indices([label])[0]
     name = analysis.label_names[i]
@@ -95,10 +111,18 @@ def _figure(image: ImageInputs, figure):
     return figure(image.analysis, image.label, image.view.gradcam, **image.style)
 
 
-ENTRY = register(FigureEntry(
-    "label", lambda image: f"maps of {image.label_name}", "image", ("image",),
-    mpl=lambda image: _figure(image, label_maps_figure_mpl),
-    plotly=lambda image: _figure(image, label_maps_figure_plotly),
-    rows=lambda image: kind_rows(image.analysis, [image.label], MAP_KINDS),
-    stem=lambda image: f"maps_{slug(image.label_name)}",
-    marks=frozenset({"image", "colorbar", "peak", "centroid", "boxes"}), per_label=True, order=30))
+ENTRY = register(
+    FigureEntry(
+        "label",
+        lambda image: f"maps of {image.label_name}",
+        "image",
+        ("image",),
+        mpl=lambda image: _figure(image, label_maps_figure_mpl),
+        plotly=lambda image: _figure(image, label_maps_figure_plotly),
+        rows=lambda image: kind_rows(image.analysis, [image.label], MAP_KINDS),
+        stem=lambda image: f"maps_{slug(image.label_name)}",
+        marks=frozenset({"image", "colorbar", "peak", "centroid", "boxes"}),
+        per_label=True,
+        order=30,
+    )
+)

@@ -35,8 +35,13 @@ def matrix_range(matrix: LabelMatrix) -> tuple[float, float, bool, str]:
     return low, high, signed, note
 
 
-def matrix_figure_mpl(matrix: LabelMatrix, cmap: str | None = None, annotate: bool | None = None,
-                      max_labels: int = 60, counts: np.ndarray | None = None) -> Figure:
+def matrix_figure_mpl(
+    matrix: LabelMatrix,
+    cmap: str | None = None,
+    annotate: bool | None = None,
+    max_labels: int = 60,
+    counts: np.ndarray | None = None,
+) -> Figure:
     """A relation matrix as a heat map with row and column names; signed data gets a centred blue-red map.
     The colour range comes from `matrix_range`; `counts` (the number of images behind each cell, for
     means) are written under the values."""
@@ -68,20 +73,42 @@ def matrix_figure_plotly(matrix: LabelMatrix, cmap: str | None = None, counts: n
     scale = colorscale(cmap or ("RdBu_r" if signed else "viridis"))
     extra = {} if counts is None else {"customdata": np.asarray(counts).tolist()}
     hover = "row %{y}<br>column %{x}<br>%{z:.4g}" + ("<br>n=%{customdata}" if counts is not None else "")
-    fig = go.Figure(go.Heatmap(z=np.where(np.isfinite(values), values, None),
-                               x=[plotly_text(n) for n in matrix.col_names],
-                               y=[plotly_text(n) for n in matrix.row_names], colorscale=scale, zmin=low, zmax=high,
-                               hovertemplate=hover + "<extra></extra>", **extra))
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.where(np.isfinite(values), values, None),
+            x=[plotly_text(n) for n in matrix.col_names],
+            y=[plotly_text(n) for n in matrix.row_names],
+            colorscale=scale,
+            zmin=low,
+            zmax=high,
+            hovertemplate=hover + "<extra></extra>",
+            **extra,
+        )
+    )
     side = max(400, 16 * max(len(matrix.row_names), len(matrix.col_names)) + 220)
     heading = wrapped_title(plotly_text(matrix.title) + (f"<br>({note})" if note else ""))
-    fig.update_layout(title=heading, yaxis={"autorange": "reversed", "automargin": True}, xaxis={"automargin": True},
-                      height=side, modebar=MODEBAR, margin={"t": title_margin(heading)})
+    fig.update_layout(
+        title=heading,
+        yaxis={"autorange": "reversed", "automargin": True},
+        xaxis={"automargin": True},
+        height=side,
+        modebar=MODEBAR,
+        margin={"t": title_margin(heading)},
+    )
     return fig
 
 
-ENTRY = register(FigureEntry(
-    "matrix", lambda matrix, counts=None: matrix.title, "matrix", ("matrix",),
-    mpl=lambda matrix, counts=None: matrix_figure_mpl(matrix, counts=counts),
-    plotly=lambda matrix, counts=None: matrix_figure_plotly(matrix, counts=counts),
-    rows=lambda matrix, counts=None: matrix.rows(), data=lambda matrix, counts=None: matrix,
-    optional=("counts",), marks=frozenset({"heatmap", "colorbar"})))
+ENTRY = register(
+    FigureEntry(
+        "matrix",
+        lambda matrix, counts=None: matrix.title,
+        "matrix",
+        ("matrix",),
+        mpl=lambda matrix, counts=None: matrix_figure_mpl(matrix, counts=counts),
+        plotly=lambda matrix, counts=None: matrix_figure_plotly(matrix, counts=counts),
+        rows=lambda matrix, counts=None: matrix.rows(),
+        data=lambda matrix, counts=None: matrix,
+        optional=("counts",),
+        marks=frozenset({"heatmap", "colorbar"}),
+    )
+)

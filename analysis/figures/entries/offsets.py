@@ -35,8 +35,10 @@ def offsets_figure_mpl(stats: OffsetStats, pairs: Pairs) -> Figure:
     for n, (i, j) in enumerate(_pairs(stats, pairs)):
         points = stats.pair(i, j)
         colour = f"C{n % 10}"
-        label = f"{mpl_text(stats.label_names[j], LABEL_CHARS)} around {mpl_text(stats.label_names[i], LABEL_CHARS)} " \
-                f"(n={len(points)}, consistency {stats.consistency[i, j]:.2f})"
+        label = (
+            f"{mpl_text(stats.label_names[j], LABEL_CHARS)} around {mpl_text(stats.label_names[i], LABEL_CHARS)} "
+            f"(n={len(points)}, consistency {stats.consistency[i, j]:.2f})"
+        )
         ax.scatter(points[:, 0], points[:, 1], s=12, alpha=0.6, color=colour, label=label)
         if len(points):
             mean, std = stats.mean[i, j], stats.std[i, j]
@@ -62,36 +64,83 @@ def offsets_figure_plotly(stats: OffsetStats, pairs: Pairs) -> go.Figure:
     for n, (i, j) in enumerate(_pairs(stats, pairs)):
         points = stats.pair(i, j)
         colour = PALETTE[n % len(PALETTE)]
-        name = (f"{plotly_text(stats.label_names[j], LABEL_CHARS)} around "
-                f"{plotly_text(stats.label_names[i], LABEL_CHARS)}")
-        fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers", name=f"{name} (n={len(points)})",
-                                 marker={"size": 6, "opacity": 0.6, "color": colour}))
+        name = (
+            f"{plotly_text(stats.label_names[j], LABEL_CHARS)} around {plotly_text(stats.label_names[i], LABEL_CHARS)}"
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=points[:, 0],
+                y=points[:, 1],
+                mode="markers",
+                name=f"{name} (n={len(points)})",
+                marker={"size": 6, "opacity": 0.6, "color": colour},
+            )
+        )
         if len(points):
             (mx, my), (sx, sy) = stats.mean[i, j], stats.std[i, j]
-            fig.add_trace(go.Scatter(x=[0, mx], y=[0, my], mode="lines", showlegend=False, hoverinfo="skip",
-                                     line={"color": colour, "width": 2}))
+            fig.add_trace(
+                go.Scatter(
+                    x=[0, mx],
+                    y=[0, my],
+                    mode="lines",
+                    showlegend=False,
+                    hoverinfo="skip",
+                    line={"color": colour, "width": 2},
+                )
+            )
             mean = f"mean, consistency {stats.consistency[i, j]:.2f}"
-            fig.add_trace(go.Scatter(x=[mx], y=[my], mode="markers", name=mean,
-                                     marker={"symbol": "star", "size": 14, "color": colour}))
-            shapes.append({"type": "circle", "x0": mx - sx, "x1": mx + sx, "y0": my - sy, "y1": my + sy,
-                           "line": {"color": colour, "dash": "dash"}})
-    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="anchor", marker={"symbol": "cross", "size": 12,
-                                                                               "color": "black"}))
-    fig.update_layout(title=wrapped_title(f"centroid offsets of {stats.kind} maps"), shapes=shapes,
-                      xaxis={"title": f"dx ({stats.units})"},
-                      yaxis={"title": f"dy ({stats.units}, down)", "autorange": "reversed", "scaleanchor": "x"},
-                      height=520, modebar=MODEBAR, legend={"orientation": "h", "y": -0.2})
+            fig.add_trace(
+                go.Scatter(
+                    x=[mx], y=[my], mode="markers", name=mean, marker={"symbol": "star", "size": 14, "color": colour}
+                )
+            )
+            shapes.append(
+                {
+                    "type": "circle",
+                    "x0": mx - sx,
+                    "x1": mx + sx,
+                    "y0": my - sy,
+                    "y1": my + sy,
+                    "line": {"color": colour, "dash": "dash"},
+                }
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=[0], y=[0], mode="markers", name="anchor", marker={"symbol": "cross", "size": 12, "color": "black"}
+        )
+    )
+    fig.update_layout(
+        title=wrapped_title(f"centroid offsets of {stats.kind} maps"),
+        shapes=shapes,
+        xaxis={"title": f"dx ({stats.units})"},
+        yaxis={"title": f"dy ({stats.units}, down)", "autorange": "reversed", "scaleanchor": "x"},
+        height=520,
+        modebar=MODEBAR,
+        legend={"orientation": "h", "y": -0.2},
+    )
     return fig
 
 
 def offset_rows(stats: OffsetStats, pairs: Pairs) -> list[dict[str, Any]]:
     """Every offset drawn: (anchor, other, dx, dy) rows."""
     names = stats.label_names
-    return [{"anchor": names[i], "other": names[j], "dx": float(dx), "dy": float(dy), "units": stats.units}
-            for i, j in _pairs(stats, pairs) for dx, dy in stats.pair(i, j)]
+    return [
+        {"anchor": names[i], "other": names[j], "dx": float(dx), "dy": float(dy), "units": stats.units}
+        for i, j in _pairs(stats, pairs)
+        for dx, dy in stats.pair(i, j)
+    ]
 
 
-ENTRY = register(FigureEntry(
-    "offsets", "centroid offsets of co-present labels", "images", ("stats", "pairs"),
-    mpl=offsets_figure_mpl, plotly=offsets_figure_plotly, rows=offset_rows, data=lambda stats, pairs: stats,
-    marks=frozenset({"points", "mean", "ellipse", "centre"})))
+ENTRY = register(
+    FigureEntry(
+        "offsets",
+        "centroid offsets of co-present labels",
+        "images",
+        ("stats", "pairs"),
+        mpl=offsets_figure_mpl,
+        plotly=offsets_figure_plotly,
+        rows=offset_rows,
+        data=lambda stats, pairs: stats,
+        marks=frozenset({"points", "mean", "ellipse", "centre"}),
+    )
+)

@@ -26,8 +26,7 @@ def _series(probe: RelationProbe) -> tuple[list[str], dict[str, tuple[np.ndarray
 
 
 def _title(probe: RelationProbe) -> str:
-    return (f"{probe.read}'s logit when {'+'.join(probe.partners)}'s map is edited: "
-            f"{probe.verdict.upper()}")
+    return f"{probe.read}'s logit when {'+'.join(probe.partners)}'s map is edited: {probe.verdict.upper()}"
 
 
 def probe_figure_mpl(probe: RelationProbe) -> Figure:
@@ -51,14 +50,34 @@ def probe_figure_plotly(probe: RelationProbe) -> go.Figure:
     ops, series = _series(probe)
     fig = go.Figure()
     for head, (values, below, above) in series.items():
-        fig.add_trace(go.Bar(name=head, x=ops, y=values, error_y={"type": "data", "array": above,
-                                                                  "arrayminus": below, "symmetric": False}))
-    fig.update_layout(barmode="group", title=plotly_text(_title(probe)),
-                      yaxis_title=plotly_text(f"change of {probe.read}'s logit"),
-                      height=380, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+        fig.add_trace(
+            go.Bar(
+                name=head,
+                x=ops,
+                y=values,
+                error_y={"type": "data", "array": above, "arrayminus": below, "symmetric": False},
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        title=plotly_text(_title(probe)),
+        yaxis_title=plotly_text(f"change of {probe.read}'s logit"),
+        height=380,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
     return fig
 
 
-ENTRY = register(FigureEntry(
-    "probe", "the probe", "probe", ("probe",), mpl=probe_figure_mpl, plotly=probe_figure_plotly,
-    rows=lambda probe: probe.rows(), data=lambda probe: probe, marks=frozenset({"bars", "error_bars"})))
+ENTRY = register(
+    FigureEntry(
+        "probe",
+        "the probe",
+        "probe",
+        ("probe",),
+        mpl=probe_figure_mpl,
+        plotly=probe_figure_plotly,
+        rows=lambda probe: probe.rows(),
+        data=lambda probe: probe,
+        marks=frozenset({"bars", "error_bars"}),
+    )
+)

@@ -30,31 +30,59 @@ def relation_field_figure_mpl(field: RelationField, probability: bool = True) ->
     ax.set_ylabel("dy (cells, down)")
     score = "probability" if probability else "logit"
     fig.colorbar(image, ax=ax, label=f"{mpl_text(field.read, LABEL_CHARS)} SRN {score}")
-    ax.set_title(f"relation field: {moved} around {anchor}\nbest offset {best}, "
-                 f"without {moved}: p={sigmoid(field.removed):.2f}", fontsize=9)
+    ax.set_title(
+        f"relation field: {moved} around {anchor}\nbest offset {best}, without {moved}: p={sigmoid(field.removed):.2f}",
+        fontsize=9,
+    )
     return fig
 
 
 def relation_field_figure_plotly(field: RelationField, probability: bool = True) -> go.Figure:
     """The same field, interactive: hover shows each offset's score."""
     values = field.probabilities if probability else field.logits
-    fig = go.Figure(go.Heatmap(z=np.where(np.isfinite(values), values, None), x=field.offsets, y=field.offsets,
-                               colorscale=colorscale("jet"),
-                               colorbar={"title": f"{plotly_text(field.read, LABEL_CHARS)} SRN"},
-                               hovertemplate="dx %{x}, dy %{y}<br>score %{z:.4g}<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.where(np.isfinite(values), values, None),
+            x=field.offsets,
+            y=field.offsets,
+            colorscale=colorscale("jet"),
+            colorbar={"title": f"{plotly_text(field.read, LABEL_CHARS)} SRN"},
+            hovertemplate="dx %{x}, dy %{y}<br>score %{z:.4g}<extra></extra>",
+        )
+    )
     best = field.preferred_offset()
-    fig.add_trace(go.Scatter(x=[0, best[0]], y=[0, best[1]], mode="markers", showlegend=False,
-                             marker={"symbol": ["cross", "circle-open"], "size": 14, "color": "white"}))
+    fig.add_trace(
+        go.Scatter(
+            x=[0, best[0]],
+            y=[0, best[1]],
+            mode="markers",
+            showlegend=False,
+            marker={"symbol": ["cross", "circle-open"], "size": 14, "color": "white"},
+        )
+    )
     moved, anchor = plotly_text(field.moved, LABEL_CHARS), plotly_text(field.anchor, LABEL_CHARS)
-    fig.update_layout(title=wrapped_title(f"relation field: {moved} around {anchor} (best {best}, "
-                                          f"without {moved} p={sigmoid(field.removed):.2f})"), modebar=MODEBAR,
-                      xaxis={"title": f"dx of {moved} (cells)"},
-                      yaxis={"title": "dy (cells, down)", "autorange": "reversed", "scaleanchor": "x"},
-                      height=520)
+    fig.update_layout(
+        title=wrapped_title(
+            f"relation field: {moved} around {anchor} (best {best}, without {moved} p={sigmoid(field.removed):.2f})"
+        ),
+        modebar=MODEBAR,
+        xaxis={"title": f"dx of {moved} (cells)"},
+        yaxis={"title": "dy (cells, down)", "autorange": "reversed", "scaleanchor": "x"},
+        height=520,
+    )
     return fig
 
 
-ENTRY = register(FigureEntry(
-    "relation_field", lambda field: f"relation field: {field.moved} around {field.anchor}", "pair", ("field",),
-    mpl=relation_field_figure_mpl, plotly=relation_field_figure_plotly, rows=lambda field: field.rows(),
-    data=lambda field: field, marks=frozenset({"heatmap", "colorbar", "centre", "centroid"})))
+ENTRY = register(
+    FigureEntry(
+        "relation_field",
+        lambda field: f"relation field: {field.moved} around {field.anchor}",
+        "pair",
+        ("field",),
+        mpl=relation_field_figure_mpl,
+        plotly=relation_field_figure_plotly,
+        rows=lambda field: field.rows(),
+        data=lambda field: field,
+        marks=frozenset({"heatmap", "colorbar", "centre", "centroid"}),
+    )
+)

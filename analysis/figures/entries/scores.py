@@ -18,8 +18,7 @@ from ..plotly_parts import MODEBAR
 HEADS = (("main", "tab:blue"), ("srn", "tab:orange"), ("fused", "tab:green"))
 
 
-def score_bars_figure_mpl(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None,
-                          top_k: int = 10) -> Figure:
+def score_bars_figure_mpl(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None, top_k: int = 10) -> Figure:
     """Main-net, SRN and fused probabilities of each label, as grouped horizontal bars."""
     index = default_labels(analysis, labels, top_k)
     probs = analysis.probabilities()
@@ -38,26 +37,50 @@ def score_bars_figure_mpl(analysis: ImageAnalysis, labels: Iterable[LabelRef] | 
     return fig
 
 
-def score_bars_figure_plotly(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None,
-                             top_k: int = 10) -> go.Figure:
+def score_bars_figure_plotly(
+    analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None, top_k: int = 10
+) -> go.Figure:
     """The same bars, interactive."""
     index = default_labels(analysis, labels, top_k)
     probs = analysis.probabilities()
     names = [plotly_text(analysis.label_names[i]) for i in index]  # categories: full names stay distinct
     data = [go.Bar(y=names, x=probs[key][index], orientation="h", name=key) for key, _ in HEADS]
-    return go.Figure(data, {"barmode": "group", "title": {"text": plotly_text(analysis.source), "x": 0.0,
-                                                          "xanchor": "left"},
-                            "xaxis": {"range": [0, 1], "title": {"text": "probability"}},
-                            "yaxis": {"autorange": "reversed", "automargin": True},
-                            "height": 40 * len(index) + 150, "modebar": MODEBAR, "margin": {"l": 10, "r": 40, "t": 60},
-                            "legend": {"orientation": "h", "y": -0.15},
-                            "shapes": [{"type": "line", "x0": 0.5, "x1": 0.5, "y0": 0, "y1": 1, "yref": "paper",
-                                        "line": {"dash": "dash", "color": "grey"}}]})
+    return go.Figure(
+        data,
+        {
+            "barmode": "group",
+            "title": {"text": plotly_text(analysis.source), "x": 0.0, "xanchor": "left"},
+            "xaxis": {"range": [0, 1], "title": {"text": "probability"}},
+            "yaxis": {"autorange": "reversed", "automargin": True},
+            "height": 40 * len(index) + 150,
+            "modebar": MODEBAR,
+            "margin": {"l": 10, "r": 40, "t": 60},
+            "legend": {"orientation": "h", "y": -0.15},
+            "shapes": [
+                {
+                    "type": "line",
+                    "x0": 0.5,
+                    "x1": 0.5,
+                    "y0": 0,
+                    "y1": 1,
+                    "yref": "paper",
+                    "line": {"dash": "dash", "color": "grey"},
+                }
+            ],
+        },
+    )
 
 
-ENTRY = register(FigureEntry(
-    "scores", "scores of the top labels", "image", ("image",),
-    mpl=lambda image: score_bars_figure_mpl(image.analysis, image.top),
-    plotly=lambda image: score_bars_figure_plotly(image.analysis, image.top),
-    rows=lambda image: image.analysis.score_rows(),
-    marks=frozenset({"bars", "threshold"}), order=10))
+ENTRY = register(
+    FigureEntry(
+        "scores",
+        "scores of the top labels",
+        "image",
+        ("image",),
+        mpl=lambda image: score_bars_figure_mpl(image.analysis, image.top),
+        plotly=lambda image: score_bars_figure_plotly(image.analysis, image.top),
+        rows=lambda image: image.analysis.score_rows(),
+        marks=frozenset({"bars", "threshold"}),
+        order=10,
+    )
+)

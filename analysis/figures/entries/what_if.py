@@ -24,10 +24,17 @@ COLOURS = ("#f5b971", "#d46a00", "#9fd49f", "#1e7b1e")
 def _series(result: WhatIf, labels: Iterable[LabelRef] | None, top_k: int) -> tuple[list[int], list[tuple]]:
     """(the labels shown: given, or the most changed; (name, probabilities) of each bar series)."""
     change = np.abs(result.sr_after - result.sr_before)
-    index = resolve_labels(result.label_names, labels) if labels is not None else \
-        [int(i) for i in np.argsort(-change, kind="stable")[:top_k]]
-    return index, [("SRN before", sigmoid(result.sr_before)), ("SRN after", sigmoid(result.sr_after)),
-                   ("fused before", sigmoid(result.fused_before)), ("fused after", sigmoid(result.fused_after))]
+    index = (
+        resolve_labels(result.label_names, labels)
+        if labels is not None
+        else [int(i) for i in np.argsort(-change, kind="stable")[:top_k]]
+    )
+    return index, [
+        ("SRN before", sigmoid(result.sr_before)),
+        ("SRN after", sigmoid(result.sr_after)),
+        ("fused before", sigmoid(result.fused_before)),
+        ("fused after", sigmoid(result.fused_after)),
+    ]
 
 
 def what_if_figure_mpl(result: WhatIf, labels: Iterable[LabelRef] | None = None, top_k: int = 10) -> Figure:
@@ -51,17 +58,34 @@ def what_if_figure_plotly(result: WhatIf, labels: Iterable[LabelRef] | None = No
     """The same bars, interactive."""
     index, series = _series(result, labels, top_k)
     names = [plotly_text(result.label_names[i]) for i in index]
-    fig = go.Figure([go.Bar(y=names, x=values[index], orientation="h", name=name, marker={"color": colour})
-                     for (name, values), colour in zip(series, COLOURS, strict=True)])
-    fig.update_layout(barmode="group", title=wrapped_title(plotly_text(f"what if: {result.description}")),
-                      xaxis={"range": [0, 1], "title": "probability"}, yaxis={"autorange": "reversed"},
-                      height=45 * len(index) + 160, modebar=MODEBAR)
+    fig = go.Figure(
+        [
+            go.Bar(y=names, x=values[index], orientation="h", name=name, marker={"color": colour})
+            for (name, values), colour in zip(series, COLOURS, strict=True)
+        ]
+    )
+    fig.update_layout(
+        barmode="group",
+        title=wrapped_title(plotly_text(f"what if: {result.description}")),
+        xaxis={"range": [0, 1], "title": "probability"},
+        yaxis={"autorange": "reversed"},
+        height=45 * len(index) + 160,
+        modebar=MODEBAR,
+    )
     return fig
 
 
-def edit_maps_figure(analysis: ImageAnalysis, label: LabelRef, after: np.ndarray, description: str,
-                     mode: str = "nearest", cmap: str = "jet", opacity: float = 0.5, fade: bool = False,
-                     max_side: int = 320) -> go.Figure:
+def edit_maps_figure(
+    analysis: ImageAnalysis,
+    label: LabelRef,
+    after: np.ndarray,
+    description: str,
+    mode: str = "nearest",
+    cmap: str = "jet",
+    opacity: float = 0.5,
+    fade: bool = False,
+    max_side: int = 320,
+) -> go.Figure:
     """One label's U before (peak marked, in panel x/y) and after an edit (`after`, (g, g)), side by side
     at the same size and on the same colour range, so that the two line up cell for cell."""
     i = analysis.indices([label])[0]
@@ -70,16 +94,26 @@ def edit_maps_figure(analysis: ImageAnalysis, label: LabelRef, after: np.ndarray
     scale = base.shape[1] / analysis.image.shape[1]
     limits = (0.0, float(before.max()) or 1.0)
     name = plotly_text(analysis.label_names[i], LABEL_CHARS)
-    panels = [map_panel(base, before, f"before: U of {name}", mode, cmap, opacity, limits, fade),
-              map_panel(base, after, f"after: {plotly_text(description)}", mode, cmap, opacity, limits, fade)]
+    panels = [
+        map_panel(base, before, f"before: U of {name}", mode, cmap, opacity, limits, fade),
+        map_panel(base, after, f"after: {plotly_text(description)}", mode, cmap, opacity, limits, fade),
+    ]
     peak, _ = map_points(analysis, before, scale)
     panels[0].markers.append((float(peak[0]), float(peak[1]), "x"))
     return panel_figure(panels, 2, "")
 
 
-ENTRY = register(FigureEntry(
-    "what_if", lambda image: f"what if: {image.edit.describe(image.analysis.label_names)}", "image", ("image",),
-    mpl=lambda image: what_if_figure_mpl(image.what_if(), top_k=image.analysis.num_labels),
-    plotly=lambda image: what_if_figure_plotly(image.what_if(), top_k=image.analysis.num_labels),
-    rows=lambda image: image.what_if().rows(), data=lambda image: image.what_if(),
-    marks=frozenset({"bars"}), order=50))
+ENTRY = register(
+    FigureEntry(
+        "what_if",
+        lambda image: f"what if: {image.edit.describe(image.analysis.label_names)}",
+        "image",
+        ("image",),
+        mpl=lambda image: what_if_figure_mpl(image.what_if(), top_k=image.analysis.num_labels),
+        plotly=lambda image: what_if_figure_plotly(image.what_if(), top_k=image.analysis.num_labels),
+        rows=lambda image: image.what_if().rows(),
+        data=lambda image: image.what_if(),
+        marks=frozenset({"bars"}),
+        order=50,
+    )
+)
