@@ -94,6 +94,45 @@ def _axis(n: int) -> str:
     return "" if n == 1 else str(n)
 
 
+def panel_axes(
+    layout: dict, n: int, box: tuple[float, float, float, float], shape: tuple[int, int], title: str
+) -> tuple[str, str]:
+    """Axes x{n} / y{n} of panel n (from 1) in the paper box (x0, x1, y0, y1), showing an (h, w) array with
+    its aspect kept and row 0 on top, and the panel's title above it; returns the axis names."""
+    x0, x1, y0, y1 = box
+    h, w = shape
+    xa, ya = f"x{_axis(n)}", f"y{_axis(n)}"
+    layout[f"xaxis{_axis(n)}"] = {
+        "domain": [x0, x1],
+        "anchor": ya,
+        "visible": False,
+        "range": [-0.5, w - 0.5],
+        "constrain": "domain",
+    }
+    layout[f"yaxis{_axis(n)}"] = {
+        "domain": [max(0.0, y0), y1],
+        "anchor": xa,
+        "visible": False,
+        "range": [h - 0.5, -0.5],
+        "scaleanchor": xa,
+        "constrain": "domain",
+    }
+    layout["annotations"].append(
+        {
+            "text": title,
+            "x": (x0 + x1) / 2,
+            "y": y1,
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "center",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": 12},
+        }
+    )
+    return xa, ya
+
+
 def panel_figure(panels: Sequence[Panel], cols: int, title: str, panel_px: int = PANEL_PX) -> go.Figure:
     """Panels in rows of `cols`, every panel the same size with its aspect kept, its title above and
     (when it has values) its colour bar below. Panel n uses axes x{n}/y{n} (the first: x/y)."""
@@ -126,35 +165,7 @@ def panel_figure(panels: Sequence[Panel], cols: int, title: str, panel_px: int =
         y1 = row_top - TITLE_PX / plot_px
         y0 = row_top - (row_px - (BAR_PX if bars else 8)) / plot_px
         h, w = panel.image.shape[:2]
-        xa, ya = f"x{_axis(n)}", f"y{_axis(n)}"
-        layout[f"xaxis{_axis(n)}"] = {
-            "domain": [x0, x0 + width],
-            "anchor": ya,
-            "visible": False,
-            "range": [-0.5, w - 0.5],
-            "constrain": "domain",
-        }
-        layout[f"yaxis{_axis(n)}"] = {
-            "domain": [max(0.0, y0), y1],
-            "anchor": xa,
-            "visible": False,
-            "range": [h - 0.5, -0.5],
-            "scaleanchor": xa,
-            "constrain": "domain",
-        }
-        layout["annotations"].append(
-            {
-                "text": panel.title,
-                "x": x0 + width / 2,
-                "y": y1,
-                "xref": "paper",
-                "yref": "paper",
-                "xanchor": "center",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 12},
-            }
-        )
+        xa, ya = panel_axes(layout, n, (x0, x0 + width, y0, y1), (h, w), panel.title)
         data.append(
             {"type": "image", "source": data_uri(panel.image, "JPEG"), "hoverinfo": "skip", "xaxis": xa, "yaxis": ya}
         )

@@ -14,7 +14,7 @@ from ...measures.browse import filter_rows
 from ...measures.filters import Conv4Filters
 from ..catalogue import FigureEntry, register
 from ..parts import filter_sign
-from ..plotly_parts import MODEBAR, colorscale
+from ..plotly_parts import MODEBAR, colorscale, panel_axes
 
 TITLE = "conv4 single-channel filters (+: centre of the grid)"
 
@@ -68,36 +68,8 @@ def conv4_filters_figure_plotly(filters: Conv4Filters, channels: Sequence[int]) 
         y0 = y1 - cell_px / plot_px
         for f in range(per_channel):
             n = row * per_channel + f + 1
-            xa, ya = f"x{'' if n == 1 else n}", f"y{'' if n == 1 else n}"
             x0 = f * (width + 0.03)
-            layout[f"xaxis{'' if n == 1 else n}"] = {
-                "domain": [x0, x0 + width],
-                "anchor": ya,
-                "visible": False,
-                "range": [-0.5, size - 0.5],
-                "constrain": "domain",
-            }
-            layout[f"yaxis{'' if n == 1 else n}"] = {
-                "domain": [max(0.0, y0), y1],
-                "anchor": xa,
-                "visible": False,
-                "range": [size - 0.5, -0.5],
-                "scaleanchor": xa,
-                "constrain": "domain",
-            }
-            layout["annotations"].append(
-                {
-                    "text": _panel_title(filters, c, f),
-                    "x": x0 + width / 2,
-                    "y": y1,
-                    "xref": "paper",
-                    "yref": "paper",
-                    "xanchor": "center",
-                    "yanchor": "bottom",
-                    "showarrow": False,
-                    "font": {"size": 12},
-                }
-            )
+            xa, ya = panel_axes(layout, n, (x0, x0 + width, y0, y1), (size, size), _panel_title(filters, c, f))
             data.append(
                 go.Heatmap(
                     z=filters.weights[c, f],
