@@ -29,6 +29,7 @@ from .image_inputs import ImageInputs, ImageView
 
 SCOPES = {
     "image": "one analysed image, drawn from `ImageInputs` (report image pages, the ZIP, the Images view)",
+    "edit": "a what-if edit of one image's U, drawn from `ImageInputs` (the what-if view)",
     "images": "a set of analysed images (centroid offsets, the pointing game)",
     "pair": "a label pair (its relation field)",
     "model": "the model's weights (conv4 filters)",
@@ -158,11 +159,11 @@ def build(name: str, stem: str | None = None, title: str | None = None, **inputs
     return entry(name).spec(stem, title, **inputs)
 
 
-def image_figures(model: SRN, analysis: ImageAnalysis, view: ImageView) -> dict[str, FigureSpec]:
-    """Every per-image figure of `analysis` under `view`, keyed by entry name (scores, grid, label,
-    influence, what_if, and any entry added since); measures they share are computed once."""
+def image_figures(model: SRN, analysis: ImageAnalysis, view: ImageView, scope: str = "image") -> dict[str, FigureSpec]:
+    """Every figure of `scope` ("image": scores, grid, label, influence, what_if and any entry added since;
+    "edit": edit_maps) of `analysis` under `view`, keyed by entry name; measures they share are computed once."""
     inputs = ImageInputs(model, analysis, view)
-    return {e.name: e.spec(image=inputs) for e in entries("image")}
+    return {e.name: e.spec(image=inputs) for e in entries(scope)}
 
 
 def shared_figure(

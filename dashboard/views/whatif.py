@@ -8,7 +8,7 @@ import streamlit as st
 
 from analysis import Edit, ImageAnalysis, apply_edits
 from analysis.figures.catalogue import image_figures
-from analysis.figures.entries.what_if import edit_maps_figure
+from analysis.figures.entries.edit_maps import edit_maps_figure_plotly
 from analysis.figures.overlay import fit_image
 from analysis.measures.attention_stats import cell_centres, pixel_to_cell, shift_to_cell
 from analysis.measures.scores import largest_change_first
@@ -39,7 +39,7 @@ def _on_click(analysis: ImageAnalysis, label: int) -> None:
 
 
 def _map_figure(analysis: ImageAnalysis, label: int, after, description: str, view) -> go.Figure:
-    fig = edit_maps_figure(analysis, label, after, description, view.mode, view.cmap, view.opacity, view.fade,
+    fig = edit_maps_figure_plotly(analysis, label, after, description, view.mode, view.cmap, view.opacity, view.fade,
                            settings.LARGE_SIDE)
     fig.update_traces(hoverinfo="skip", selector={"type": "heatmap"})
     grid = analysis.grid
@@ -90,6 +90,7 @@ def _view(sel: Selection) -> None:
     st.caption(f"Click the left map to move the peak there. after: {md(edit.describe(names))}")
     view.label, view.edit = names[i], edit
     figures = image_figures(model, analysis, view)
+    figure_downloads(image_figures(model, analysis, view, "edit")["edit_maps"], "edit_maps")
     spec = figures["what_if"]
     st.plotly_chart(spec.plotly(), key="whatif_scores")
     figure_downloads(spec, "whatif")

@@ -1,5 +1,5 @@
 """What-if: every label's SRN and fused probability before and after an edit of one label's weighted
-attention U; and, for the what-if view, that label's U before and after, side by side."""
+attention U."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from matplotlib.figure import Figure
 from srn_core.text_safety import LABEL_CHARS, mpl_text, plotly_text
 
 from ...measures.whatif import WhatIf
-from ...session import ImageAnalysis, LabelRef, resolve_labels, sigmoid
+from ...session import LabelRef, resolve_labels, sigmoid
 from ..catalogue import FigureEntry, register
-from ..overlay import fit_image
-from ..parts import map_points
-from ..plotly_parts import MODEBAR, map_panel, panel_figure, wrapped_title
+from ..plotly_parts import MODEBAR, wrapped_title
 
 COLOURS = ("#f5b971", "#d46a00", "#9fd49f", "#1e7b1e")
 
@@ -73,34 +71,6 @@ def what_if_figure_plotly(result: WhatIf, labels: Iterable[LabelRef] | None = No
         modebar=MODEBAR,
     )
     return fig
-
-
-def edit_maps_figure(
-    analysis: ImageAnalysis,
-    label: LabelRef,
-    after: np.ndarray,
-    description: str,
-    mode: str = "nearest",
-    cmap: str = "jet",
-    opacity: float = 0.5,
-    fade: bool = False,
-    max_side: int = 320,
-) -> go.Figure:
-    """One label's U before (peak marked, in panel x/y) and after an edit (`after`, (g, g)), side by side
-    at the same size and on the same colour range, so that the two line up cell for cell."""
-    i = analysis.indices([label])[0]
-    before = analysis.weighted_attention[i]
-    base = fit_image(analysis.image, max_side)
-    scale = base.shape[1] / analysis.image.shape[1]
-    limits = (0.0, float(before.max()) or 1.0)
-    name = plotly_text(analysis.label_names[i], LABEL_CHARS)
-    panels = [
-        map_panel(base, before, f"before: U of {name}", mode, cmap, opacity, limits, fade),
-        map_panel(base, after, f"after: {plotly_text(description)}", mode, cmap, opacity, limits, fade),
-    ]
-    peak, _ = map_points(analysis, before, scale)
-    panels[0].markers.append((float(peak[0]), float(peak[1]), "x"))
-    return panel_figure(panels, 2, "")
 
 
 ENTRY = register(
