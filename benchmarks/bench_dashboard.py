@@ -41,7 +41,8 @@ from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
 from analysis import Analyzer
-from analysis.export.bundle import ImageView, image_bundle
+from analysis.export.bundle import image_bundle
+from analysis.figures.image_inputs import ImageView
 from dashboard import settings
 from tests.app_server import serving
 from tests.browser import ARGS, CHROMIUM

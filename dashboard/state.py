@@ -3,14 +3,12 @@ content and model), the per-model measures, the samples and uploaded files.
 
 Changing a colour map, an opacity or a tab reruns the script, never the network: the forward pass
 lives behind `st.cache_data` keyed by (model key, image digest, name). Figures and thumbnails are
-cached by what they show, so a control rebuilds only the figures it changes. `FIGURE_BUILDS` counts
-the real builds so tests can check that.
+cached by what they show, so a control rebuilds only the figures it changes.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +29,6 @@ from srn_core.images import ImageLoadError
 from srn_core.sources import align_targets
 
 from . import settings
-
-FIGURE_BUILDS: Counter = Counter()
 
 
 @dataclass(frozen=True)
@@ -263,7 +259,6 @@ def gradcam(model_key: str, item_key: str, label: int, _model: LoadedModel, _ana
 def figure(role: str, key: tuple, _build: Callable[[], Any]) -> Any:
     """The figure `_build()` makes, built once per (role, key): `key` must name everything it shows.
     The figure is shared between reruns, so callers never change it."""
-    FIGURE_BUILDS[role] += 1
     return _build()
 
 
@@ -271,7 +266,6 @@ def figure(role: str, key: tuple, _build: Callable[[], Any]) -> Any:
 def thumbnails(model_key: str, item_key: str, labels: tuple[int, ...], style: tuple,
                _analysis: ImageAnalysis) -> list[bytes]:
     """JPEG overlays of `labels` for the map grid; `style` = (kind, mode, cmap, opacity, fade)."""
-    FIGURE_BUILDS["grid"] += 1
     kind, mode, cmap, opacity, fade = style
     return overlay_thumbnails(_analysis, list(labels), kind, mode, cmap, opacity, settings.THUMBNAIL_SIDE, fade)
 

@@ -13,7 +13,7 @@ import pytest
 from analysis import centroid_offsets, conv4_filters, filter_readout, probe_sr, relation_fields
 from analysis.export.bundle import image_bundle, zip_files
 from analysis.export.files import FigureSpec, csv_bytes
-from analysis.figures.catalogue import image_figures, shared_figure
+from analysis.figures.catalogue import entries, image_figures
 from analysis.figures.entries.label_graph import graph_rows, label_graph_figure_mpl, label_graph_figure_plotly
 from analysis.figures.image_inputs import ImageView
 from analysis.measures.browse import (
@@ -101,7 +101,8 @@ def test_offsets_as_matrices_images_with_and_preferred_offsets(model, analyses) 
 
 
 def test_figure_specs_files_and_the_image_bundle(model, analyses) -> None:
-    spec = shared_figure("scores", "scores", "score_bars_figure", analyses[0], None, rows=analyses[0].score_rows)
+    specs = image_figures(model, analyses[0], ImageView(label="dog", top_k=2))
+    spec = specs["scores"]
     files = spec.files(("png", "csv", "html"), dpi=40, plotlyjs="plotly.min.js")
     assert list(files) == ["scores.png", "scores_data.csv", "scores.html"]
     assert b'src="plotly.min.js"' in files["scores.html"]
@@ -109,8 +110,8 @@ def test_figure_specs_files_and_the_image_bundle(model, analyses) -> None:
         FigureSpec("x", "x", spec.mpl).file("csv")
     rows = list(csv.DictReader(io.StringIO(csv_bytes([{"a": 1}, {"b": float("nan")}]).decode())))
     assert rows == [{"a": "1", "b": ""}, {"a": "", "b": ""}]
-    specs = image_figures(model, analyses[0], ImageView(label="dog", top_k=2))
-    assert set(specs) == {"scores", "grid", "label", "influence", "what_if"}
+    assert set(specs) == {e.name for e in entries("image")}, "the image's figures are the catalogue's image entries"
+    assert {"scores", "grid", "label", "influence", "what_if"} <= set(specs)
     assert specs["what_if"].rows()[1]["srn_logit_after"] != specs["what_if"].rows()[1]["srn_logit_before"]
     archive = zipfile.ZipFile(io.BytesIO(image_bundle(model, analyses[0], ImageView(label=0), ("svg",), dpi=40)))
     assert {"image.png", "scores.csv", "analysis.json", "what_if.svg", "maps_cat.svg"} <= set(archive.namelist())

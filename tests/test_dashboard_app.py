@@ -68,6 +68,29 @@ def forward_passes(monkeypatch) -> Counter:
     return counted
 
 
+@pytest.fixture
+def figure_builds(monkeypatch) -> Counter:
+    """Counts the figures the dashboard really builds, per role ("grid" for the map thumbnails): the cached
+    `state.figure` calls its `_build` only on a cache miss, and the thumbnails call `overlay_thumbnails`."""
+    counted: Counter = Counter()
+    cached_figure, thumbnails = state.figure, state.overlay_thumbnails
+
+    def figure(role: str, key: tuple, _build):
+        def build():
+            counted[role] += 1
+            return _build()
+
+        return cached_figure(role, key, build)
+
+    def overlays(*args, **kwargs):
+        counted["grid"] += 1
+        return thumbnails(*args, **kwargs)
+
+    monkeypatch.setattr(state, "figure", figure)
+    monkeypatch.setattr(state, "overlay_thumbnails", overlays)
+    return counted
+
+
 def errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
@@ -229,19 +252,20 @@ def test_an_uploaded_checkpoint_is_offered_and_every_view_works_on_it(app: AppTe
     assert len(grid_images(app)) == app.slider(key="keep.top_k").value
 
 
-def test_display_controls_change_the_maps_but_never_rerun_the_network(app: AppTest, forward_passes: Counter) -> None:
+def test_display_controls_change_the_maps_but_never_rerun_the_network(app: AppTest, forward_passes: Counter,
+                                                                     figure_builds: Counter) -> None:
     passes = forward_passes.total()
     seen = [grid_images(app)]
     for key, value in (("keep.opacity", 0.9), ("keep.cmap", "inferno"), ("keep.mode", "nearest"),
                        ("keep.fade", False), ("keep.kind", "weighted")):
-        builds = state.FIGURE_BUILDS.copy()
+        builds = figure_builds.copy()
         widget = app.slider(key=key) if key == "keep.opacity" else app.selectbox(key=key) if key == "keep.cmap" \
             else app.checkbox(key=key) if key == "keep.fade" else app.radio(key=key)
         widget.set_value(value).run()
         assert not app.exception
         seen.append(grid_images(app))
         assert seen[-1] != seen[-2], key
-        rebuilt = {role for role in state.FIGURE_BUILDS if state.FIGURE_BUILDS[role] != builds[role]}
+        rebuilt = {role for role in figure_builds if figure_builds[role] != builds[role]}
         assert rebuilt == ({"grid"} if key == "keep.kind" else {"grid", "label"}), (key, rebuilt)
     switch(app, "What-if")
     switch(app, "Images")

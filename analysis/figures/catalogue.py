@@ -164,25 +164,3 @@ def image_figures(model: SRN, analysis: ImageAnalysis, view: ImageView, scope: s
     "edit": edit_maps) of `analysis` under `view`, keyed by entry name; measures they share are computed once."""
     inputs = ImageInputs(model, analysis, view)
     return {e.name: e.spec(image=inputs) for e in entries(scope)}
-
-
-def shared_figure(
-    name: str,
-    title: str,
-    function: str,
-    *args: Any,
-    rows: Callable[[], list[dict[str, Any]]] | None = None,
-    **kwargs: Any,
-) -> FigureSpec:
-    """A figure that `figures.mpl` and `figures.plotly` both draw with `function(*args, **kwargs)`, for
-    arguments no catalogue entry takes (say, a matrix with another colour map)."""
-    from . import mpl, plotly
-
-    drawn_mpl, drawn_plotly = getattr(mpl, function), getattr(plotly, function)
-    return FigureSpec(
-        name,
-        title,
-        functools.partial(drawn_mpl, *args, **kwargs),
-        functools.partial(drawn_plotly, *args, **kwargs),
-        rows,
-    )
