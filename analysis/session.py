@@ -103,8 +103,12 @@ class ImageAnalysis(Prediction):
         probs = self.probabilities()
         rows = []
         for i, name in enumerate(self.label_names):
-            row: dict[str, Any] = {"label": name, "fused_logit": float(self.logits[i]),
-                                   "main_logit": float(self.cls_logits[i]), "srn_logit": float(self.sr_logits[i])}
+            row: dict[str, Any] = {
+                "label": name,
+                "fused_logit": float(self.logits[i]),
+                "main_logit": float(self.cls_logits[i]),
+                "srn_logit": float(self.sr_logits[i]),
+            }
             row.update({f"{key}_prob": float(value[i]) for key, value in probs.items()})
             if self.targets is not None:
                 row["target"] = int(self.targets[i])
@@ -119,10 +123,16 @@ class ImageAnalysis(Prediction):
 
     def to_dict(self, include_maps: bool = True) -> dict[str, Any]:
         """JSON-ready form: scores per label and, optionally, the three map kinds as nested lists."""
-        data: dict[str, Any] = {"source": self.source, "image_size": list(self.image_size), "grid": self.grid,
-                                "alpha": self.alpha, "labels": self.label_names, "scores": self.score_rows(),
-                                "boxes": [vars(b) for b in self.boxes],
-                                "domain": self.domain.to_dict() if self.domain is not None else None}
+        data: dict[str, Any] = {
+            "source": self.source,
+            "image_size": list(self.image_size),
+            "grid": self.grid,
+            "alpha": self.alpha,
+            "labels": self.label_names,
+            "scores": self.score_rows(),
+            "boxes": [vars(b) for b in self.boxes],
+            "domain": self.domain.to_dict() if self.domain is not None else None,
+        }
         if include_maps:
             data["maps"] = {kind: self.maps(kind).tolist() for kind in MAP_KINDS}
         return data
@@ -135,9 +145,14 @@ class Analyzer(Predictor):
     def alpha(self) -> float:
         return float(self.model.config.alpha)
 
-    def analyse(self, images: Iterable[ImageSource], names: Sequence[str] | None = None, batch_size: int = 8,
-                targets: Sequence[np.ndarray | None] | None = None,
-                boxes: Sequence[list[Box]] | None = None) -> list[ImageAnalysis]:
+    def analyse(
+        self,
+        images: Iterable[ImageSource],
+        names: Sequence[str] | None = None,
+        batch_size: int = 8,
+        targets: Sequence[np.ndarray | None] | None = None,
+        boxes: Sequence[list[Box]] | None = None,
+    ) -> list[ImageAnalysis]:
         """Forward every image (batched). Raises ImageLoadError on the first image that cannot be read."""
         sources = list(images)
         check_batch(len(sources), batch_size, names)
@@ -148,34 +163,51 @@ class Analyzer(Predictor):
         pictures = [load_image(src, name) for src, name in zip(sources, labels)]
         predictions = self.predict_loaded(pictures, labels, batch_size)
         given = targets if targets is not None else [None] * len(sources)
-        return [ImageAnalysis(**{f.name: getattr(p, f.name) for f in dataclasses.fields(Prediction)},
-                              image=np.asarray(pictures[n], dtype=np.uint8), alpha=self.alpha,
-                              targets=None if given[n] is None else np.asarray(given[n], np.int8),
-                              boxes=list(boxes[n]) if boxes is not None else [])
-                for n, p in enumerate(predictions)]
+        return [
+            ImageAnalysis(
+                **{f.name: getattr(p, f.name) for f in dataclasses.fields(Prediction)},
+                image=np.asarray(pictures[n], dtype=np.uint8),
+                alpha=self.alpha,
+                targets=None if given[n] is None else np.asarray(given[n], np.int8),
+                boxes=list(boxes[n]) if boxes is not None else [],
+            )
+            for n, p in enumerate(predictions)
+        ]
 
-    def analyse_one(self, image: ImageSource, name: str | None = None, targets: np.ndarray | None = None,
-                    boxes: list[Box] | None = None) -> ImageAnalysis:
+    def analyse_one(
+        self,
+        image: ImageSource,
+        name: str | None = None,
+        targets: np.ndarray | None = None,
+        boxes: list[Box] | None = None,
+    ) -> ImageAnalysis:
         return self.analyse([image], [source_name(image, name)], 1, [targets], [boxes or []])[0]
 
-    def analyse_samples(self, samples: Sequence[Sample], batch_size: int = 8,
-                        progress: Callable[[Iterable], Iterable] | None = None
-                        ) -> tuple[list[ImageAnalysis], dict[str, str]]:
+    def analyse_samples(
+        self, samples: Sequence[Sample], batch_size: int = 8, progress: Callable[[Iterable], Iterable] | None = None
+    ) -> tuple[list[ImageAnalysis], dict[str, str]]:
         """Analyse dataset samples; an image that fails is left out and reported as {path: reason}."""
         results: list[ImageAnalysis] = []
         failures: dict[str, str] = {}
         iterator = progress(range(0, len(samples), batch_size)) if progress else range(0, len(samples), batch_size)
         for start in iterator:
             good, pictures = [], []
-            for sample in samples[start:start + batch_size]:
+            for sample in samples[start : start + batch_size]:
                 try:
                     pictures.append(load_image(sample.path))
                     good.append(sample)
                 except ImageLoadError as exc:
                     failures[str(sample.path)] = exc.reason
             if good:
-                results.extend(self.analyse(pictures, [str(s.path) for s in good], batch_size,
-                                            [s.targets for s in good], [s.boxes for s in good]))
+                results.extend(
+                    self.analyse(
+                        pictures,
+                        [str(s.path) for s in good],
+                        batch_size,
+                        [s.targets for s in good],
+                        [s.boxes for s in good],
+                    )
+                )
         return results, failures
 
     def sr_logits(self, weighted_attention: np.ndarray | torch.Tensor) -> np.ndarray:

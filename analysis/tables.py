@@ -23,8 +23,10 @@ class LabelMatrix:
     def __post_init__(self) -> None:
         self.values = np.asarray(self.values)
         if self.values.shape != (len(self.row_names), len(self.col_names)):
-            raise ValueError(f"{self.title}: values of shape {self.values.shape} for "
-                             f"{len(self.row_names)} rows and {len(self.col_names)} columns")
+            raise ValueError(
+                f"{self.title}: values of shape {self.values.shape} for "
+                f"{len(self.row_names)} rows and {len(self.col_names)} columns"
+            )
 
     def top(self, row: str | int, k: int = 5, absolute: bool = False) -> list[tuple[str, float]]:
         """The `k` largest entries of a row (by absolute value if `absolute`), as (column, value)."""
@@ -36,12 +38,19 @@ class LabelMatrix:
 
     def rows(self) -> list[dict[str, Any]]:
         """Wide table: one dict per row, first key 'row' then one key per column."""
-        return [{"row": name, **{col: json_safe(v) for col, v in zip(self.col_names, values)}}
-                for name, values in zip(self.row_names, self.values)]
+        return [
+            {"row": name, **{col: json_safe(v) for col, v in zip(self.col_names, values)}}
+            for name, values in zip(self.row_names, self.values)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "description": self.description, "rows": self.row_names,
-                "columns": self.col_names, "values": json_safe(self.values)}
+        return {
+            "title": self.title,
+            "description": self.description,
+            "rows": self.row_names,
+            "columns": self.col_names,
+            "values": json_safe(self.values),
+        }
 
     @staticmethod
     def _index(key: str | int, names: list[str]) -> int:

@@ -44,11 +44,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, input {args.input_size}, "
-          f"{args.labels} labels, batch {args.batch}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, input {args.input_size}, "
+        f"{args.labels} labels, batch {args.batch}"
+    )
     with tempfile.TemporaryDirectory() as folder:
-        t_write, (proto, model) = timed(lambda: srn_caffe_net(
-            args.labels, (3, 4, 23, 3), (64, 128, 256, 512), args.input_size, 512, 512).write(folder, "srn"))
+        t_write, (proto, model) = timed(
+            lambda: srn_caffe_net(args.labels, (3, 4, 23, 3), (64, 128, 256, 512), args.input_size, 512, 512).write(
+                folder, "srn"
+            )
+        )
         size_mb = model.stat().st_size / 1e6
         print(f"wrote synthetic release files ({size_mb:.0f} MB caffemodel) in {t_write:.1f} s")
         t_proto, net = timed(lambda: read_prototxt(proto))
@@ -57,19 +62,25 @@ def main() -> None:
         t_exec, executor = timed(lambda: CaffeExecutor(net))
         t_map, conversion = timed(lambda: convert(executor))
         out = Path(folder) / "srn.safetensors"
-        t_save, _ = timed(lambda: save_checkpoint(out, conversion.model, [f"l{i}" for i in range(args.labels)],
-                                                  {}, RGB_MEAN, RGB_STD))
+        t_save, _ = timed(
+            lambda: save_checkpoint(out, conversion.model, [f"l{i}" for i in range(args.labels)], {}, RGB_MEAN, RGB_STD)
+        )
         total = t_proto + t_model + t_attach + t_exec + t_map + t_save
-        print(f"conversion: {total:.2f} s = read prototxt {t_proto:.2f} + parse caffemodel {t_model:.2f} + "
-              f"blobs {t_attach:.2f} + graph {t_exec:.2f} + find/copy/verify {t_map:.2f} + write {t_save:.2f}")
-        print("  verification max |difference|: "
-              + ", ".join(f"{k} {v:.2g}" for k, v in conversion.max_abs_diff.items()))
+        print(
+            f"conversion: {total:.2f} s = read prototxt {t_proto:.2f} + parse caffemodel {t_model:.2f} + "
+            f"blobs {t_attach:.2f} + graph {t_exec:.2f} + find/copy/verify {t_map:.2f} + write {t_save:.2f}"
+        )
+        print(
+            "  verification max |difference|: " + ", ".join(f"{k} {v:.2g}" for k, v in conversion.max_abs_diff.items())
+        )
         converted, _ = load_checkpoint(out)
     ours = SRN(args.labels, "resnet101", input_size=args.input_size).eval()
     images = torch.randn(args.batch, 3, args.input_size, args.input_size)
-    runs = {"converted SRN (caffe_resnet101)": lambda: converted(images),
-            "our SRN (torchvision resnet101)": lambda: ours(images),
-            "Caffe graph in the executor": lambda: executor.run(images)}
+    runs = {
+        "converted SRN (caffe_resnet101)": lambda: converted(images),
+        "our SRN (torchvision resnet101)": lambda: ours(images),
+        "Caffe graph in the executor": lambda: executor.run(images),
+    }
     best = dict.fromkeys(runs, float("inf"))
     with torch.inference_mode():
         for fn in runs.values():

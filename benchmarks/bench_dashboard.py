@@ -89,16 +89,21 @@ def _change_controls(page: Page, log: Path, changes: int, result: Browser) -> No
     """Click the upsampling and map-kind choices in turn, so that every change asks for a combination not
     shown before (no cache hit); time each rerun on the server (log) and in the browser."""
     kinds = list(settings.KIND_NAMES.values())
-    clicks = [settings.UPSAMPLING[(n // 2 + 1) % len(settings.UPSAMPLING)] if n % 2 == 0
-              else kinds[(n // 2 + 1) % len(kinds)] for n in range(min(changes, 8))]
+    clicks = [
+        settings.UPSAMPLING[(n // 2 + 1) % len(settings.UPSAMPLING)] if n % 2 == 0 else kinds[(n // 2 + 1) % len(kinds)]
+        for n in range(min(changes, 8))
+    ]
     for mode in clicks:
         page.wait_for_timeout(500)
         before, logged = _grid_sources(page), len(_map_runs(log))
         start = time.perf_counter()
         page.get_by_text(mode, exact=True).first.click()
-        page.wait_for_function("([selector, old]) => { const now = [...document.querySelectorAll(selector)]"
-                               ".map(i => i.src); return now.length && now.join() !== old.join(); }",
-                               arg=[GRID, before], timeout=LIMIT_MS)
+        page.wait_for_function(
+            "([selector, old]) => { const now = [...document.querySelectorAll(selector)]"
+            ".map(i => i.src); return now.length && now.join() !== old.join(); }",
+            arg=[GRID, before],
+            timeout=LIMIT_MS,
+        )
         _idle(page)
         result.control_wall.append(time.perf_counter() - start)
         runs = _map_runs(log)
@@ -172,8 +177,14 @@ def zip_time(analyzer: Analyzer, data: bytes) -> tuple[float, float, int, tuple[
     view. The CPU time is what the ZIP costs where it has a core to itself."""
     analysis = analyzer.analyse_one(data, "bench.png")
     defaults = settings.MAP_DEFAULTS
-    view = ImageView(label=analysis.top_labels(1)[0], top_k=min(8, analysis.num_labels), cmap=defaults["cmap"],
-                     mode=defaults["mode"], opacity=defaults["opacity"], fade=defaults["fade"])
+    view = ImageView(
+        label=analysis.top_labels(1)[0],
+        top_k=min(8, analysis.num_labels),
+        cmap=defaults["cmap"],
+        mode=defaults["mode"],
+        opacity=defaults["opacity"],
+        fade=defaults["fade"],
+    )
     view.grid_labels = analysis.top_labels(view.top_k)
     start, cpu = time.perf_counter(), time.process_time()
     archive = image_bundle(analyzer.model, analysis, view)
@@ -185,8 +196,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--uploads", type=int, default=3, help="images uploaded one after another (median)")
     parser.add_argument("--changes", type=int, default=5, help="display-control changes (median; at most 8)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads, here and in the server (OMP_NUM_THREADS); default: torch's own")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads, here and in the server (OMP_NUM_THREADS); default: torch's own",
+    )
     args = parser.parse_args()
     env = {}
     if args.threads:
@@ -205,11 +220,19 @@ def main() -> None:
     uploaded = statistics.median(seen.uploads)
     rows = (
         ("display-control change, server time", f"{control:.3f} s", "0.300 s", control <= 0.3),
-        ("upload -> its attention grid", f"{uploaded:.3f} s", f"{forward + 0.5:.3f} s (forward + 0.5 s)",
-         uploaded <= forward + 0.5),
+        (
+            "upload -> its attention grid",
+            f"{uploaded:.3f} s",
+            f"{forward + 0.5:.3f} s (forward + 0.5 s)",
+            uploaded <= forward + 0.5,
+        ),
         ("launch -> first analysed page", f"{seen.first_page:.3f} s", "8.000 s", seen.first_page <= 8.0),
-        (f"ZIP of one {image_size[0]} x {image_size[1]} px image", f"{packed:.3f} s, {size / 2**20:.2f} MiB",
-         "3.000 s, 4.00 MiB", packed <= 3.0 and size <= 4 * 2**20),
+        (
+            f"ZIP of one {image_size[0]} x {image_size[1]} px image",
+            f"{packed:.3f} s, {size / 2**20:.2f} MiB",
+            "3.000 s, 4.00 MiB",
+            packed <= 3.0 and size <= 4 * 2**20,
+        ),
     )
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"{os.cpu_count()} cores, load average {load} (1, 5, 15 min); --threads {args.threads or 'default'}")

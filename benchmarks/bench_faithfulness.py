@@ -49,8 +49,7 @@ def main() -> None:
     batch = torch.randn(args.batch_size, *image.shape)
 
     def run():
-        return perturbation_curves(score, image, stacked, labels * len(METHODS), args.steps,
-                                   batch_size=args.batch_size)
+        return perturbation_curves(score, image, stacked, labels * len(METHODS), args.steps, batch_size=args.batch_size)
 
     count = run().perturbed_images
     t_curves, t_forward = [], []
@@ -63,8 +62,10 @@ def main() -> None:
             score(batch)
         t_forward.append((time.perf_counter() - start) / 3 / args.batch_size)
     curves, forward = statistics.median(t_curves), statistics.median(t_forward)
-    print(f"{analysis.source}: {len(labels)} present labels x {len(METHODS)} methods, {args.steps} steps, "
-          f"batch {args.batch_size}, {args.threads} thread(s), median of {args.repeats}")
+    print(
+        f"{analysis.source}: {len(labels)} present labels x {len(METHODS)} methods, {args.steps} steps, "
+        f"batch {args.batch_size}, {args.threads} thread(s), median of {args.repeats}"
+    )
     print(f"perturbed images evaluated: {count}")
     print(f"deletion + insertion: {curves:.2f} s; batched forward: {forward * 1e3:.2f} ms per image")
     print(f"ratio: {curves / (count * forward):.3f} (target <= 1.2)")

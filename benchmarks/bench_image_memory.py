@@ -6,7 +6,9 @@ memory minus the memory after loading the model is what the image cost. The targ
 1.5 GB for every accepted image; refused images (over a limit) must cost next to nothing, since
 they are refused from the header before decoding.
 
-    .venv/bin/python benchmarks/bench_image_memory.py [--weights weights/demo_scenes.safetensors] [--quick] [--dashboard]
+    .venv/bin/python benchmarks/bench_image_memory.py [--weights PATH] [--quick] [--dashboard]
+
+(--weights defaults to weights/demo_scenes.safetensors.)
 
 With --dashboard the largest RGBA image is also uploaded into the dashboard (AppTest), whose caches
 keep copies of an analysed image; that run's baseline is the app with its model and samples loaded.
@@ -109,13 +111,15 @@ def _png_header_only(path: Path, width: int, height: int) -> Path:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
     return path
 
 
 def make_cases(folder: Path, quick: bool) -> dict[str, Path]:
     """Write the benchmark's images; the largest accepted of each kind and some refused ones."""
-    side = int(MAX_PIXELS ** 0.5) if not quick else 2000
+    side = int(MAX_PIXELS**0.5) if not quick else 2000
     long_side = MAX_SIDE if not quick else 4000
     short = int(long_side / MAX_ASPECT)
     cases: dict[str, Path] = {}
@@ -140,23 +144,32 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default=str(REPO / "weights" / "demo_scenes.safetensors"))
     parser.add_argument("--quick", action="store_true", help="small images (a smoke run, not the measurement)")
-    parser.add_argument("--dashboard", action="store_true",
-                        help="also upload the largest RGBA image into the dashboard (Streamlit AppTest)")
+    parser.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="also upload the largest RGBA image into the dashboard (Streamlit AppTest)",
+    )
     args = parser.parse_args()
     worst = 0
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
         cases = make_cases(folder, args.quick)
-        print(f"limits: {MAX_PIXELS:,} pixels, side {MAX_SIDE:,}, aspect {MAX_ASPECT:g}:1; "
-              f"images written in {time.perf_counter() - started:.0f} s")
+        print(
+            f"limits: {MAX_PIXELS:,} pixels, side {MAX_SIDE:,}, aspect {MAX_ASPECT:g}:1; "
+            f"images written in {time.perf_counter() - started:.0f} s"
+        )
         print(f"{'case':<34}{'file':>10}{'beyond model':>14}{'time':>8}  outcome")
         runs = [(name, CHILD, path) for name, path in cases.items()]
         if args.dashboard:
             runs.append((f"dashboard:{next(iter(cases))}", DASHBOARD_CHILD, next(iter(cases.values()))))
         for name, child, path in runs:
-            done = subprocess.run([sys.executable, "-c", child, str(REPO), args.weights, str(path),
-                                   str(folder / f"report_{name}")], capture_output=True, text=True, timeout=1200)
+            done = subprocess.run(
+                [sys.executable, "-c", child, str(REPO), args.weights, str(path), str(folder / f"report_{name}")],
+                capture_output=True,
+                text=True,
+                timeout=1200,
+            )
             if done.returncode != 0:
                 print(f"{name:<34} FAILED: {done.stderr.strip().splitlines()[-1:]}")
                 return 1
@@ -164,10 +177,14 @@ def main() -> int:
             extra = result["peak"] - result["base"]
             if result["outcome"] == "accepted":
                 worst = max(worst, extra)
-            print(f"{name:<34}{path.stat().st_size / 2**20:>8.1f}MB{extra / 2**30:>12.2f}GB"
-                  f"{result['seconds']:>7.1f}s  {result['outcome'][:70]}")
-    print(f"largest peak beyond the model for an accepted image: {worst / 2**30:.2f} GB "
-          f"({worst / TARGET_BYTES:.2f} x the 1.5 GB target)")
+            print(
+                f"{name:<34}{path.stat().st_size / 2**20:>8.1f}MB{extra / 2**30:>12.2f}GB"
+                f"{result['seconds']:>7.1f}s  {result['outcome'][:70]}"
+            )
+    print(
+        f"largest peak beyond the model for an accepted image: {worst / 2**30:.2f} GB "
+        f"({worst / TARGET_BYTES:.2f} x the 1.5 GB target)"
+    )
     return 0 if worst < TARGET_BYTES else 1
 
 

@@ -47,7 +47,7 @@ def naive_fields(model: SRN, u: torch.Tensor, labels: list[int], chunk: int = 25
             batch[:, k] = 0.0
             batch[cells, k, cells // grid, cells % grid] = 0.5
             for start in range(0, len(batch), chunk):
-                model.f_sr(batch[start:start + chunk])
+                model.f_sr(batch[start : start + chunk])
 
 
 def bench(backbone: str, labels: int, repeats: int, device: torch.device, naive_labels: int) -> dict[str, float]:
@@ -68,8 +68,12 @@ def bench(backbone: str, labels: int, repeats: int, device: torch.device, naive_
     t_field = median_time(lambda: placement_logits(model, u_np, every, [0.5] * labels), repeats, device)
     few = every[:naive_labels]
     t_naive = median_time(lambda: naive_fields(model, u, few), max(1, repeats // 2), device) * labels / len(few)
-    return {"forward_ms": t_forward * 1e3, "influence_ms": t_influence * 1e3, "field_ms": t_field * 1e3,
-            "naive_field_ms": t_naive * 1e3}
+    return {
+        "forward_ms": t_forward * 1e3,
+        "influence_ms": t_influence * 1e3,
+        "field_ms": t_field * 1e3,
+        "naive_field_ms": t_naive * 1e3,
+    }
 
 
 def main() -> None:
@@ -84,14 +88,18 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     print(f"224 px, batch 1, {args.labels} labels, {args.device}, {args.threads} threads, median of {args.repeats}")
-    print(f"{'backbone':<10} {'forward ms':>10} {'influence ms':>12} {'x fwd':>7} {'field ms':>9} {'x fwd':>7}"
-          f" {'naive field ms':>14} {'x fwd':>7}")
+    print(
+        f"{'backbone':<10} {'forward ms':>10} {'influence ms':>12} {'x fwd':>7} {'field ms':>9} {'x fwd':>7}"
+        f" {'naive field ms':>14} {'x fwd':>7}"
+    )
     for backbone in args.backbones:
         r = bench(backbone, args.labels, args.repeats, device, args.naive_labels)
         f = r["forward_ms"]
-        print(f"{backbone:<10} {f:>10.1f} {r['influence_ms']:>12.1f} {r['influence_ms'] / f:>7.2f} "
-              f"{r['field_ms']:>9.1f} {r['field_ms'] / f:>7.2f} {r['naive_field_ms']:>14.0f} "
-              f"{r['naive_field_ms'] / f:>7.1f}")
+        print(
+            f"{backbone:<10} {f:>10.1f} {r['influence_ms']:>12.1f} {r['influence_ms'] / f:>7.2f} "
+            f"{r['field_ms']:>9.1f} {r['field_ms'] / f:>7.2f} {r['naive_field_ms']:>14.0f} "
+            f"{r['naive_field_ms'] / f:>7.1f}"
+        )
 
 
 if __name__ == "__main__":

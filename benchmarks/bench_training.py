@@ -29,8 +29,13 @@ def bare_classifier(backbone: str, num_labels: int) -> nn.Module:
     if backbone != COMPACT:
         return getattr(models, backbone)(weights=None, num_classes=num_labels)
     parts = build_backbone(COMPACT)
-    return nn.Sequential(parts.stem_to_stage3, parts.stage4, nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                         nn.Linear(parts.final_channels, num_labels))
+    return nn.Sequential(
+        parts.stem_to_stage3,
+        parts.stage4,
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(parts.final_channels, num_labels),
+    )
 
 
 def bare_step(model: nn.Module, images: torch.Tensor, targets: torch.Tensor) -> Callable[[], None]:
@@ -41,11 +46,13 @@ def bare_step(model: nn.Module, images: torch.Tensor, targets: torch.Tensor) -> 
         optimizer.zero_grad(set_to_none=True)
         masked_bce(model(images), targets).backward()
         optimizer.step()
+
     return step
 
 
-def srn_step(backbone: str, number: int, num_labels: int, images: torch.Tensor,
-             targets: torch.Tensor) -> Callable[[], None]:
+def srn_step(
+    backbone: str, number: int, num_labels: int, images: torch.Tensor, targets: torch.Tensor
+) -> Callable[[], None]:
     model = SRN(num_labels, backbone=backbone, input_size=images.shape[-1])
     stage = STAGES[number]
     optimizer = torch.optim.SGD(freeze_for_stage(model, stage), lr=1e-3, momentum=0.9)
@@ -56,6 +63,7 @@ def srn_step(backbone: str, number: int, num_labels: int, images: torch.Tensor,
         optimizer.zero_grad(set_to_none=True)
         stage_loss(stage, module(images), targets).backward()
         optimizer.step()
+
     return step
 
 
@@ -80,8 +88,10 @@ def main() -> None:
     torch.manual_seed(0)
     images = torch.randn(args.batch_size, 3, args.input_size, args.input_size)
     targets = torch.randint(0, 2, (args.batch_size, args.labels), dtype=torch.int8)
-    print(f"{args.input_size} px, batch {args.batch_size}, {args.labels} labels, {args.threads} threads, "
-          f"median of {args.rounds} interleaved steps (after 2 warm-up steps)")
+    print(
+        f"{args.input_size} px, batch {args.batch_size}, {args.labels} labels, {args.threads} threads, "
+        f"median of {args.rounds} interleaved steps (after 2 warm-up steps)"
+    )
     print(f"{'backbone':<10} {'model':<18} {'s/step':>8} {'images/s':>9} {'vs bare':>8}")
     for backbone in args.backbones:
         steps = {"bare classifier": bare_step(bare_classifier(backbone, args.labels), images, targets)}
@@ -97,8 +107,7 @@ def main() -> None:
         bare = statistics.median(times["bare classifier"])
         for name, values in times.items():
             seconds = statistics.median(values)
-            print(f"{backbone:<10} {name:<18} {seconds:>8.3f} {args.batch_size / seconds:>9.1f} "
-                  f"{bare / seconds:>8.2f}")
+            print(f"{backbone:<10} {name:<18} {seconds:>8.3f} {args.batch_size / seconds:>9.1f} {bare / seconds:>8.2f}")
 
 
 if __name__ == "__main__":

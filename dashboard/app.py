@@ -38,12 +38,17 @@ def domain_notice(selection: sidebar.Selection) -> None:
     st.info(markdown_text(meta.domain_summary(), 3000), icon=":material/info:")
     check = selection.analysis.domain
     if meta.domain is None:
-        st.caption("This checkpoint records no statistics of its training images, so images unlike them cannot "
-                   "be flagged (add them with `python -m srn_core domain`).")
+        st.caption(
+            "This checkpoint records no statistics of its training images, so images unlike them cannot "
+            "be flagged (add them with `python -m srn_core domain`)."
+        )
     elif check is not None and check.outside:
-        st.warning(f"**This image looks unlike the training images** (feature distance {check.distance:.1f}, "
-                   f"threshold {check.threshold:.1f}). The model only knows its {len(meta.label_names)} labels, "
-                   "so its scores and maps for this image are guesses.", icon=":material/warning:")
+        st.warning(
+            f"**This image looks unlike the training images** (feature distance {check.distance:.1f}, "
+            f"threshold {check.threshold:.1f}). The model only knows its {len(meta.label_names)} labels, "
+            "so its scores and maps for this image are guesses.",
+            icon=":material/warning:",
+        )
 
 
 def render_view(name: str, selection: sidebar.Selection) -> None:
@@ -62,8 +67,10 @@ def main() -> None:
         return
     for error in selection.errors:
         show_error(error)
-    st.caption(f"Model **{markdown_text(selection.model.name)}** · image **{markdown_text(selection.item.name)}** "
-               f"({selection.analysis.image_size[0]} x {selection.analysis.image_size[1]} px)")
+    st.caption(
+        f"Model **{markdown_text(selection.model.name)}** · image **{markdown_text(selection.item.name)}** "
+        f"({selection.analysis.image_size[0]} x {selection.analysis.image_size[1]} px)"
+    )
     domain_notice(selection)
     tabs = st.tabs(list(settings.VIEWS), key="view", on_change="rerun")
     for tab, name in zip(tabs, VIEW_MODULES):

@@ -28,9 +28,16 @@ def figure_downloads(spec: FigureSpec, key: str) -> None:
     with row:
         st.caption(f"Download {markdown_text(spec.title)}:")
         for fmt in spec.formats:
-            st.download_button(fmt.upper() if fmt != "csv" else "CSV data", data=_maker(spec, fmt),
-                               file_name=file_name(spec, fmt), mime=MIME_TYPES[fmt], key=f"dl-{key}-{fmt}",
-                               on_click="ignore", type="tertiary", icon=":material/download:")
+            st.download_button(
+                fmt.upper() if fmt != "csv" else "CSV data",
+                data=_maker(spec, fmt),
+                file_name=file_name(spec, fmt),
+                mime=MIME_TYPES[fmt],
+                key=f"dl-{key}-{fmt}",
+                on_click="ignore",
+                type="tertiary",
+                icon=":material/download:",
+            )
 
 
 def _maker(spec: FigureSpec, fmt: str) -> Callable[[], bytes]:
@@ -39,11 +46,27 @@ def _maker(spec: FigureSpec, fmt: str) -> Callable[[], bytes]:
 
 def zip_download(label: str, make: Callable[[], bytes], name: str, key: str) -> None:
     """One button that builds and downloads a ZIP archive when clicked."""
-    st.download_button(label, data=make, file_name=name, mime=MIME_TYPES["zip"], key=key, on_click="ignore",
-                       type="primary", icon=":material/folder_zip:")
+    st.download_button(
+        label,
+        data=make,
+        file_name=name,
+        mime=MIME_TYPES["zip"],
+        key=key,
+        on_click="ignore",
+        type="primary",
+        icon=":material/folder_zip:",
+    )
 
 
 def table_download(rows_of: Callable[[], list[dict]], name: str, key: str, label: str = "CSV of this table") -> None:
     """A button that downloads a table (dict rows, made on click) as `name`.csv (made file-safe)."""
-    st.download_button(label, data=lambda: csv_bytes(rows_of()), file_name=f"{slug(name)}.csv", mime=MIME_TYPES["csv"],
-                       key=f"dl-{key}-csv", on_click="ignore", type="tertiary", icon=":material/download:")
+    st.download_button(
+        label,
+        data=lambda: csv_bytes(rows_of()),
+        file_name=f"{slug(name)}.csv",
+        mime=MIME_TYPES["csv"],
+        key=f"dl-{key}-csv",
+        on_click="ignore",
+        type="tertiary",
+        icon=":material/download:",
+    )

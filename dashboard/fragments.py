@@ -21,6 +21,7 @@ from .guard import guarded
 
 def guarded_fragment(where: str) -> Callable[[Callable[..., Any]], Callable[..., None]]:
     """Decorator: run the function as a fragment whose errors become a message naming `where`."""
+
     def wrap(function: Callable[..., Any]) -> Callable[..., None]:
         @functools.wraps(function)
         def run(*args: Any, **kwargs: Any) -> None:
@@ -29,7 +30,9 @@ def guarded_fragment(where: str) -> Callable[[Callable[..., Any]], Callable[...,
                 guarded(where, function, *args, **kwargs)
             finally:
                 _log_time(function.__qualname__, time.perf_counter() - start)
+
         return st.fragment(run)
+
     return wrap
 
 

@@ -11,9 +11,15 @@ from analysis.figures.image_inputs import ImageView
 from . import settings
 
 TOP_K = 8
-DEFAULTS = {"keep.threshold": 0.5, "keep.kind": "attention", "keep.cmap": settings.MAP_DEFAULTS["cmap"],
-            "keep.opacity": settings.MAP_DEFAULTS["opacity"], "keep.mode": settings.MAP_DEFAULTS["mode"],
-            "keep.fade": settings.MAP_DEFAULTS["fade"], "keep.zip_vector": False}
+DEFAULTS = {
+    "keep.threshold": 0.5,
+    "keep.kind": "attention",
+    "keep.cmap": settings.MAP_DEFAULTS["cmap"],
+    "keep.opacity": settings.MAP_DEFAULTS["opacity"],
+    "keep.mode": settings.MAP_DEFAULTS["mode"],
+    "keep.fade": settings.MAP_DEFAULTS["fade"],
+    "keep.zip_vector": False,
+}
 
 
 def threshold() -> float:
@@ -26,8 +32,13 @@ def view_settings(analysis: ImageAnalysis) -> ImageView:
     value = {key: st.session_state.get(key, default) for key, default in DEFAULTS.items()}
     names = analysis.label_names
     label = st.session_state.get("keep.label")
-    return ImageView(label=label if label in names else names[analysis.top_labels(1)[0]],
-                     kind=value["keep.kind"], mode=value["keep.mode"], cmap=value["keep.cmap"],
-                     opacity=float(value["keep.opacity"]), fade=bool(value["keep.fade"]),
-                     threshold=float(value["keep.threshold"]),
-                     top_k=int(st.session_state.get("keep.top_k", min(TOP_K, len(names)))))
+    return ImageView(
+        label=label if label in names else names[analysis.top_labels(1)[0]],
+        kind=value["keep.kind"],
+        mode=value["keep.mode"],
+        cmap=value["keep.cmap"],
+        opacity=float(value["keep.opacity"]),
+        fade=bool(value["keep.fade"]),
+        threshold=float(value["keep.threshold"]),
+        top_k=int(st.session_state.get("keep.top_k", min(TOP_K, len(names)))),
+    )

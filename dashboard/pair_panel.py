@@ -28,14 +28,26 @@ def _images(analyses, found: list[int], anchor: str, other: str) -> None:
     if not found:
         st.info(f"No image holds both {md(anchor)} and {md(other)}.")
         return
-    st.markdown(f"**Attention of both labels** on {min(len(found), SHOWN_IMAGES)} of the {len(found)} images "
-                "holding both")
+    st.markdown(
+        f"**Attention of both labels** on {min(len(found), SHOWN_IMAGES)} of the {len(found)} images holding both"
+    )
     for n in found[:SHOWN_IMAGES]:
         view = view_settings(analyses[n])
-        overlays = overlay_maps(analyses[n], [anchor, other], "attention", view.mode, view.cmap, view.opacity,
-                                max_side=IMAGE_SIDE, fade=view.fade)
-        st.image(list(overlays.images), caption=[f"{md(analyses[n].source)}: A of {md(anchor)}", f"A of {md(other)}"],
-                 width=IMAGE_SIDE)
+        overlays = overlay_maps(
+            analyses[n],
+            [anchor, other],
+            "attention",
+            view.mode,
+            view.cmap,
+            view.opacity,
+            max_side=IMAGE_SIDE,
+            fade=view.fade,
+        )
+        st.image(
+            list(overlays.images),
+            caption=[f"{md(analyses[n].source)}: A of {md(anchor)}", f"A of {md(other)}"],
+            width=IMAGE_SIDE,
+        )
 
 
 def _offsets(analyses, anchor: str, other: str, source: str) -> None:
@@ -49,8 +61,12 @@ def _field_input(sel: Selection, analyses, found: list[int], anchor: str):
     options = ([REAL] if found else []) + [SYNTHETIC] + [analyses[n].source for n in found]
     if st.session_state.get("keep.r_field_source") not in options:
         st.session_state["keep.r_field_source"] = options[0]
-    choice = st.selectbox("Relation field measured on", options, key="keep.r_field_source",
-                          help="The synthetic input shows f_sr's own preference; an image keeps its other labels.")
+    choice = st.selectbox(
+        "Relation field measured on",
+        options,
+        key="keep.r_field_source",
+        help="The synthetic input shows f_sr's own preference; an image keeps its other labels.",
+    )
     if choice == REAL:
         return choice, [analyses[n] for n in found], None
     if choice == SYNTHETIC:
@@ -72,8 +88,10 @@ def _field(sel: Selection, analyses, found: list[int], anchor: str, other: str) 
         st.warning(md(field.warning, 600))
     else:
         dx, dy = field.preferred_offset()
-        st.caption(f"f_sr scores {md(anchor)} highest with {md(other)} at dx={dx}, dy={dy} cells from it (y down)"
-                   + (f", averaged over {field.images} images." if field.mode == "map" else "."))
+        st.caption(
+            f"f_sr scores {md(anchor)} highest with {md(other)} at dx={dx}, dy={dy} cells from it (y down)"
+            + (f", averaged over {field.images} images." if field.mode == "map" else ".")
+        )
     figure_downloads(spec, "field")
     if st.toggle(f"Where does f_sr want every label around {md(anchor)}?", key="keep.r_all_fields"):
         rows = _all_fields(sel, u, anchor, mass, (choice, anchor))
@@ -102,8 +120,14 @@ def _shared(sel: Selection, anchor: str, other: str) -> None:
     st.markdown("**conv4 channels both labels drive** (ranked by the smaller drive)")
     st.dataframe(rows, hide_index=True, key="shared_table")
     channels = [row["channel"] for row in rows]
-    spec = build("conv4_filters", f"conv4_shared_{anchor}_{other}", "the shared filters", filters=tools.filters,
-                 channels=channels, readout=tools.readout)
+    spec = build(
+        "conv4_filters",
+        f"conv4_shared_{anchor}_{other}",
+        "the shared filters",
+        filters=tools.filters,
+        channels=channels,
+        readout=tools.readout,
+    )
     st.plotly_chart(spec.plotly(), key="pair_filters", width="content")
     figure_downloads(spec, "shared")
 

@@ -10,9 +10,16 @@ import numpy as np
 import plotly.graph_objects as go
 
 
-def add_click_layer(fig: go.Figure, xs: Sequence[Any], ys: Sequence[Any], values: np.ndarray | None = None,
-                    hovertemplate: str = "x %{x}, y %{y}<extra></extra>", size: int = 14,
-                    counts: np.ndarray | None = None, **where: Any) -> None:
+def add_click_layer(
+    fig: go.Figure,
+    xs: Sequence[Any],
+    ys: Sequence[Any],
+    values: np.ndarray | None = None,
+    hovertemplate: str = "x %{x}, y %{y}<extra></extra>",
+    size: int = 14,
+    counts: np.ndarray | None = None,
+    **where: Any,
+) -> None:
     """A marker on every (x, y) of the grid xs x ys (values[row, col] shown on hover as %{customdata}, or,
     with `counts`, as %{customdata[0]} and the count as %{customdata[1]}).
 
@@ -22,9 +29,19 @@ def add_click_layer(fig: go.Figure, xs: Sequence[Any], ys: Sequence[Any], values
     custom = None if values is None else np.where(np.isfinite(values), values, np.nan).ravel().tolist()
     if custom is not None and counts is not None:
         custom = [[v, int(n)] for v, n in zip(custom, np.asarray(counts).ravel())]
-    fig.add_trace(go.Scatter(x=gx.ravel().tolist(), y=gy.ravel().tolist(), mode="markers", showlegend=False,
-                             customdata=custom, hovertemplate=hovertemplate, name="click",
-                             marker={"symbol": "square", "size": size, "opacity": 0.01, "color": "white"}), **where)
+    fig.add_trace(
+        go.Scatter(
+            x=gx.ravel().tolist(),
+            y=gy.ravel().tolist(),
+            mode="markers",
+            showlegend=False,
+            customdata=custom,
+            hovertemplate=hovertemplate,
+            name="click",
+            marker={"symbol": "square", "size": size, "opacity": 0.01, "color": "white"},
+        ),
+        **where,
+    )
     fig.update_layout(clickmode="event+select", dragmode=False, hovermode="closest")
 
 

@@ -34,10 +34,12 @@ class Selection:
 def _uploaded_checkpoint(options: dict[str, Path], errors: list[str]) -> None:
     """Stage, check and offer an uploaded checkpoint; select it the first time it is seen."""
     upload = st.sidebar.file_uploader(
-        "Upload a checkpoint", key="ckpt_upload",
+        "Upload a checkpoint",
+        key="ckpt_upload",
         max_upload_size=settings.upload_limit_mb(settings.MAX_CHECKPOINT_BYTES),
         help="A .safetensors file saved by srn_core.save_checkpoint. Anything else (a pickle, a .pth "
-             "file) is refused: loading those can run code.")
+        "file) is refused: loading those can run code.",
+    )
     models = st.session_state.setdefault("_uploaded_models", {})
     options.update(models)
     if upload is None:
@@ -67,9 +69,11 @@ def _model_details(model: LoadedModel) -> None:
         if not model.meta.training:
             st.caption("The checkpoint records no training.")
             return
-        for title, rows, key in (("Held-out metrics", metric_rows(model.meta), "metrics_table"),
-                                 ("Training stages", stage_rows(model.meta), "stages_table"),
-                                 ("Whole training record", record_rows(model.meta), "record_table")):
+        for title, rows, key in (
+            ("Held-out metrics", metric_rows(model.meta), "metrics_table"),
+            ("Training stages", stage_rows(model.meta), "stages_table"),
+            ("Whole training record", record_rows(model.meta), "record_table"),
+        ):
             if rows:
                 st.markdown(f"**{title}**")
                 st.dataframe(rows, hide_index=True, key=key, height=min(35 * len(rows) + 40, 300))
@@ -80,14 +84,19 @@ def _pick_model(errors: list[str]) -> LoadedModel | None:
     options = {path.name: path for path in state.list_checkpoints(settings.weights_dir())}
     _uploaded_checkpoint(options, errors)
     if not options:
-        st.sidebar.warning(f"No checkpoint (\\*.safetensors) in {markdown_text(settings.weights_dir())}; "
-                           "upload one above.")
+        st.sidebar.warning(
+            f"No checkpoint (\\*.safetensors) in {markdown_text(settings.weights_dir())}; upload one above."
+        )
         return None
     names = list(options)
     if st.session_state.get("model_choice") not in options:
         st.session_state["model_choice"] = settings.default_model() if settings.default_model() in options else names[0]
-    choice = st.sidebar.selectbox("Checkpoint", names, key="model_choice",
-                                  help=f"The checkpoints in {settings.weights_dir()} and the ones you uploaded.")
+    choice = st.sidebar.selectbox(
+        "Checkpoint",
+        names,
+        key="model_choice",
+        help=f"The checkpoints in {settings.weights_dir()} and the ones you uploaded.",
+    )
     try:
         model = state.load_model(options[choice], choice)
     except CheckpointError as exc:
@@ -102,9 +111,12 @@ def _pick_model(errors: list[str]) -> LoadedModel | None:
 
 def _uploaded_images(model: LoadedModel, errors: list[str]) -> list[tuple[ImageItem, ImageAnalysis]]:
     files = st.sidebar.file_uploader(
-        "Upload images", accept_multiple_files=True, key="uploads",
+        "Upload images",
+        accept_multiple_files=True,
+        key="uploads",
         max_upload_size=settings.upload_limit_mb(settings.MAX_IMAGE_BYTES),
-        help="JPEG, PNG, WebP, BMP or TIFF, one or many. Each is analysed once per model.")
+        help="JPEG, PNG, WebP, BMP or TIFF, one or many. Each is analysed once per model.",
+    )
     items = []
     for upload in files or []:
         try:
@@ -159,7 +171,11 @@ def render() -> Selection | None:
         return None
     if st.session_state.get("image_choice") not in choices:
         st.session_state["image_choice"] = next(iter(choices))
-    label = st.sidebar.selectbox("Image", list(choices), key="image_choice",
-                                 help="Samples come with ground truth; uploads are analysed as they arrive.")
+    label = st.sidebar.selectbox(
+        "Image",
+        list(choices),
+        key="image_choice",
+        help="Samples come with ground truth; uploads are analysed as they arrive.",
+    )
     item, analysis = choices[label]
     return Selection(model, samples, uploads, item, analysis, errors)

@@ -113,8 +113,9 @@ def stage_checkpoint(name: str, data: bytes) -> Path:
     if not data:
         raise CheckpointError(f"{name}: file is empty")
     if len(data) > settings.MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"{name}: file is {_size(len(data))}, over the "
-                              f"{_size(settings.MAX_CHECKPOINT_BYTES)} limit for checkpoints")
+        raise CheckpointError(
+            f"{name}: file is {_size(len(data))}, over the {_size(settings.MAX_CHECKPOINT_BYTES)} limit for checkpoints"
+        )
     path = settings.upload_dir() / digest(data) / "upload.safetensors"  # the user's name is shown, never used as a path
     if not path.exists():
         atomic_write_bytes(path, data)
@@ -124,8 +125,9 @@ def stage_checkpoint(name: str, data: bytes) -> Path:
 def upload_item(name: str, data: bytes) -> ImageItem:
     """An uploaded image as an item; files over the size limit are refused here, the rest when read."""
     if len(data) > settings.MAX_IMAGE_BYTES:
-        raise ImageLoadError(name, f"file is {_size(len(data))}, over the {_size(settings.MAX_IMAGE_BYTES)} "
-                                   "limit for images")
+        raise ImageLoadError(
+            name, f"file is {_size(len(data))}, over the {_size(settings.MAX_IMAGE_BYTES)} limit for images"
+        )
     return ImageItem(name, data, digest(data), "upload")
 
 
@@ -139,9 +141,18 @@ def _samples(manifest: str, stamp: int) -> tuple[list[ImageItem], list[str]]:
         except OSError as exc:
             problems.append(f"{sample.path}: cannot read ({exc.strerror or exc})")
             continue
-        items.append(ImageItem(Path(sample.path).name, data, digest(data), "sample", tuple(dataset.label_names),
-                               tuple(int(t) for t in sample.targets), tuple(sample.boxes),
-                               tuple(sample.extra.get("rules", ()))))
+        items.append(
+            ImageItem(
+                Path(sample.path).name,
+                data,
+                digest(data),
+                "sample",
+                tuple(dataset.label_names),
+                tuple(int(t) for t in sample.targets),
+                tuple(sample.boxes),
+                tuple(sample.extra.get("rules", ())),
+            )
+        )
     return items, problems
 
 
@@ -170,8 +181,9 @@ def ground_truth(item: ImageItem, label_names: Sequence[str]) -> tuple[np.ndarra
 @st.cache_data(max_entries=512, show_spinner=False)
 def _analyse(model_key: str, item_key: str, _analyzer: Analyzer, _item: ImageItem) -> tuple[ImageAnalysis | None, str]:
     try:
-        return _analyzer.analyse_one(_item.data, _item.name, ground_truth(_item, _analyzer.label_names)[0],
-                                     list(_item.boxes)), ""
+        return _analyzer.analyse_one(
+            _item.data, _item.name, ground_truth(_item, _analyzer.label_names)[0], list(_item.boxes)
+        ), ""
     except ImageLoadError as exc:
         return None, exc.reason
     except (MemoryError, RuntimeError, ValueError) as exc:  # one bad image must not take the others down
@@ -187,8 +199,9 @@ def analyse(model: LoadedModel, item: ImageItem) -> ImageAnalysis:
     return result
 
 
-def analyse_many(model: LoadedModel, items: Sequence[ImageItem],
-                 what: str = "images") -> tuple[list[tuple[ImageItem, ImageAnalysis]], list[str]]:
+def analyse_many(
+    model: LoadedModel, items: Sequence[ImageItem], what: str = "images"
+) -> tuple[list[tuple[ImageItem, ImageAnalysis]], list[str]]:
     """(item, analysis) for every item that can be read, in order, and the error messages of the others
     (each names the file and the reason). Shows progress when more than one image needs the network."""
     done = st.session_state.setdefault("_analysed", set())
@@ -229,8 +242,9 @@ def store(model_key: str) -> dict:
     return {}
 
 
-def influence(model: LoadedModel, analyses: Sequence[ImageAnalysis], keys: tuple[str, ...],
-              present_only: bool) -> LabelMatrix:
+def influence(
+    model: LoadedModel, analyses: Sequence[ImageAnalysis], keys: tuple[str, ...], present_only: bool
+) -> LabelMatrix:
     """The influence matrix over `analyses` (identified by `keys`), computed once with a progress bar."""
     results = store(model.key)
     key = ("influence", keys, present_only)
@@ -263,8 +277,9 @@ def figure(role: str, key: tuple, _build: Callable[[], Any]) -> Any:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def thumbnails(model_key: str, item_key: str, labels: tuple[int, ...], style: tuple,
-               _analysis: ImageAnalysis) -> list[bytes]:
+def thumbnails(
+    model_key: str, item_key: str, labels: tuple[int, ...], style: tuple, _analysis: ImageAnalysis
+) -> list[bytes]:
     """JPEG overlays of `labels` for the map grid; `style` = (kind, mode, cmap, opacity, fade)."""
     kind, mode, cmap, opacity, fade = style
     return overlay_thumbnails(_analysis, list(labels), kind, mode, cmap, opacity, settings.THUMBNAIL_SIDE, fade)

@@ -9,11 +9,18 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "SRN": "model", "SRNConfig": "model", "SRNOutput": "model",
-    "CheckpointError": "checkpoint", "CheckpointMeta": "checkpoint", "load_checkpoint": "checkpoint",
-    "read_metadata": "checkpoint", "save_checkpoint": "checkpoint",
-    "ImageLoadError": "images", "load_image": "images",
-    "Prediction": "predictor", "Predictor": "predictor",
+    "SRN": "model",
+    "SRNConfig": "model",
+    "SRNOutput": "model",
+    "CheckpointError": "checkpoint",
+    "CheckpointMeta": "checkpoint",
+    "load_checkpoint": "checkpoint",
+    "read_metadata": "checkpoint",
+    "save_checkpoint": "checkpoint",
+    "ImageLoadError": "images",
+    "load_image": "images",
+    "Prediction": "predictor",
+    "Predictor": "predictor",
     "Preprocessor": "preprocess",
 }
 __all__ = sorted(_EXPORTS)

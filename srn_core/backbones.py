@@ -55,8 +55,11 @@ class BackboneParts:
 class CompactResNet(nn.Module):
     """A narrow ResNet (BasicBlock) with torchvision's module names, for CPU training."""
 
-    def __init__(self, widths: tuple[int, int, int, int] = DEFAULT_COMPACT_WIDTHS,
-                 blocks: tuple[int, int, int, int] = (1, 1, 1, 1)) -> None:
+    def __init__(
+        self,
+        widths: tuple[int, int, int, int] = DEFAULT_COMPACT_WIDTHS,
+        blocks: tuple[int, int, int, int] = (1, 1, 1, 1),
+    ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, widths[0], kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
@@ -86,7 +89,9 @@ class CaffeResNet(nn.Module):
     output size up (Caffe's ceil rule), so a 224 input still gives 56, 28, 14 and 7.
     """
 
-    def __init__(self, blocks: tuple[int, int, int, int], widths: tuple[int, int, int, int] = DEFAULT_CAFFE_WIDTHS) -> None:
+    def __init__(
+        self, blocks: tuple[int, int, int, int], widths: tuple[int, int, int, int] = DEFAULT_CAFFE_WIDTHS
+    ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, widths[0], kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
@@ -135,8 +140,9 @@ def locate_imagenet_weights(name: str) -> Path:
     return path
 
 
-def build_backbone(name: str, widths: tuple[int, int, int, int] | None = None,
-                   pretrained: str | Path | bool | None = None) -> BackboneParts:
+def build_backbone(
+    name: str, widths: tuple[int, int, int, int] | None = None, pretrained: str | Path | bool | None = None
+) -> BackboneParts:
     """Build backbone `name`, optionally initialised from ImageNet weights found locally.
 
     `pretrained`: None/False for random init, True for torchvision's local cache, or a file path
@@ -151,7 +157,9 @@ def build_backbone(name: str, widths: tuple[int, int, int, int] | None = None,
         return _split(CompactResNet(w), w, 1)
     if name in CAFFE_RESNETS:
         if pretrained:
-            raise ValueError(f"{name} has no ImageNet weights here; import a Caffe model (python -m srn_core import-caffe)")
+            raise ValueError(
+                f"{name} has no ImageNet weights here; import a Caffe model (python -m srn_core import-caffe)"
+            )
         w = tuple(widths or DEFAULT_CAFFE_WIDTHS)
         if len(w) != 4 or any(int(v) <= 0 for v in w):
             raise ValueError(f"{name} widths must be four positive integers, got {widths!r}")

@@ -17,10 +17,17 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .backbones import IMAGENET_MEAN, IMAGENET_STD
-from .checkpoint_checks import FORMAT_NAME, FORMAT_VERSION, CheckpointError, check_header, check_label_names, \
-    non_finite, parse_metadata
-from .fileio import atomic_path
+from .checkpoint_checks import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    CheckpointError,
+    check_header,
+    check_label_names,
+    non_finite,
+    parse_metadata,
+)
 from .domain import DOMAIN_MEAN, DOMAIN_PRECISION, DomainModel, describe
+from .fileio import atomic_path
 from .model import SRN, SRNConfig
 from .preprocess import Preprocessor
 
@@ -46,9 +53,14 @@ class CheckpointMeta:
         return Preprocessor(self.config.input_size, self.mean, self.std)
 
     def to_json(self) -> str:
-        data = {"format": FORMAT_NAME, "format_version": self.format_version, "label_names": self.label_names,
-                "model": self.config.to_dict(), "normalization": {"mean": list(self.mean), "std": list(self.std)},
-                "training": self.training}
+        data = {
+            "format": FORMAT_NAME,
+            "format_version": self.format_version,
+            "label_names": self.label_names,
+            "model": self.config.to_dict(),
+            "normalization": {"mean": list(self.mean), "std": list(self.std)},
+            "training": self.training,
+        }
         if self.domain_record is not None:
             data["domain"] = self.domain_record
         return json.dumps(data)
@@ -58,14 +70,20 @@ class CheckpointMeta:
         return describe((self.domain_record or {}).get("description"), self.label_names)
 
     @classmethod
-    def from_json(cls, text: str, source: str) -> "CheckpointMeta":
+    def from_json(cls, text: str, source: str) -> CheckpointMeta:
         """Parse and check metadata (types, ranges, label names, normalisation); CheckpointError names the field."""
         return cls(**parse_metadata(text, source))
 
 
-def save_checkpoint(path: str | Path, model: SRN, label_names: list[str], training: dict[str, Any] | None = None,
-                    mean: tuple[float, float, float] = IMAGENET_MEAN,
-                    std: tuple[float, float, float] = IMAGENET_STD, domain: DomainModel | None = None) -> Path:
+def save_checkpoint(
+    path: str | Path,
+    model: SRN,
+    label_names: list[str],
+    training: dict[str, Any] | None = None,
+    mean: tuple[float, float, float] = IMAGENET_MEAN,
+    std: tuple[float, float, float] = IMAGENET_STD,
+    domain: DomainModel | None = None,
+) -> Path:
     """Write `model` and its metadata to `path` atomically (a temporary file, then a rename).
 
     The metadata is checked as loading checks it (label names unique, 1-200 printable characters;
@@ -74,8 +92,14 @@ def save_checkpoint(path: str | Path, model: SRN, label_names: list[str], traini
     """
     if len(label_names) != model.num_labels:
         raise ValueError(f"{len(label_names)} label names given for a model with {model.num_labels} labels")
-    meta = CheckpointMeta(model.config, list(label_names), tuple(mean), tuple(std), dict(training or {}),
-                          domain_record=domain.metadata() if domain is not None else None)
+    meta = CheckpointMeta(
+        model.config,
+        list(label_names),
+        tuple(mean),
+        tuple(std),
+        dict(training or {}),
+        domain_record=domain.metadata() if domain is not None else None,
+    )
     text = meta.to_json()
     CheckpointMeta.from_json(text, f"{path} (saving)")
     tensors = {name: t.detach().to("cpu").contiguous() for name, t in model.state_dict().items()}
@@ -99,8 +123,10 @@ def _read_header(path: str | Path) -> tuple[dict[str, Any], int]:
             raise CheckpointError(f"{source}: not an SRN checkpoint (file too short to be safetensors)")
         (length,) = struct.unpack("<Q", head)
         if length <= 1 or length > min(size - 8, MAX_HEADER_BYTES):
-            raise CheckpointError(f"{source}: not an SRN checkpoint (not a safetensors file; pickles and "
-                                  f".pth files are refused because loading them can run code)")
+            raise CheckpointError(
+                f"{source}: not an SRN checkpoint (not a safetensors file; pickles and "
+                f".pth files are refused because loading them can run code)"
+            )
         raw = handle.read(length)
     try:
         header = json.loads(raw)
@@ -146,8 +172,10 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
         raise CheckpointError(f"{path}: corrupt safetensors data ({exc})") from None
     bad = non_finite(tensors)
     if bad:
-        raise CheckpointError(f"{path}: tensors hold NaN or infinite weights: {', '.join(bad[:5])}"
-                              + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))
+        raise CheckpointError(
+            f"{path}: tensors hold NaN or infinite weights: {', '.join(bad[:5])}"
+            + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        )
     if meta.domain_record is not None:
         domain_tensors = {name: tensors.pop(name) for name in (DOMAIN_MEAN, DOMAIN_PRECISION)}
         meta.domain = DomainModel.from_parts(meta.domain_record, domain_tensors)
@@ -156,5 +184,14 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     return model.to(device).eval(), meta
 
 
-__all__ = ["CheckpointError", "CheckpointMeta", "FORMAT_NAME", "FORMAT_VERSION", "check_label_names",
-           "load_checkpoint", "read_header", "read_metadata", "save_checkpoint"]
+__all__ = [
+    "CheckpointError",
+    "CheckpointMeta",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "check_label_names",
+    "load_checkpoint",
+    "read_header",
+    "read_metadata",
+    "save_checkpoint",
+]

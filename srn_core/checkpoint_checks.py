@@ -30,8 +30,23 @@ MAX_CHANNELS = 8192
 MAX_FILTERS_PER_CHANNEL = 64
 MAX_DESCRIPTION_CHARS = 300
 FLOAT_DTYPES = ("F32", "F16", "BF16")
-DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
-               "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8}
+DTYPE_BYTES = {
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E5M2": 1,
+    "F8_E4M3": 1,
+    "I16": 2,
+    "U16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "I32": 4,
+    "U32": 4,
+    "F32": 4,
+    "F64": 8,
+    "I64": 8,
+    "U64": 8,
+}
 
 
 class CheckpointError(ValueError):
@@ -82,15 +97,22 @@ def _config(model: Any, source: str) -> SRNConfig:
     values = {"num_labels": _integer(model, "num_labels", 1, MAX_LABELS, source)}
     backbone = model.get("backbone", "resnet101")
     if backbone not in backbones.BACKBONE_NAMES:
-        raise _fail(source, "model.backbone", f"names no known backbone: {_show(backbone)} "
-                                              f"(known: {', '.join(backbones.BACKBONE_NAMES)})")
+        raise _fail(
+            source,
+            "model.backbone",
+            f"names no known backbone: {_show(backbone)} (known: {', '.join(backbones.BACKBONE_NAMES)})",
+        )
     values["backbone"] = backbone
     widths = model.get("widths")
     if widths is not None:
-        if (not isinstance(widths, list) or len(widths) != 4
-                or not all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= MAX_CHANNELS for w in widths)):
-            raise _fail(source, "model.widths", f"must be null or four integers from 1 to {MAX_CHANNELS}, "
-                                                f"got {_show(widths)}")
+        if (
+            not isinstance(widths, list)
+            or len(widths) != 4
+            or not all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= MAX_CHANNELS for w in widths)
+        ):
+            raise _fail(
+                source, "model.widths", f"must be null or four integers from 1 to {MAX_CHANNELS}, got {_show(widths)}"
+            )
         values["widths"] = tuple(widths)
     if "alpha" in model:
         alpha = _number(model["alpha"], "model.alpha", source)
@@ -103,8 +125,11 @@ def _config(model: Any, source: str) -> SRNConfig:
         if size % 16:
             raise _fail(source, "model.input_size", f"must be a multiple of 16, got {size}")
         values["input_size"] = size
-    for key, top in (("att_channels", MAX_CHANNELS), ("sr_channels", MAX_CHANNELS),
-                     ("filters_per_channel", MAX_FILTERS_PER_CHANNEL)):
+    for key, top in (
+        ("att_channels", MAX_CHANNELS),
+        ("sr_channels", MAX_CHANNELS),
+        ("filters_per_channel", MAX_FILTERS_PER_CHANNEL),
+    ):
         if key in model:
             values[key] = _integer(model, key, 1, top, source)
     try:
@@ -149,8 +174,15 @@ def parse_metadata(text: Any, source: str) -> dict[str, Any]:
     training = data.get("training")
     if training is not None and not isinstance(training, dict):
         raise _fail(source, "training", f"must be a JSON object, got {type(training).__name__}")
-    return {"config": config, "label_names": labels, "mean": mean, "std": std, "training": dict(training or {}),
-            "format_version": version, "domain_record": _domain_record(data.get("domain"), source)}
+    return {
+        "config": config,
+        "label_names": labels,
+        "mean": mean,
+        "std": std,
+        "training": dict(training or {}),
+        "format_version": version,
+        "domain_record": _domain_record(data.get("domain"), source),
+    }
 
 
 def _domain_record(record: Any, source: str) -> dict[str, Any] | None:
@@ -167,8 +199,9 @@ def _domain_record(record: Any, source: str) -> dict[str, Any] | None:
     return dict(record)
 
 
-def expected_tensors(config: SRNConfig, source: str,
-                     domain: bool = False) -> dict[str, tuple[tuple[int, ...], tuple[str, ...]]]:
+def expected_tensors(
+    config: SRNConfig, source: str, domain: bool = False
+) -> dict[str, tuple[tuple[int, ...], tuple[str, ...]]]:
     """{name: (shape, allowed safetensors dtypes)} of the model `config` describes, built on the meta device,
     with the out-of-domain statistics' mean (D,) and precision (D, D) when `domain`."""
     try:
@@ -176,8 +209,10 @@ def expected_tensors(config: SRNConfig, source: str,
             model = SRN.from_config(config)
     except (TypeError, ValueError) as exc:
         raise _fail(source, "model", f"does not describe a buildable SRN: {exc}") from None
-    expected = {name: (tuple(t.shape), FLOAT_DTYPES if t.is_floating_point() else ("I64",))
-                for name, t in model.state_dict().items()}
+    expected = {
+        name: (tuple(t.shape), FLOAT_DTYPES if t.is_floating_point() else ("I64",))
+        for name, t in model.state_dict().items()
+    }
     if domain:
         width = model.f_cls.fc.in_features
         expected.update({DOMAIN_MEAN: ((width,), FLOAT_DTYPES), DOMAIN_PRECISION: ((width, width), FLOAT_DTYPES)})
@@ -190,18 +225,26 @@ def _entry(name: str, entry: Any, data_bytes: int, source: str) -> tuple[str, tu
     if not isinstance(entry, dict):
         raise bad
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-    if (dtype not in DTYPE_BYTES or not isinstance(shape, list) or not isinstance(offsets, list) or len(offsets) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in [*shape, *offsets])):
+    if (
+        dtype not in DTYPE_BYTES
+        or not isinstance(shape, list)
+        or not isinstance(offsets, list)
+        or len(offsets) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in [*shape, *offsets])
+    ):
         raise bad
     begin, end = offsets
     if not begin <= end <= data_bytes or end - begin != math.prod(shape) * DTYPE_BYTES[dtype]:
-        raise CheckpointError(f"{source}: tensor {_show(name)} claims bytes {begin}..{end}, which do not match its "
-                              f"shape {shape} and dtype {dtype} or lie beyond the file's end")
+        raise CheckpointError(
+            f"{source}: tensor {_show(name)} claims bytes {begin}..{end}, which do not match its "
+            f"shape {shape} and dtype {dtype} or lie beyond the file's end"
+        )
     return dtype, tuple(shape)
 
 
-def check_header(header: Mapping[str, Any], config: SRNConfig, data_bytes: int, source: str,
-                 domain: bool = False) -> None:
+def check_header(
+    header: Mapping[str, Any], config: SRNConfig, data_bytes: int, source: str, domain: bool = False
+) -> None:
     """Compare the header's tensors (names, dtypes, shapes, byte ranges) with what `config` implies
     (and the domain statistics, when the metadata has them)."""
     expected = expected_tensors(config, source, domain)
@@ -220,8 +263,10 @@ def check_header(header: Mapping[str, Any], config: SRNConfig, data_bytes: int, 
         elif dtype not in dtypes:
             problems.append(f"{name} has dtype {dtype}, expected {' or '.join(dtypes)}")
     if problems:
-        raise CheckpointError(f"{source}: tensors do not match the metadata (backbone {config.backbone}, "
-                              f"{config.num_labels} labels, input {config.input_size}): " + "; ".join(problems[:6]))
+        raise CheckpointError(
+            f"{source}: tensors do not match the metadata (backbone {config.backbone}, "
+            f"{config.num_labels} labels, input {config.input_size}): " + "; ".join(problems[:6])
+        )
 
 
 def non_finite(tensors: Mapping[str, torch.Tensor]) -> list[str]:

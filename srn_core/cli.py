@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Sequence
 
 from . import domain_cli, evaluate_cli, predict_cli
-from .interrupt import run_interruptible
 from .caffe import cli as caffe_cli
+from .interrupt import run_interruptible
 from .scenes import cli as scenes_cli
 from .training import cli as train_cli
 
@@ -15,8 +15,10 @@ COMMAND_MODULES = (predict_cli, train_cli, evaluate_cli, domain_cli, scenes_cli,
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m srn_core",
-                                     description="Spatial Regularization Network: predict, train, evaluate, generate data.")
+    parser = argparse.ArgumentParser(
+        prog="python -m srn_core",
+        description="Spatial Regularization Network: predict, train, evaluate, generate data.",
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.add_parser(subparsers)

@@ -18,6 +18,7 @@ MIN_DPI = 20
 
 def integer(low: int, high: int | None = None) -> Callable[[str], int]:
     """An int option in [low, high] (no upper bound when `high` is None)."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -27,11 +28,13 @@ def integer(low: int, high: int | None = None) -> Callable[[str], int]:
             bound = f"from {low} to {high}" if high is not None else f"at least {low}"
             raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
         return value
+
     return parse
 
 
 def number(low: float, high: float) -> Callable[[str], float]:
     """A finite float option in [low, high]."""
+
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -40,6 +43,7 @@ def number(low: float, high: float) -> Callable[[str], float]:
         if not math.isfinite(value) or not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be a number from {low:g} to {high:g}, got {text}")
         return value
+
     return parse
 
 

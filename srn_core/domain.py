@@ -76,15 +76,17 @@ class DomainModel:
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """The statistics as checkpoint tensors."""
-        return {DOMAIN_MEAN: torch.from_numpy(self.mean.astype(np.float32)),
-                DOMAIN_PRECISION: torch.from_numpy(self.precision.astype(np.float32))}
+        return {
+            DOMAIN_MEAN: torch.from_numpy(self.mean.astype(np.float32)),
+            DOMAIN_PRECISION: torch.from_numpy(self.precision.astype(np.float32)),
+        }
 
     def metadata(self) -> dict[str, Any]:
         """The JSON part stored beside the tensors."""
         return {"description": self.description, "threshold": self.threshold, **self.record}
 
     @classmethod
-    def from_parts(cls, metadata: dict[str, Any], tensors: dict[str, torch.Tensor]) -> "DomainModel":
+    def from_parts(cls, metadata: dict[str, Any], tensors: dict[str, torch.Tensor]) -> DomainModel:
         """Rebuild from a checkpoint's `domain` metadata and its `domain.*` tensors (already validated)."""
         mean = tensors[DOMAIN_MEAN].double().numpy()
         precision = tensors[DOMAIN_PRECISION].double().numpy()
@@ -94,30 +96,48 @@ class DomainModel:
 
 def describe(description: str | None, label_names: Sequence[str], shown: int = 30) -> str:
     """One line on what a model knows: its training domain (when recorded) and its labels."""
-    names = ", ".join(label_names[:shown]) + (f" and {len(label_names) - shown} more"
-                                              if len(label_names) > shown else "")
+    names = ", ".join(label_names[:shown]) + (
+        f" and {len(label_names) - shown} more" if len(label_names) > shown else ""
+    )
     domain = description or "a training domain its checkpoint does not record"
     return f"Trained on {domain}; knows {len(label_names)} labels: {names}"
 
 
-def pooled_features(model: SRN, source: LabelledImages, preprocess: Preprocessor, indices: Sequence[int],
-                    batch_size: int = 32, device: str | torch.device = "cpu", desc: str | None = None) -> np.ndarray:
+def pooled_features(
+    model: SRN,
+    source: LabelledImages,
+    preprocess: Preprocessor,
+    indices: Sequence[int],
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    desc: str | None = None,
+) -> np.ndarray:
     """Pooled f_cls features (N, D) float64 of `source`'s images at `indices`, in eval mode."""
     model.eval()
     parts: list[np.ndarray] = []
     with capture_features(model) as captured, torch.inference_mode():
-        for start in tqdm(range(0, len(indices), batch_size), desc=desc, unit="batch", leave=False,
-                          disable=desc is None):
-            batch = torch.stack([preprocess(source.image(i)) for i in indices[start:start + batch_size]])
+        for start in tqdm(
+            range(0, len(indices), batch_size), desc=desc, unit="batch", leave=False, disable=desc is None
+        ):
+            batch = torch.stack([preprocess(source.image(i)) for i in indices[start : start + batch_size]])
             model(batch.to(device))
             parts.append(captured.pop().cpu().double().numpy())
     return np.concatenate(parts) if parts else np.zeros((0, model.f_cls.fc.in_features))
 
 
-def fit_domain(model: SRN, train: LabelledImages, held_out: LabelledImages | None, preprocess: Preprocessor,
-               description: str, max_images: int = 2000, quantile: float = DEFAULT_QUANTILE,
-               batch_size: int = 32, device: str | torch.device = "cpu", seed: int = 0,
-               progress: bool = True) -> DomainModel:
+def fit_domain(
+    model: SRN,
+    train: LabelledImages,
+    held_out: LabelledImages | None,
+    preprocess: Preprocessor,
+    description: str,
+    max_images: int = 2000,
+    quantile: float = DEFAULT_QUANTILE,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+    progress: bool = True,
+) -> DomainModel:
     """Fit the statistics on up to `max_images` training images and set the threshold at the
     `quantile` of the held-out images' distances (so at most 1 - quantile of them are flagged).
 
@@ -128,24 +148,40 @@ def fit_domain(model: SRN, train: LabelledImages, held_out: LabelledImages | Non
     if not 0.5 <= quantile < 1.0:
         raise ValueError(f"quantile must lie in [0.5, 1), got {quantile}")
     order = np.random.default_rng(seed).permutation(len(train)).tolist()
-    spare = [] if held_out is not None else order[-min(len(train) // 5, max_images // 4):]
-    picked = sorted(order[:min(max_images, len(train) - len(spare))])
+    spare = [] if held_out is not None else order[-min(len(train) // 5, max_images // 4) :]
+    picked = sorted(order[: min(max_images, len(train) - len(spare))])
     if len(picked) < 2 or (held_out is not None and len(held_out) < 1) or (held_out is None and not spare):
-        raise ValueError(f"too few images to fit the domain: {len(train)} training and "
-                         f"{len(held_out) if held_out is not None else 0} held-out images")
-    features = pooled_features(model, train, preprocess, picked, batch_size, device,
-                               "domain: training images" if progress else None)
+        raise ValueError(
+            f"too few images to fit the domain: {len(train)} training and "
+            f"{len(held_out) if held_out is not None else 0} held-out images"
+        )
+    features = pooled_features(
+        model, train, preprocess, picked, batch_size, device, "domain: training images" if progress else None
+    )
     estimate = LedoitWolf().fit(features)
     domain = DomainModel(estimate.location_, estimate.precision_, 0.0, description)
     held_source, held_indices = (held_out, list(range(len(held_out)))) if held_out is not None else (train, spare)
-    distances = domain.distances(pooled_features(model, held_source, preprocess, held_indices, batch_size, device,
-                                                 "domain: held-out images" if progress else None))
+    distances = domain.distances(
+        pooled_features(
+            model,
+            held_source,
+            preprocess,
+            held_indices,
+            batch_size,
+            device,
+            "domain: held-out images" if progress else None,
+        )
+    )
     domain.threshold = float(np.quantile(distances, quantile, method="higher"))  # flags at most 1 - quantile
-    domain.record = {"feature": f"pooled f_cls features ({features.shape[1]} values)",
-                     "method": "Mahalanobis distance, Ledoit-Wolf shrinkage", "num_images": len(picked),
-                     "held_out_images": len(held_indices), "quantile": quantile,
-                     "held_out_flagged": float((distances > domain.threshold).mean()),
-                     "shrinkage": float(estimate.shrinkage_)}
+    domain.record = {
+        "feature": f"pooled f_cls features ({features.shape[1]} values)",
+        "method": "Mahalanobis distance, Ledoit-Wolf shrinkage",
+        "num_images": len(picked),
+        "held_out_images": len(held_indices),
+        "quantile": quantile,
+        "held_out_flagged": float((distances > domain.threshold).mean()),
+        "shrinkage": float(estimate.shrinkage_),
+    }
     return domain
 
 

@@ -53,16 +53,23 @@ class ImageTensors(Dataset):
 
 
 @torch.inference_mode()
-def predict_logits(model: SRN, dataset: ImageTensors, batch_size: int = 32, device: str | torch.device = "cpu",
-                   workers: int = 0, indices: Sequence[int] | None = None,
-                   progress: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def predict_logits(
+    model: SRN,
+    dataset: ImageTensors,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    workers: int = 0,
+    indices: Sequence[int] | None = None,
+    progress: bool = False,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Logits (N, C) float32 of each head, as the model computed them, and the targets (N, C) int8 for
     `dataset` (or its `indices`), in order. The model is left in eval mode."""
     device = torch.device(device)
     model.eval()
     subset = dataset if indices is None else torch.utils.data.Subset(dataset, list(indices))
-    loader = DataLoader(subset, batch_size=batch_size, shuffle=False, num_workers=workers,
-                        pin_memory=device.type == "cuda")
+    loader = DataLoader(
+        subset, batch_size=batch_size, shuffle=False, num_workers=workers, pin_memory=device.type == "cuda"
+    )
     chunks: dict[str, list[np.ndarray]] = {head: [] for head in (*HEADS, "targets")}
     for images, targets, _ in tqdm(loader, desc="evaluate", unit="batch", leave=False, disable=not progress):
         out = model(images.to(device, non_blocking=True))
@@ -89,16 +96,25 @@ class EvaluationResult:
     convention: str = "voc2012"
 
     @classmethod
-    def from_logits(cls, label_names: list[str], names: list[str], targets: np.ndarray,
-                    logits: dict[str, np.ndarray], threshold: float = 0.5, top_k: int = 3,
-                    convention: str = "voc2012") -> "EvaluationResult":
+    def from_logits(
+        cls,
+        label_names: list[str],
+        names: list[str],
+        targets: np.ndarray,
+        logits: dict[str, np.ndarray],
+        threshold: float = 0.5,
+        top_k: int = 3,
+        convention: str = "voc2012",
+    ) -> EvaluationResult:
         """Compute every head's metrics from its logits."""
         metrics = {head: evaluate_logits(logits[head], targets, threshold, top_k, convention) for head in HEADS}
         per_class = {}
         for head in HEADS:
             table = per_class_logits(logits[head], targets, threshold, convention=convention)
-            per_class[head] = {name: {key: float(table[key][c]) for key in ("AP", "P", "R", "F1", "positives")}
-                               for c, name in enumerate(label_names)}
+            per_class[head] = {
+                name: {key: float(table[key][c]) for key in ("AP", "P", "R", "F1", "positives")}
+                for c, name in enumerate(label_names)
+            }
         return cls(label_names, names, targets, logits, metrics, per_class, threshold, top_k, convention)
 
     @cached_property
@@ -113,10 +129,14 @@ class EvaluationResult:
             return []
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
         if self.convention == "official":
-            return [f"{len(missing)} label(s) have no positive image ({shown}): their AP is NaN, so mAP is NaN, "
-                    "as in the official evaluation; their recall and F1 follow its eps rule"]
-        return [f"{len(missing)} label(s) have no positive image ({shown}): their AP is undefined and left out "
-                "of mAP; their recall counts as 0"]
+            return [
+                f"{len(missing)} label(s) have no positive image ({shown}): their AP is NaN, so mAP is NaN, "
+                "as in the official evaluation; their recall and F1 follow its eps rule"
+            ]
+        return [
+            f"{len(missing)} label(s) have no positive image ({shown}): their AP is undefined and left out "
+            "of mAP; their recall counts as 0"
+        ]
 
     def table(self) -> str:
         """The metrics as a fixed-width text table, one row per head."""
@@ -124,10 +144,19 @@ class EvaluationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Metrics as plain JSON-ready data (NaN becomes null)."""
-        return json_safe({"num_images": len(self.names), "num_labels": len(self.label_names),
-                           "label_names": self.label_names, "threshold": self.threshold, "top_k": self.top_k,
-                           "convention": self.convention, "notes": self.notes(), "heads": self.metrics,
-                           "per_class": self.per_class})
+        return json_safe(
+            {
+                "num_images": len(self.names),
+                "num_labels": len(self.label_names),
+                "label_names": self.label_names,
+                "threshold": self.threshold,
+                "top_k": self.top_k,
+                "convention": self.convention,
+                "notes": self.notes(),
+                "heads": self.metrics,
+                "per_class": self.per_class,
+            }
+        )
 
     def write(self, out_dir: str | Path, scores_format: str = "csv", extra: dict[str, Any] | None = None) -> list[Path]:
         """Write metrics.json and the per-image scores (scores.csv and/or scores.npz) atomically.
@@ -142,10 +171,14 @@ class EvaluationResult:
             written.append(atomic_write_text(out / "scores.csv", self.scores_csv()))
         if scores_format in ("npz", "both"):
             with atomic_path(out / "scores.npz") as tmp, open(tmp, "wb") as handle:
-                np.savez_compressed(handle, names=np.array(self.names, dtype=str),
-                                    label_names=np.array(self.label_names, dtype=str), targets=self.targets,
-                                    **{head: self.scores[head] for head in HEADS},
-                                    **{f"{head}_logits": self.logits[head] for head in HEADS})
+                np.savez_compressed(
+                    handle,
+                    names=np.array(self.names, dtype=str),
+                    label_names=np.array(self.label_names, dtype=str),
+                    targets=self.targets,
+                    **{head: self.scores[head] for head in HEADS},
+                    **{f"{head}_logits": self.logits[head] for head in HEADS},
+                )
             written.append(out / "scores.npz")
         return written
 
@@ -173,10 +206,19 @@ def format_table(metrics: dict[str, dict[str, float]], top_k: int = 3) -> str:
     return "\n".join(lines)
 
 
-def evaluate(model: SRN | Predictor | str | Path, data: Any, batch_size: int = 32,
-             device: str | torch.device | None = None, threshold: float = 0.5, top_k: int = 3, workers: int = 0,
-             label_names: Sequence[str] | None = None, preprocess: Preprocessor | None = None,
-             progress: bool = False, convention: str = "voc2012") -> EvaluationResult:
+def evaluate(
+    model: SRN | Predictor | str | Path,
+    data: Any,
+    batch_size: int = 32,
+    device: str | torch.device | None = None,
+    threshold: float = 0.5,
+    top_k: int = 3,
+    workers: int = 0,
+    label_names: Sequence[str] | None = None,
+    preprocess: Preprocessor | None = None,
+    progress: bool = False,
+    convention: str = "voc2012",
+) -> EvaluationResult:
     """Evaluate every head of `model` (an SRN, a Predictor or a checkpoint path) on `data`.
 
     `data` is anything `srn_core.sources.as_source` takes (a MultiLabelDataset, a LabelledImages
@@ -202,11 +244,13 @@ def evaluate(model: SRN | Predictor | str | Path, data: Any, batch_size: int = 3
     if len(source) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
     net.to(device)
-    logits, targets = predict_logits(net, ImageTensors(source, preprocess), batch_size, device, workers,
-                                     progress=progress)
+    logits, targets = predict_logits(
+        net, ImageTensors(source, preprocess), batch_size, device, workers, progress=progress
+    )
     image_names = [source.name(i) for i in range(len(source))]
-    return EvaluationResult.from_logits(list(source.label_names), image_names, targets, logits, threshold, top_k,
-                                        convention)
+    return EvaluationResult.from_logits(
+        list(source.label_names), image_names, targets, logits, threshold, top_k, convention
+    )
 
 
 __all__ = ["EvaluationResult", "ImageTensors", "evaluate", "format_table", "predict_logits"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -14,7 +13,7 @@ MAX_PIXELS = 64_000_000
 MAX_SIDE = 16_384
 MAX_ASPECT = 16.0
 BAND_PIXELS = 1_000_000
-ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
+ImageSource = str | Path | bytes | Image.Image | np.ndarray
 
 
 class ImageLoadError(ValueError):

@@ -35,8 +35,11 @@ def run_interruptible(function: Callable[..., int], *args: Any) -> int:
         return int(function(*args) or 0)
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-        print(f"\ninterrupted by {signal.Signals(signum).name}; files being written were removed, "
-              f"finished files are complete", file=sys.stderr)
+        print(
+            f"\ninterrupted by {signal.Signals(signum).name}; files being written were removed, "
+            f"finished files are complete",
+            file=sys.stderr,
+        )
         return 128 + int(signum)
     finally:
         if main:

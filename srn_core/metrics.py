@@ -57,8 +57,13 @@ def voc_average_precision(scores_c: np.ndarray, targets_c: np.ndarray) -> float:
     return float(np.sum(np.diff(recall, prepend=0.0) * monotone))
 
 
-def per_class_metrics(scores: np.ndarray, targets: np.ndarray, threshold: float = 0.5, top_k: int | None = None,
-                      convention: str = "voc2012") -> dict[str, np.ndarray]:
+def per_class_metrics(
+    scores: np.ndarray,
+    targets: np.ndarray,
+    threshold: float = 0.5,
+    top_k: int | None = None,
+    convention: str = "voc2012",
+) -> dict[str, np.ndarray]:
     """Per-class arrays of shape (C,) from probabilities: "AP", "P", "R", "F1" in percent, and
     "positives" (counts).
 
@@ -69,15 +74,21 @@ def per_class_metrics(scores: np.ndarray, targets: np.ndarray, threshold: float 
     return _per_class(scores, scores, targets, threshold, top_k, _checked(convention))
 
 
-def per_class_logits(logits: np.ndarray, targets: np.ndarray, threshold: float = 0.5, top_k: int | None = None,
-                     convention: str = "voc2012") -> dict[str, np.ndarray]:
+def per_class_logits(
+    logits: np.ndarray,
+    targets: np.ndarray,
+    threshold: float = 0.5,
+    top_k: int | None = None,
+    convention: str = "voc2012",
+) -> dict[str, np.ndarray]:
     """`per_class_metrics` from logits, ranked without float32 ties (see the module docstring)."""
     probs, rank, targets = _from_logits(logits, targets, _checked(convention))
     return _per_class(probs, rank, targets, threshold, top_k, convention)
 
 
-def evaluate_scores(scores: np.ndarray, targets: np.ndarray, threshold: float = 0.5, top_k: int = 3,
-                    convention: str = "voc2012") -> dict[str, float]:
+def evaluate_scores(
+    scores: np.ndarray, targets: np.ndarray, threshold: float = 0.5, top_k: int = 3, convention: str = "voc2012"
+) -> dict[str, float]:
     """The paper's table from probabilities, in percent: mAP, CP, CR, CF1, OP, OR, OF1 and their
     top-k variants.
 
@@ -89,8 +100,9 @@ def evaluate_scores(scores: np.ndarray, targets: np.ndarray, threshold: float = 
     return _evaluate(scores, scores, targets, threshold, top_k, _checked(convention))
 
 
-def evaluate_logits(logits: np.ndarray, targets: np.ndarray, threshold: float = 0.5, top_k: int = 3,
-                    convention: str = "voc2012") -> dict[str, float]:
+def evaluate_logits(
+    logits: np.ndarray, targets: np.ndarray, threshold: float = 0.5, top_k: int = 3, convention: str = "voc2012"
+) -> dict[str, float]:
     """`evaluate_scores` from logits, ranked without float32 ties (see the module docstring)."""
     probs, rank, targets = _from_logits(logits, targets, _checked(convention))
     return _evaluate(probs, rank, targets, threshold, top_k, convention)
@@ -101,8 +113,9 @@ def labels_without_positives(targets: np.ndarray, label_names: Sequence[str]) ->
     return [name for name, count in zip(label_names, (np.asarray(targets) == 1).sum(axis=0)) if count == 0]
 
 
-def _evaluate(probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, threshold: float, top_k: int,
-              convention: str) -> dict[str, float]:
+def _evaluate(
+    probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, threshold: float, top_k: int, convention: str
+) -> dict[str, float]:
     ap = _class_ap(probs, rank, targets, convention)
     if convention == "official":
         result = {"mAP": float(100.0 * ap.mean())}
@@ -113,23 +126,36 @@ def _evaluate(probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, threshol
         predicted = _predictions(probs, rank, threshold, k, convention)
         precision, recall, f1 = _precision_recall_f1(predicted, targets, convention)
         overall_p, overall_r, overall_f1 = _precision_recall_f1(predicted.ravel(), targets.ravel(), convention)
-        values = {"CP": precision.mean(), "CR": recall.mean(), "CF1": f1.mean(),
-                  "OP": overall_p, "OR": overall_r, "OF1": overall_f1}
+        values = {
+            "CP": precision.mean(),
+            "CR": recall.mean(),
+            "CF1": f1.mean(),
+            "OP": overall_p,
+            "OR": overall_r,
+            "OF1": overall_f1,
+        }
         result.update({name + suffix: float(100.0 * v) for name, v in values.items()})
     return result
 
 
-def _per_class(probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, threshold: float, top_k: int | None,
-               convention: str) -> dict[str, np.ndarray]:
+def _per_class(
+    probs: np.ndarray, rank: np.ndarray, targets: np.ndarray, threshold: float, top_k: int | None, convention: str
+) -> dict[str, np.ndarray]:
     predicted = _predictions(probs, rank, threshold, top_k, convention)
     precision, recall, f1 = _precision_recall_f1(predicted, targets, convention)
     ap = _class_ap(probs, rank, targets, convention)
-    return {"AP": 100.0 * ap, "P": 100.0 * precision, "R": 100.0 * recall, "F1": 100.0 * f1,
-            "positives": (targets == 1).sum(axis=0)}
+    return {
+        "AP": 100.0 * ap,
+        "P": 100.0 * precision,
+        "R": 100.0 * recall,
+        "F1": 100.0 * f1,
+        "positives": (targets == 1).sum(axis=0),
+    }
 
 
-def _precision_recall_f1(predicted: np.ndarray, targets: np.ndarray,
-                         convention: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _precision_recall_f1(
+    predicted: np.ndarray, targets: np.ndarray, convention: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per column of (N, C) inputs, or pooled over 1-D ones: precision, recall and F1 as fractions."""
     if convention == "official":
         return official_precision_recall_f1(predicted, targets)
@@ -165,13 +191,13 @@ def _shapes(scores: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.nda
 def _validated(scores: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scores, targets = _shapes(scores, targets)
     if scores.size and (not np.isfinite(scores).all() or scores.min() < 0.0 or scores.max() > 1.0):
-        raise ValueError("scores must be probabilities in [0, 1]; apply sigmoid to logits first "
-                         "(or use evaluate_logits)")
+        raise ValueError(
+            "scores must be probabilities in [0, 1]; apply sigmoid to logits first (or use evaluate_logits)"
+        )
     return scores, targets
 
 
-def _from_logits(logits: np.ndarray, targets: np.ndarray,
-                 convention: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _from_logits(logits: np.ndarray, targets: np.ndarray, convention: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(probabilities, ranking key, targets): the float64 probabilities rank in the official convention
     (as its Matlab code does), the logits themselves in ours."""
     logits, targets = _shapes(logits, targets)
@@ -181,15 +207,16 @@ def _from_logits(logits: np.ndarray, targets: np.ndarray,
     return probs, probs if convention == "official" else logits, targets
 
 
-def _predictions(probs: np.ndarray, rank: np.ndarray, threshold: float, top_k: int | None,
-                 convention: str) -> np.ndarray:
+def _predictions(
+    probs: np.ndarray, rank: np.ndarray, threshold: float, top_k: int | None, convention: str
+) -> np.ndarray:
     """Boolean (N, C): probability > threshold, or each row's top_k highest scores (ties: lower label first)."""
     if top_k is None:
         return probs > threshold
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
     scores = probs if convention == "official" else rank
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :min(top_k, scores.shape[1])]
+    top = np.argsort(-scores, axis=1, kind="stable")[:, : min(top_k, scores.shape[1])]
     predicted = np.zeros(scores.shape, dtype=bool)
     np.put_along_axis(predicted, top, True, axis=1)
     return predicted

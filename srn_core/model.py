@@ -162,16 +162,32 @@ class SpatialRegularizationNet(nn.Module):
 class SRN(nn.Module):
     """Spatial Regularization Network: main net f_cnn + f_cls, f_att, conv1 and f_sr, fused by alpha."""
 
-    def __init__(self, num_labels: int, backbone: str = "resnet101", alpha: float = 0.5,
-                 input_size: int = 224, widths: tuple[int, ...] | None = None, att_channels: int = 512,
-                 sr_channels: int = 512, filters_per_channel: int = 4,
-                 pretrained: str | Path | bool | None = None) -> None:
+    def __init__(
+        self,
+        num_labels: int,
+        backbone: str = "resnet101",
+        alpha: float = 0.5,
+        input_size: int = 224,
+        widths: tuple[int, ...] | None = None,
+        att_channels: int = 512,
+        sr_channels: int = 512,
+        filters_per_channel: int = 4,
+        pretrained: str | Path | bool | None = None,
+    ) -> None:
         super().__init__()
         if backbone not in WIDTH_BACKBONES and widths is not None:
             raise ValueError(f"widths only apply to the {', '.join(WIDTH_BACKBONES)} backbones, not {backbone}")
         parts = build_backbone(backbone, widths, pretrained)
-        self.config = SRNConfig(num_labels, backbone, parts.widths if backbone in WIDTH_BACKBONES else None, alpha,
-                                input_size, att_channels, sr_channels, filters_per_channel)
+        self.config = SRNConfig(
+            num_labels,
+            backbone,
+            parts.widths if backbone in WIDTH_BACKBONES else None,
+            alpha,
+            input_size,
+            att_channels,
+            sr_channels,
+            filters_per_channel,
+        )
         grid = self.config.grid
         self.f_cnn = parts.stem_to_stage3
         self.f_cls = MainNetHead(parts.stage4, parts.final_channels, num_labels)
@@ -182,8 +198,16 @@ class SRN(nn.Module):
     @classmethod
     def from_config(cls, config: SRNConfig) -> SRN:
         """A freshly initialised SRN with the layers `config` describes."""
-        return cls(config.num_labels, config.backbone, config.alpha, config.input_size, config.widths,
-                   config.att_channels, config.sr_channels, config.filters_per_channel)
+        return cls(
+            config.num_labels,
+            config.backbone,
+            config.alpha,
+            config.input_size,
+            config.widths,
+            config.att_channels,
+            config.sr_channels,
+            config.filters_per_channel,
+        )
 
     @property
     def num_labels(self) -> int:
@@ -212,9 +236,24 @@ class SRN(nn.Module):
         confidence_logits = self.conv1(features)
         maps = weighted_attention(attention, confidence_logits)
         sr_logits = self.f_sr(maps)
-        return SRNOutput(self.fuse(cls_logits, sr_logits), cls_logits, sr_logits,
-                         attention_logits(attention, confidence_logits), attention, confidence_logits, maps)
+        return SRNOutput(
+            self.fuse(cls_logits, sr_logits),
+            cls_logits,
+            sr_logits,
+            attention_logits(attention, confidence_logits),
+            attention,
+            confidence_logits,
+            maps,
+        )
 
 
-__all__ = ["SRN", "SRNConfig", "SRNOutput", "AttentionNet", "MainNetHead", "SpatialRegularizationNet",
-           "attention_logits", "weighted_attention"]
+__all__ = [
+    "SRN",
+    "SRNConfig",
+    "SRNOutput",
+    "AttentionNet",
+    "MainNetHead",
+    "SpatialRegularizationNet",
+    "attention_logits",
+    "weighted_attention",
+]

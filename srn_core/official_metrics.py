@@ -48,8 +48,9 @@ def official_average_precision(probs_c: np.ndarray, targets_c: np.ndarray) -> fl
     return float(np.sum((mrec[steps] - mrec[steps - 1]) * mpre[steps]))
 
 
-def official_precision_recall_f1(predicted: np.ndarray,
-                                 targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def official_precision_recall_f1(
+    predicted: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """precision_recall_f1.m over the columns of (N, C) inputs (or pooled, for 1-D inputs); fractions."""
     positive = np.asarray(targets) == 1
     predicted = np.asarray(predicted, dtype=bool)

@@ -52,8 +52,9 @@ def check_batch(count: int, batch_size: int, names: Sequence[str] | None) -> Non
 OUTPUT_FIELDS = tuple(f.name for f in fields(SRNOutput))
 
 
-def forward_arrays(model: SRN, preprocess: Preprocessor, images: Sequence[Image.Image], device: torch.device,
-                   batch_size: int = 8) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+def forward_arrays(
+    model: SRN, preprocess: Preprocessor, images: Sequence[Image.Image], device: torch.device, batch_size: int = 8
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
     """Run loaded RGB images through `model` in batches under inference mode.
 
     Yields (index of the batch's first image, {SRNOutput field: float32 array with a batch axis,
@@ -62,7 +63,7 @@ def forward_arrays(model: SRN, preprocess: Preprocessor, images: Sequence[Image.
     check_batch(len(images), batch_size, None)
     with capture_features(model) as features:
         for start in range(0, len(images), batch_size):
-            batch = preprocess.batch(images[start:start + batch_size]).to(device)
+            batch = preprocess.batch(images[start : start + batch_size]).to(device)
             with torch.inference_mode():
                 out = model(batch)
             arrays = {name: getattr(out, name).float().cpu().numpy() for name in OUTPUT_FIELDS}
@@ -120,8 +121,9 @@ class Prediction:
     def scores(self) -> dict[str, dict[str, float]]:
         """Every label's fused / main-net / SRN / attention probability, as plain floats."""
         heads = self.probabilities()
-        return {name: {head: float(values[i]) for head, values in heads.items()}
-                for i, name in enumerate(self.label_names)}
+        return {
+            name: {head: float(values[i]) for head, values in heads.items()} for i, name in enumerate(self.label_names)
+        }
 
 
 class Predictor:
@@ -149,16 +151,18 @@ class Predictor:
         """The training images' statistics that each result is compared with (None when not recorded)."""
         return self.meta.domain
 
-    def predict(self, images: Iterable[ImageSource], batch_size: int = 8,
-                names: Sequence[str] | None = None) -> list[Prediction]:
+    def predict(
+        self, images: Iterable[ImageSource], batch_size: int = 8, names: Sequence[str] | None = None
+    ) -> list[Prediction]:
         """Predict each image (paths, bytes, PIL images or arrays). Raises ImageLoadError on a bad one."""
         sources = list(images)
         check_batch(len(sources), batch_size, names)
         labels = list(names) if names is not None else [source_name(s) for s in sources]
         return self.predict_loaded([load_image(src, name) for src, name in zip(sources, labels)], labels, batch_size)
 
-    def predict_loaded(self, images: Sequence[Image.Image], names: Sequence[str],
-                       batch_size: int = 8) -> list[Prediction]:
+    def predict_loaded(
+        self, images: Sequence[Image.Image], names: Sequence[str], batch_size: int = 8
+    ) -> list[Prediction]:
         """Predict RGB images already loaded (by `srn_core.images.load_image`), one name each."""
         check_batch(len(images), batch_size, names)
         results: list[Prediction] = []
@@ -167,7 +171,13 @@ class Predictor:
             checks = self.domain.check(features) if self.domain is not None else None
             for row in range(len(out["logits"])):
                 n = start + row
-                results.append(Prediction(names[n], images[n].size, self.label_names,
-                                          **{key: value[row] for key, value in out.items()},
-                                          domain=checks[row] if checks is not None else None))
+                results.append(
+                    Prediction(
+                        names[n],
+                        images[n].size,
+                        self.label_names,
+                        **{key: value[row] for key, value in out.items()},
+                        domain=checks[row] if checks is not None else None,
+                    )
+                )
         return results

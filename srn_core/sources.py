@@ -63,8 +63,9 @@ class DatasetImages:
 class InMemoryImages:
     """A list of (image, targets) pairs; images may be PIL images, arrays, bytes or paths."""
 
-    def __init__(self, label_names: Sequence[str], items: Sequence[tuple[ImageSource, Any]],
-                 names: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, label_names: Sequence[str], items: Sequence[tuple[ImageSource, Any]], names: Sequence[str] | None = None
+    ) -> None:
         self.label_names = list(label_names)
         self.items = [(image, _targets(t, len(self.label_names), f"item {i}")) for i, (image, t) in enumerate(items)]
         self.names = list(names) if names is not None else [f"item{i}" for i in range(len(self.items))]
@@ -91,8 +92,13 @@ class GeneratedImages:
     `targets_of(i)` when targets alone are cheaper to get.
     """
 
-    def __init__(self, label_names: Sequence[str], length: int, make: Callable[[int], tuple[Image.Image, Any]],
-                 targets_of: Callable[[int], Any] | None = None) -> None:
+    def __init__(
+        self,
+        label_names: Sequence[str],
+        length: int,
+        make: Callable[[int], tuple[Image.Image, Any]],
+        targets_of: Callable[[int], Any] | None = None,
+    ) -> None:
         if length < 0:
             raise ValueError(f"length must be >= 0, got {length}")
         self.label_names = list(label_names)
@@ -149,8 +155,10 @@ def as_source(data: Any) -> LabelledImages:
         return DatasetImages(data)
     if isinstance(data, LabelledImages):
         return data
-    raise TypeError(f"cannot read labelled images from {type(data).__name__}; pass a MultiLabelDataset, "
-                    f"InMemoryImages or GeneratedImages")
+    raise TypeError(
+        f"cannot read labelled images from {type(data).__name__}; pass a MultiLabelDataset, "
+        f"InMemoryImages or GeneratedImages"
+    )
 
 
 def label_columns(have: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
@@ -161,8 +169,10 @@ def label_columns(have: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
     have, wanted = list(have), list(wanted)
     if sorted(have) != sorted(wanted):
         missing, extra = sorted(set(wanted) - set(have)), sorted(set(have) - set(wanted))
-        raise ValueError(f"the data's labels do not match the model's: missing {missing[:8]}, unexpected "
-                         f"{extra[:8]} ({len(have)} vs {len(wanted)} labels)")
+        raise ValueError(
+            f"the data's labels do not match the model's: missing {missing[:8]}, unexpected "
+            f"{extra[:8]} ({len(have)} vs {len(wanted)} labels)"
+        )
     column = {name: i for i, name in enumerate(have)}
     return np.array([column[name] for name in wanted], dtype=np.int64)
 
@@ -190,5 +200,15 @@ def align_dataset(dataset: MultiLabelDataset, label_names: Sequence[str]) -> Mul
     return MultiLabelDataset(list(label_names), samples, dataset.skipped_missing)
 
 
-__all__ = ["DatasetImages", "GeneratedImages", "InMemoryImages", "LabelledImages", "ReorderedImages", "align_dataset",
-           "align_targets", "aligned", "as_source", "label_columns"]
+__all__ = [
+    "DatasetImages",
+    "GeneratedImages",
+    "InMemoryImages",
+    "LabelledImages",
+    "ReorderedImages",
+    "align_dataset",
+    "align_targets",
+    "aligned",
+    "as_source",
+    "label_columns",
+]

@@ -41,7 +41,7 @@ _BLOCK_START = re.compile(r"^(\s*\d*)([#>+=|-]|(?<=\d)[.)])")
 def plain_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
     """`text` as one printable line of at most `limit` characters (an ellipsis marks a cut)."""
     value = "".join(c if c.isprintable() else " " for c in str(text))
-    return value if len(value) <= limit else value[:max(0, limit - 1)] + ELLIPSIS
+    return value if len(value) <= limit else value[: max(0, limit - 1)] + ELLIPSIS
 
 
 def markdown_text(text: Any, limit: int = DISPLAY_LIMIT) -> str:
@@ -124,5 +124,17 @@ def unique_slugs(texts: Sequence[str], limit: int = 60) -> list[str]:
     return out
 
 
-__all__ = ["DISPLAY_LIMIT", "LABEL_CHARS", "MAX_LABEL_CHARS", "csv_cell", "label_names_problem", "markdown_text",
-           "mpl_text", "plain_text", "plotly_original", "plotly_text", "slug", "unique_slugs"]
+__all__ = [
+    "DISPLAY_LIMIT",
+    "LABEL_CHARS",
+    "MAX_LABEL_CHARS",
+    "csv_cell",
+    "label_names_problem",
+    "markdown_text",
+    "mpl_text",
+    "plain_text",
+    "plotly_original",
+    "plotly_text",
+    "slug",
+    "unique_slugs",
+]

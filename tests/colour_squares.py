@@ -46,7 +46,18 @@ def make_squares(root: Path, count: int, seed: int = 0, unknown_every: int = 0) 
 
 def tiny_config(out: Path, data: Path | None, **overrides) -> TrainConfig:
     """A TrainConfig of the tiny compact model that trains in seconds on the CPU."""
-    settings = dict(out=out, data=str(data) if data else None, **TINY, pretrained="none", epochs=(3, 2, 2, 2),
-                    lr=1e-2, optimizer="adam", weight_decay=0.0, batch_size=8, checkpoint_every=4, progress=False)
+    settings = dict(
+        out=out,
+        data=str(data) if data else None,
+        **TINY,
+        pretrained="none",
+        epochs=(3, 2, 2, 2),
+        lr=1e-2,
+        optimizer="adam",
+        weight_decay=0.0,
+        batch_size=8,
+        checkpoint_every=4,
+        progress=False,
+    )
     settings.update(overrides)
     return TrainConfig(**settings)

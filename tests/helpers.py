@@ -39,5 +39,6 @@ def tiny_analyses(model: SRN) -> list:
 
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(3)]
-    return Analyzer(model, tiny_meta(model), "cpu").analyse(images, ["a", "b", "c"],
-                                                             targets=[np.array(t, np.int8) for t in TINY_TARGETS])
+    return Analyzer(model, tiny_meta(model), "cpu").analyse(
+        images, ["a", "b", "c"], targets=[np.array(t, np.int8) for t in TINY_TARGETS]
+    )

@@ -23,19 +23,23 @@ from .helpers import TINY_LABELS, tiny_model
 
 EVIL_HOST = "evil.example"
 HOSTILE_LABELS = [
-    f"![x](http://{EVIL_HOST}/x.png)",             # 1: a markdown image fetched from outside
-    f"[click](https://{EVIL_HOST}/)",                 # 1: a markdown link
-    f'=HYPERLINK("http://{EVIL_HOST}","x")',        # 2: CSV formula injection
-    "+cmd|' /C calc'!A0",                            # 2
-    "@SUM(1+1)",                                     # 2
-    "-2+3",                                          # 2
-    f"<a href='http://{EVIL_HOST}'>link</a>",        # 3: a live link in plotly
-    "<img src=x onerror=alert(1)>",                  # 3
-    "$\\alpha$ and $x_1$",                           # 12: matplotlib mathtext
-    "$unbalanced",                                   # 12
-    ":red[big] **bold** # head %{x}",                # 1: Streamlit directives, plotly template fields
-    "a b", "a_b", "a/b", "a:b", "a?b",               # 14: one slug, five labels
-    "x" * 200,                                       # 7: the longest allowed name
+    f"![x](http://{EVIL_HOST}/x.png)",  # 1: a markdown image fetched from outside
+    f"[click](https://{EVIL_HOST}/)",  # 1: a markdown link
+    f'=HYPERLINK("http://{EVIL_HOST}","x")',  # 2: CSV formula injection
+    "+cmd|' /C calc'!A0",  # 2
+    "@SUM(1+1)",  # 2
+    "-2+3",  # 2
+    f"<a href='http://{EVIL_HOST}'>link</a>",  # 3: a live link in plotly
+    "<img src=x onerror=alert(1)>",  # 3
+    "$\\alpha$ and $x_1$",  # 12: matplotlib mathtext
+    "$unbalanced",  # 12
+    ":red[big] **bold** # head %{x}",  # 1: Streamlit directives, plotly template fields
+    "a b",
+    "a_b",
+    "a/b",
+    "a:b",
+    "a?b",  # 14: one slug, five labels
+    "x" * 200,  # 7: the longest allowed name
 ]
 
 
@@ -51,17 +55,27 @@ def run_cli(main: Callable[[list[str]], int], argv: list[str], capsys: Any) -> t
 
 def write_png_header(path: Path, width: int, height: int) -> Path:
     """A PNG whose header declares width x height (one empty IDAT): refusal must come from the header."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b""))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
     return path
 
 
-TOP_HOSTILE = ["a b", "a_b", "a/b", "a:b", "a?b", "$\\alpha$ and $x_1$", f"<a href='http://{EVIL_HOST}'>link</a>",
-               f'=HYPERLINK("http://{EVIL_HOST}","x")']
+TOP_HOSTILE = [
+    "a b",
+    "a_b",
+    "a/b",
+    "a:b",
+    "a?b",
+    "$\\alpha$ and $x_1$",
+    f"<a href='http://{EVIL_HOST}'>link</a>",
+    f'=HYPERLINK("http://{EVIL_HOST}","x")',
+]
 
 
 REPORT_LABELS = [*TOP_HOSTILE, "x" * 200, HOSTILE_LABELS[0]]
@@ -80,11 +94,16 @@ def hostile_label_checkpoint(path: Path, labels: list[str] = HOSTILE_LABELS) -> 
     return save_checkpoint(path, model, labels, training={"note": "hostile"})
 
 
-def _rewrite(source: Path, target: Path, meta: Callable[[dict], Any] | None = None,
-             tensors: Callable[[dict], None] | None = None, raw_meta: str | None = None) -> Path:
+def _rewrite(
+    source: Path,
+    target: Path,
+    meta: Callable[[dict], Any] | None = None,
+    tensors: Callable[[dict], None] | None = None,
+    raw_meta: str | None = None,
+) -> Path:
     data = load_file(str(source))
     header_len = struct.unpack("<Q", source.read_bytes()[:8])[0]
-    text = json.loads(source.read_bytes()[8:8 + header_len])["__metadata__"]["srn"]
+    text = json.loads(source.read_bytes()[8 : 8 + header_len])["__metadata__"]["srn"]
     if meta is not None:
         value = json.loads(text)
         changed = meta(value)
@@ -102,6 +121,7 @@ def _set(path: str, value: Any) -> Callable[[dict], None]:
         for key in keys[:-1]:
             node = node[key]
         node[keys[-1]] = value
+
     return edit
 
 
@@ -112,6 +132,7 @@ def _nan_first(data: dict) -> None:
 def _as(name: str, dtype: torch.dtype) -> Callable[[dict], None]:
     def edit(data: dict) -> None:
         data[name] = data[name].to(dtype)
+
     return edit
 
 
@@ -139,10 +160,16 @@ BAD_CHECKPOINTS: dict[str, tuple[int, dict[str, Any], tuple[str, ...]]] = {
     "std_zero": (10, {"meta": _set("normalization.std", [0, 0, 0])}, ("'normalization.std'", "positive")),
     "mean_nan": (11, {"raw_meta": None}, ("'normalization.mean[0]'", "finite")),
     "weights_nan": (11, {"tensors": _nan_first}, ("NaN or infinite", "f_sr.fc.weight")),
-    "labels_duplicate": (13, {"meta": _set("label_names", ["cat", "cat", "car", "tree", "sun"])},
-                         ("'label_names'", "duplicate")),
-    "label_200000_chars": (7, {"meta": _set("label_names", ["c" * 200_000, *TINY_LABELS[1:]])},
-                           ("'label_names'", "200")),
+    "labels_duplicate": (
+        13,
+        {"meta": _set("label_names", ["cat", "cat", "car", "tree", "sun"])},
+        ("'label_names'", "duplicate"),
+    ),
+    "label_200000_chars": (
+        7,
+        {"meta": _set("label_names", ["c" * 200_000, *TINY_LABELS[1:]])},
+        ("'label_names'", "200"),
+    ),
     "label_control_chars": (1, {"meta": _set("label_names", ["a\nb", *TINY_LABELS[1:]])}, ("printable",)),
     "label_empty": (13, {"meta": _set("label_names", ["", *TINY_LABELS[1:]])}, ("'label_names'",)),
     "tensor_float64": (22, {"tensors": _as("f_sr.fc.weight", torch.float64)}, ("f_sr.fc.weight", "F64")),
@@ -167,7 +194,7 @@ def bad_checkpoint(name: str, good: Path, folder: Path) -> Path:
 def _meta_text(path: Path) -> str:
     raw = path.read_bytes()
     length = struct.unpack("<Q", raw[:8])[0]
-    return json.loads(raw[8:8 + length])["__metadata__"]["srn"]
+    return json.loads(raw[8 : 8 + length])["__metadata__"]["srn"]
 
 
 def peak_rss_bytes() -> int:
@@ -188,5 +215,10 @@ def reset_peak_rss() -> None:
 
 
 # name: (finding, width, height)
-BAD_IMAGES = {"strip_1x63000000": (5, 63_000_000, 1), "strip_1x20000": (6, 1, 20_000),
-              "wide_20000x1": (6, 20_000, 1), "pixels_9000x9000": (5, 9_000, 9_000), "aspect_1700x100": (6, 1700, 100)}
+BAD_IMAGES = {
+    "strip_1x63000000": (5, 63_000_000, 1),
+    "strip_1x20000": (6, 1, 20_000),
+    "wide_20000x1": (6, 20_000, 1),
+    "pixels_9000x9000": (5, 9_000, 9_000),
+    "aspect_1700x100": (6, 1700, 100),
+}

@@ -16,9 +16,20 @@ def analysis_with_peaks(peaks: dict[int, tuple[int, int]], grid: int = 4, labels
     for k, (row, col) in peaks.items():
         u[k, row, col] = 1.0
     zeros = np.zeros(labels, np.float32)
-    return ImageAnalysis(source="x", image_size=(60, 40), label_names=[f"l{k}" for k in range(labels)], logits=zeros,
-                         cls_logits=zeros, sr_logits=zeros, att_logits=zeros, attention=u, confidence_logits=u * 0,
-                         weighted_attention=u, image=np.zeros((40, 60, 3), np.uint8), alpha=0.5)
+    return ImageAnalysis(
+        source="x",
+        image_size=(60, 40),
+        label_names=[f"l{k}" for k in range(labels)],
+        logits=zeros,
+        cls_logits=zeros,
+        sr_logits=zeros,
+        att_logits=zeros,
+        attention=u,
+        confidence_logits=u * 0,
+        weighted_attention=u,
+        image=np.zeros((40, 60, 3), np.uint8),
+        alpha=0.5,
+    )
 
 
 def test_cell_centres_are_the_pixels_of_cell_to_pixel() -> None:
@@ -27,9 +38,18 @@ def test_cell_centres_are_the_pixels_of_cell_to_pixel() -> None:
     np.testing.assert_allclose(cell_to_pixel(np.array([2]), np.array([1]), 4, (320, 160)), [[xs[1], ys[2]]])
 
 
-@pytest.mark.parametrize(("x", "y", "cell"), [
-    (0.0, 0.0, (0, 0)), (79.9, 39.9, (0, 0)), (80.0, 40.0, (1, 1)), (319.0, 159.0, (3, 3)),
-    (320.0, 160.0, (3, 3)), (-5.0, 500.0, (3, 0)), (200.0, 60.0, (1, 2))])
+@pytest.mark.parametrize(
+    ("x", "y", "cell"),
+    [
+        (0.0, 0.0, (0, 0)),
+        (79.9, 39.9, (0, 0)),
+        (80.0, 40.0, (1, 1)),
+        (319.0, 159.0, (3, 3)),
+        (320.0, 160.0, (3, 3)),
+        (-5.0, 500.0, (3, 0)),
+        (200.0, 60.0, (1, 2)),
+    ],
+)
 def test_a_pixel_falls_in_its_cell_and_edges_in_the_nearest(x: float, y: float, cell: tuple[int, int]) -> None:
     assert pixel_to_cell(x, y, 4, (320, 160)) == cell
 

@@ -127,4 +127,3 @@ def test_channel_pages() -> None:
         page_count(4, 0)
     with pytest.raises(ValueError, match="page"):
         channel_page(order, 0, 3)
-

@@ -45,15 +45,26 @@ def material():
     analyzer = Analyzer(model := tiny_model(), tiny_meta(model), "cpu")
     rng = np.random.default_rng(3)
     images = [rng.integers(0, 255, (40, 64, 3), np.uint8) for _ in range(3)]
-    analyses = analyzer.analyse(images, names=["x", "y", "z"], targets=[np.array([1, 1, 0, 1, 0])] * 3,
-                                boxes=[[Box("cat", 0, 0, 30, 20), Box("dog", 30, 20, 64, 40)]] * 3)
+    analyses = analyzer.analyse(
+        images,
+        names=["x", "y", "z"],
+        targets=[np.array([1, 1, 0, 1, 0])] * 3,
+        boxes=[[Box("cat", 0, 0, 30, 20), Box("dog", 30, 20, 64, 40)]] * 3,
+    )
     a = analyses[0]
     model = analyzer.model
-    return {"analysis": a, "cam": gradcam_maps(analyzer, a, ["cat"])[0], "influence": influence_maps(model, a),
-            "filters": conv4_filters(model), "matrix": influence_matrix(model, analyses),
-            "offsets": centroid_offsets(analyses), "pointing": compare_pointing(analyzer, analyses),
-            "field": relation_field(model, a.weighted_attention, TINY_LABELS, "dog", "cat"),
-            "what_if": what_if(model, a, Edit("cat", "remove")), "probes": probe_sr(model, TINY_LABELS)}
+    return {
+        "analysis": a,
+        "cam": gradcam_maps(analyzer, a, ["cat"])[0],
+        "influence": influence_maps(model, a),
+        "filters": conv4_filters(model),
+        "matrix": influence_matrix(model, analyses),
+        "offsets": centroid_offsets(analyses),
+        "pointing": compare_pointing(analyzer, analyses),
+        "field": relation_field(model, a.weighted_attention, TINY_LABELS, "dog", "cat"),
+        "what_if": what_if(model, a, Edit("cat", "remove")),
+        "probes": probe_sr(model, TINY_LABELS),
+    }
 
 
 def build(module, m):
@@ -138,10 +149,9 @@ def test_figure_numbers_export_as_json_and_csv(material, tmp_path: Path):
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path):
     target = tmp_path / "kept.txt"
     target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("crash while writing")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash while writing")
     assert target.read_text() == "old" and list(tmp_path.iterdir()) == [target]
     with atomic_path(target) as tmp:
         tmp.write_text("new")

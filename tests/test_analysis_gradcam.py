@@ -23,8 +23,10 @@ def analyzer() -> Analyzer:
 def analyses(analyzer):
     rng = np.random.default_rng(2)
     images = [rng.integers(0, 255, (40, 72, 3), np.uint8) for _ in range(2)]
-    boxes = [[Box("cat", 0, 0, 72, 40), Box("dog", 0, 0, 5, 5), Box("unlisted", 0, 0, 9, 9)],
-             [Box("cat", 60, 30, 72, 40)]]
+    boxes = [
+        [Box("cat", 0, 0, 72, 40), Box("dog", 0, 0, 5, 5), Box("unlisted", 0, 0, 9, 9)],
+        [Box("cat", 60, 30, 72, 40)],
+    ]
     return analyzer.analyse(images, names=["one", "two"], boxes=boxes)
 
 

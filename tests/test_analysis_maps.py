@@ -39,8 +39,13 @@ def analyzer() -> Analyzer:
 def analyses(analyzer):
     rng = np.random.default_rng(1)
     images = [rng.integers(0, 255, (48 + 8 * i, 80, 3), np.uint8) for i in range(3)]
-    return analyzer.analyse(images, names=["a", "b", "c"], batch_size=2,
-                            targets=[np.array([1, 0, 1, 0, -1])] * 3, boxes=[[Box("cat", 0, 0, 40, 24)]] * 3)
+    return analyzer.analyse(
+        images,
+        names=["a", "b", "c"],
+        batch_size=2,
+        targets=[np.array([1, 0, 1, 0, -1])] * 3,
+        boxes=[[Box("cat", 0, 0, 40, 24)]] * 3,
+    )
 
 
 def test_analysis_holds_every_output_consistently(analyzer, analyses):
@@ -153,8 +158,11 @@ def test_samples_are_analysed_with_failures_listed(analyzer, tmp_path):
     good = tmp_path / "good.png"
     Image.fromarray(np.full((30, 50, 3), 120, np.uint8)).save(good)
     (tmp_path / "bad.png").write_bytes(b"garbage")
-    samples = [Sample(good, np.array([1, 0, 0, 0, 0], np.int8), [Box("cat", 1, 1, 9, 9)]),
-               Sample(tmp_path / "bad.png", np.zeros(5, np.int8)), Sample(good, np.zeros(5, np.int8))]
+    samples = [
+        Sample(good, np.array([1, 0, 0, 0, 0], np.int8), [Box("cat", 1, 1, 9, 9)]),
+        Sample(tmp_path / "bad.png", np.zeros(5, np.int8)),
+        Sample(good, np.zeros(5, np.int8)),
+    ]
     seen = []
     results, failures = analyzer.analyse_samples(samples, batch_size=2, progress=lambda it: seen.append(1) or it)
     assert [r.image_size for r in results] == [(50, 30), (50, 30)] and seen == [1]

@@ -57,8 +57,11 @@ def test_predictions_stand_in_where_an_image_has_no_truth(tiny) -> None:
 def test_offset_matrices_carry_their_counts(tiny) -> None:
     model, analyses = tiny
     stats = centroid_offsets(analyses, "attention", "cells", 0.5)
-    for name, values in (("offset consistency", stats.consistency), ("mean dx", stats.mean[..., 0]),
-                         ("mean dy", stats.mean[..., 1])):
+    for name, values in (
+        ("offset consistency", stats.consistency),
+        ("mean dx", stats.mean[..., 0]),
+        ("mean dy", stats.mean[..., 1]),
+    ):
         matrix, counts = relation_matrix(name, model, analyses, TINY_LABELS)
         np.testing.assert_allclose(matrix.values, values, equal_nan=True)
         np.testing.assert_array_equal(counts, stats.count)

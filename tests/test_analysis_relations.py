@@ -6,10 +6,28 @@ import numpy as np
 import pytest
 import torch
 
-from analysis import (Edit, ImageAnalysis, apply_edits, centroid_offsets, conditional_probability, cooccurrence,
-                      fsr_similarity, gradient_x_input, influence_maps, influence_matrix, label_matrix_of,
-                      placement_logits, point_attention, probe_sr, relation_field, relation_fields, shift_map,
-                      sr_forward, what_if, what_if_each)
+from analysis import (
+    Edit,
+    ImageAnalysis,
+    apply_edits,
+    centroid_offsets,
+    conditional_probability,
+    cooccurrence,
+    fsr_similarity,
+    gradient_x_input,
+    influence_maps,
+    influence_matrix,
+    label_matrix_of,
+    placement_logits,
+    point_attention,
+    probe_sr,
+    relation_field,
+    relation_fields,
+    shift_map,
+    sr_forward,
+    what_if,
+    what_if_each,
+)
 
 from .helpers import TINY_LABELS, blank_f_sr, tiny_model
 
@@ -24,10 +42,21 @@ def synthetic(points: dict[int, tuple[int, int]], targets=None, size=(80, 40), c
         attention[label, r, c] = 1.0
     zeros = np.zeros(5, np.float32)
     cls_logits = np.asarray(cls if cls is not None else np.linspace(-1, 1, 5), np.float32)
-    return ImageAnalysis("synthetic", size, TINY_LABELS, zeros, cls_logits, zeros, zeros, attention,
-                         np.zeros((5, 4, 4), np.float32), attention * mass, alpha=0.5,
-                         image=np.zeros((size[1], size[0], 3), np.uint8),
-                         targets=None if targets is None else np.asarray(targets, np.int8))
+    return ImageAnalysis(
+        "synthetic",
+        size,
+        TINY_LABELS,
+        zeros,
+        cls_logits,
+        zeros,
+        zeros,
+        attention,
+        np.zeros((5, 4, 4), np.float32),
+        attention * mass,
+        alpha=0.5,
+        image=np.zeros((size[1], size[0], 3), np.uint8),
+        targets=None if targets is None else np.asarray(targets, np.int8),
+    )
 
 
 @pytest.fixture
@@ -118,9 +147,11 @@ def test_influence_matrix_averages_images_and_can_keep_present_sources():
 
 
 def test_centroid_offsets_of_known_layouts():
-    analyses = [synthetic({0: (1, 1), 1: (1, 3)}, targets=[1, 1, 0, 0, 0]),
-                synthetic({0: (2, 0), 1: (2, 2)}, targets=[1, 1, 0, 0, 0]),
-                synthetic({0: (0, 0), 2: (3, 0)}, targets=[1, 0, 1, 0, 0])]
+    analyses = [
+        synthetic({0: (1, 1), 1: (1, 3)}, targets=[1, 1, 0, 0, 0]),
+        synthetic({0: (2, 0), 1: (2, 2)}, targets=[1, 1, 0, 0, 0]),
+        synthetic({0: (0, 0), 2: (3, 0)}, targets=[1, 0, 1, 0, 0]),
+    ]
     cells = centroid_offsets(analyses)
     np.testing.assert_allclose(cells.pair("cat", "dog"), [[2, 0], [2, 0]])
     np.testing.assert_allclose(cells.mean[0, 1], [2, 0])
@@ -165,8 +196,14 @@ def test_relation_field_peaks_at_the_preferred_layout(layout_model):
     all_fields = relation_fields(layout_model, base, TINY_LABELS, anchor="cat", mass=0.5)
     assert [f.moved for f in all_fields] == ["dog", "car", "tree", "sun"]
     assert all(np.nanmax(np.abs(f.logits)) == 0.0 for f in all_fields[1:])
-    own = relation_field(layout_model, point_attention(5, 4, {0: (2, 1, 1.0), 1: (3, 3, 0.25)}),
-                         TINY_LABELS, "dog", "cat", anchor_cell=(0, 0))
+    own = relation_field(
+        layout_model,
+        point_attention(5, 4, {0: (2, 1, 1.0), 1: (3, 3, 0.25)}),
+        TINY_LABELS,
+        "dog",
+        "cat",
+        anchor_cell=(0, 0),
+    )
     assert own.mass == pytest.approx(0.25) and own.preferred_offset() == (3, 0) and own.original == 0.0
 
 
@@ -185,8 +222,15 @@ def test_shift_and_edits():
 
 def test_what_if_changes_only_what_the_model_reads(layout_model):
     a = synthetic({1: (0, 2)}, mass=0.5, cls=[1.0, 2.0, 0.0, -1.0, 3.0])
-    results = what_if_each(layout_model, a, [[Edit("cat", "remove")], [Edit("dog", "move", shift=(1, 0))],
-                                             [Edit("dog", "move", shift=(1, 0)), Edit("dog", "scale", factor=2.0)]])
+    results = what_if_each(
+        layout_model,
+        a,
+        [
+            [Edit("cat", "remove")],
+            [Edit("dog", "move", shift=(1, 0))],
+            [Edit("dog", "move", shift=(1, 0)), Edit("dog", "scale", factor=2.0)],
+        ],
+    )
     removed, moved, scaled = results
     np.testing.assert_allclose(removed.sr_after, removed.sr_before)
     assert moved.sr_before[0] == 0.0 and moved.sr_after[0] == pytest.approx(0.5)

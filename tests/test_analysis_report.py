@@ -55,8 +55,27 @@ def test_report_cli_on_a_folder_with_a_broken_image(tiny_checkpoint: Path, tmp_p
     (images / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")
     (images / "notes.txt").write_text("not an image, not analysed")
     out = tmp_path / "report"
-    command = [sys.executable, "-m", "analysis", "report", "--weights", str(tiny_checkpoint), "--images", str(images),
-               "--out", str(out), "--formats", "png", "svg", "--dpi", "40", "--top-k", "1", "--pairs", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "analysis",
+        "report",
+        "--weights",
+        str(tiny_checkpoint),
+        "--images",
+        str(images),
+        "--out",
+        str(out),
+        "--formats",
+        "png",
+        "svg",
+        "--dpi",
+        "40",
+        "--top-k",
+        "1",
+        "--pairs",
+        "1",
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
     assert "broken.jpg" in done.stderr and "2 of 3 images analysed" in done.stdout
@@ -69,29 +88,91 @@ def test_report_cli_on_a_folder_with_a_broken_image(tiny_checkpoint: Path, tmp_p
     check_outputs(out)
     folders = sorted(p.name for p in (out / "images").iterdir())
     assert folders == ["0001_photo_0", "0002_photo_1"]
-    for name in ("attention_grid.png", "attention_grid.svg", "scores_data.csv", "influence_data.json",
-                 "what_if_remove_data.csv", "attention_stats_data.csv"):
+    for name in (
+        "attention_grid.png",
+        "attention_grid.svg",
+        "scores_data.csv",
+        "influence_data.json",
+        "what_if_remove_data.csv",
+        "attention_stats_data.csv",
+    ):
         assert (out / "images" / "0001_photo_0" / name).is_file(), name
-    for name in ("dataset/influence.png", "dataset/cooccurrence_predicted_data.csv", "dataset/centroid_offsets_data.json",
-                 "model/conv4_filters.svg", "model/paths_data.csv", "model/filter_readout_data.csv"):
+    for name in (
+        "dataset/influence.png",
+        "dataset/cooccurrence_predicted_data.csv",
+        "dataset/centroid_offsets_data.json",
+        "model/conv4_filters.svg",
+        "model/paths_data.csv",
+        "model/filter_readout_data.csv",
+    ):
         assert (out / name).is_file(), name
     before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
-    assert main(["report", "--weights", str(tiny_checkpoint), "--images", str(images), "--out", str(out),
-                 "--formats", "png", "svg", "--dpi", "40", "--top-k", "1", "--pairs", "1", "--no-progress"]) == 1
+    assert (
+        main(
+            [
+                "report",
+                "--weights",
+                str(tiny_checkpoint),
+                "--images",
+                str(images),
+                "--out",
+                str(out),
+                "--formats",
+                "png",
+                "svg",
+                "--dpi",
+                "40",
+                "--top-k",
+                "1",
+                "--pairs",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 1
+    )
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
     check_outputs(out)
 
 
 def test_report_on_a_manifest_with_boxes_gradcam_and_html(tiny_checkpoint: Path, tmp_path: Path):
     paths = make_images(tmp_path / "data", 2)
-    samples = [Sample(paths[0], np.array([1, 1, 0, 0, 0], np.int8), [Box("cat", 0, 0, 64, 40), Box("dog", 0, 0, 9, 9)]),
-               Sample(paths[1], np.array([1, 0, 0, 0, -1], np.int8), [Box("cat", 30, 20, 64, 48)]),
-               Sample(tmp_path / "data" / "gone.png", np.array([0, 0, 1, 0, 0], np.int8))]
+    samples = [
+        Sample(paths[0], np.array([1, 1, 0, 0, 0], np.int8), [Box("cat", 0, 0, 64, 40), Box("dog", 0, 0, 9, 9)]),
+        Sample(paths[1], np.array([1, 0, 0, 0, -1], np.int8), [Box("cat", 30, 20, 64, 48)]),
+        Sample(tmp_path / "data" / "gone.png", np.array([0, 0, 1, 0, 0], np.int8)),
+    ]
     manifest = write_manifest(tmp_path / "data" / "manifest.json", MultiLabelDataset(TINY_LABELS, samples))
     out = tmp_path / "report"
-    code = main(["report", "--weights", str(tiny_checkpoint), "--images", str(manifest), "--out", str(out),
-                 "--formats", "pdf", "--top-k", "1", "--pairs", "1", "--gradcam", "--tolerance", "0", "--html", "--channels", "2", "7",
-                 "--upsampling", "bilinear", "--cmap", "viridis", "--no-progress"])
+    code = main(
+        [
+            "report",
+            "--weights",
+            str(tiny_checkpoint),
+            "--images",
+            str(manifest),
+            "--out",
+            str(out),
+            "--formats",
+            "pdf",
+            "--top-k",
+            "1",
+            "--pairs",
+            "1",
+            "--gradcam",
+            "--tolerance",
+            "0",
+            "--html",
+            "--channels",
+            "2",
+            "7",
+            "--upsampling",
+            "bilinear",
+            "--cmap",
+            "viridis",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     check_outputs(out)
     notes = json.loads((out / "report.json").read_text())["notes"]

@@ -15,10 +15,21 @@ def logit(p: list[float]) -> np.ndarray:
 
 def analysis(fused: list[float], main: list[float], srn: list[float], targets: list[int] | None) -> ImageAnalysis:
     maps = np.zeros((3, 2, 2), np.float32)
-    return ImageAnalysis(source="x", image_size=(8, 8), label_names=["cat", "dog", "sun"], logits=logit(fused),
-                         cls_logits=logit(main), sr_logits=logit(srn), att_logits=logit(fused), attention=maps,
-                         confidence_logits=maps, weighted_attention=maps, image=np.zeros((8, 8, 3), np.uint8),
-                         alpha=0.5, targets=None if targets is None else np.array(targets, np.int8))
+    return ImageAnalysis(
+        source="x",
+        image_size=(8, 8),
+        label_names=["cat", "dog", "sun"],
+        logits=logit(fused),
+        cls_logits=logit(main),
+        sr_logits=logit(srn),
+        att_logits=logit(fused),
+        attention=maps,
+        confidence_logits=maps,
+        weighted_attention=maps,
+        image=np.zeros((8, 8, 3), np.uint8),
+        alpha=0.5,
+        targets=None if targets is None else np.array(targets, np.int8),
+    )
 
 
 def test_rows_are_sorted_by_fused_probability_with_every_head() -> None:
@@ -45,10 +56,11 @@ def test_true_labels() -> None:
 
 
 def test_largest_change_first_orders_by_the_size_of_the_move() -> None:
-    rows = [{"label": "a", "srn_prob_before": 0.5, "srn_prob_after": 0.6},
-            {"label": "b", "srn_prob_before": 0.5, "srn_prob_after": 0.1},
-            {"label": "c", "srn_prob_before": 0.2, "srn_prob_after": 0.3},
-            {"label": "d", "srn_prob_before": 0.9, "srn_prob_after": 0.9}]
+    rows = [
+        {"label": "a", "srn_prob_before": 0.5, "srn_prob_after": 0.6},
+        {"label": "b", "srn_prob_before": 0.5, "srn_prob_after": 0.1},
+        {"label": "c", "srn_prob_before": 0.2, "srn_prob_after": 0.3},
+        {"label": "d", "srn_prob_before": 0.9, "srn_prob_after": 0.9},
+    ]
     assert [r["label"] for r in largest_change_first(rows)] == ["b", "a", "c", "d"]
     assert [r["label"] for r in largest_change_first(rows, "srn_prob_after", "srn_prob_before")] == ["b", "a", "c", "d"]
-

@@ -24,9 +24,13 @@ def resnet_block_stack(v1: bool, seed: int = 0) -> NetBuilder:
     b = NetBuilder("resnet_stack", (2, 3, 23, 23), v1=v1)
 
     def conv(name, bottom, cin, cout, k, stride=1, pad=0, group=1):
-        return b.add(name, "Convolution", [bottom], blobs=[_random(rng, cout, cin // group, k, k, scale=0.5),
-                                                           _random(rng, cout, scale=0.1)],
-                     convolution_param=dict(num_output=cout, kernel_size=[k], stride=[stride], pad=[pad], group=group))
+        return b.add(
+            name,
+            "Convolution",
+            [bottom],
+            blobs=[_random(rng, cout, cin // group, k, k, scale=0.5), _random(rng, cout, scale=0.1)],
+            convolution_param=dict(num_output=cout, kernel_size=[k], stride=[stride], pad=[pad], group=group),
+        )
 
     x = conv("conv1", "data", 3, 8, 7, 2, 3)
     b.add("conv1_relu", "ReLU", [x], [x])
@@ -54,8 +58,13 @@ def resnet_block_stack(v1: bool, seed: int = 0) -> NetBuilder:
     b.add("pow", "Power", [cat], power_param=dict(power=2.0, scale=0.5, shift=1.0))
     b.add("drop", "Dropout", ["pow"], ["pow"], dropout_param=dict(dropout_ratio=0.5))
     flat = b.add("flat", "Flatten", ["pow"])
-    fc = b.add("fc", "InnerProduct", [flat], blobs=[_random(rng, 6, 64 * 2 * 2, scale=0.05), _random(rng, 6)],
-               inner_product_param=dict(num_output=6))
+    fc = b.add(
+        "fc",
+        "InnerProduct",
+        [flat],
+        blobs=[_random(rng, 6, 64 * 2 * 2, scale=0.05), _random(rng, 6)],
+        inner_product_param=dict(num_output=6),
+    )
     b.add("prob", "Softmax", [fc])
     return b
 
@@ -64,13 +73,28 @@ def layer_zoo(seed: int = 1) -> NetBuilder:
     """The remaining layer types and parameters: Tile, (Batch)Reduction, Reshape, MAX/PROD, axes, dilation."""
     rng = np.random.default_rng(seed)
     b = NetBuilder("zoo", (2, 4, 5, 5))
-    x = b.add("dil", "Convolution", ["data"], blobs=[_random(rng, 6, 4, 3, 3, scale=0.3)],
-              convolution_param=dict(num_output=6, kernel_h=3, kernel_w=3, pad_h=2, pad_w=1, dilation=[2],
-                                     bias_term=False))
-    b.add("bn", "BN", [x], [x], [_random(rng, 1, 6), _random(rng, 1, 6), _random(rng, 1, 6),
-                                 rng.uniform(0.5, 2, (1, 6)).astype(np.float32)], bn_param=dict(eps=1e-3))
-    b.add("bnorm", "BatchNorm", [x], ["xn"], [_random(rng, 6), rng.uniform(0.5, 2, 6).astype(np.float32),
-                                             np.array([2.0], np.float32)])
+    x = b.add(
+        "dil",
+        "Convolution",
+        ["data"],
+        blobs=[_random(rng, 6, 4, 3, 3, scale=0.3)],
+        convolution_param=dict(num_output=6, kernel_h=3, kernel_w=3, pad_h=2, pad_w=1, dilation=[2], bias_term=False),
+    )
+    b.add(
+        "bn",
+        "BN",
+        [x],
+        [x],
+        [_random(rng, 1, 6), _random(rng, 1, 6), _random(rng, 1, 6), rng.uniform(0.5, 2, (1, 6)).astype(np.float32)],
+        bn_param=dict(eps=1e-3),
+    )
+    b.add(
+        "bnorm",
+        "BatchNorm",
+        [x],
+        ["xn"],
+        [_random(rng, 6), rng.uniform(0.5, 2, 6).astype(np.float32), np.array([2.0], np.float32)],
+    )
     b.add("scale", "Scale", ["xn"], ["xn"], [_random(rng, 6), _random(rng, 6)], scale_param=dict(bias_term=True))
     flat = b.add("flat3", "Reshape", ["xn"], reshape_param=dict(shape=dict(dim=[0, 0, -1])))
     soft = b.add("soft", "Softmax", [flat], softmax_param=dict(axis=2))
@@ -78,14 +102,25 @@ def layer_zoo(seed: int = 1) -> NetBuilder:
     b.add("max", "Eltwise", ["tile", "tile"], ["mx"], eltwise_param=dict(operation=2))
     b.add("prod", "Eltwise", ["mx", "tile"], eltwise_param=dict(operation=0))
     b.add("sum", "BatchReduction", [soft], batch_reduction_param=dict(reduction_param=dict(axis=2)))
-    b.add("topk", "BatchReduction", ["prod"], batch_reduction_param=dict(reduction_param=dict(axis=1, operation=5, k=3)))
+    b.add(
+        "topk", "BatchReduction", ["prod"], batch_reduction_param=dict(reduction_param=dict(axis=1, operation=5, k=3))
+    )
     b.add("red", "Reduction", ["prod"], reduction_param=dict(axis=1, operation=4, coeff=0.5))
     b.add("red_sq", "Reduction", ["xn"], reduction_param=dict(axis=2, operation=3))
-    b.add("ip", "InnerProduct", ["prod"], blobs=[_random(rng, 3, 15, scale=0.1), _random(rng, 3)],
-          inner_product_param=dict(num_output=3, axis=2))
+    b.add(
+        "ip",
+        "InnerProduct",
+        ["prod"],
+        blobs=[_random(rng, 3, 15, scale=0.1), _random(rng, 3)],
+        inner_product_param=dict(num_output=3, axis=2),
+    )
     chunks = b.add("chunks", "Reshape", ["prod"], reshape_param=dict(shape=dict(dim=[0, 0, 3, -1])))
-    b.add("levels", "BatchReduction", [chunks], batch_reduction_param=dict(level=[1, 2], reduction_param=dict(
-        axis=3, operation=4)))
+    b.add(
+        "levels",
+        "BatchReduction",
+        [chunks],
+        batch_reduction_param=dict(level=[1, 2], reduction_param=dict(axis=3, operation=4)),
+    )
     return b
 
 
@@ -139,7 +174,9 @@ def test_a_forward_that_would_exhaust_memory_is_refused_before_allocating(tmp_pa
     from srn_core.caffe.errors import CaffeImportError
 
     path = tmp_path / "tile.prototxt"
-    path.write_text('input: "data" input_dim: 1 input_dim: 3 input_dim: 8 input_dim: 8\n'
-                    'layer { name: "t" type: "Tile" bottom: "data" top: "t" tile_param { axis: 1 tiles: 1000000000 } }\n')
+    path.write_text(
+        'input: "data" input_dim: 1 input_dim: 3 input_dim: 8 input_dim: 8\n'
+        'layer { name: "t" type: "Tile" bottom: "data" top: "t" tile_param { axis: 1 tiles: 1000000000 } }\n'
+    )
     with pytest.raises(CaffeImportError, match="blob 't' would hold 192000000000 values"):
         CaffeExecutor(read_net(path)).run(torch.zeros(1, 3, 8, 8))

@@ -60,8 +60,19 @@ def test_cli_writes_a_checkpoint_that_predicts_like_the_caffe_graph(tmp_path, ca
     out = tmp_path / "weights" / "srn_wider.safetensors"
     labels = tmp_path / "labels.txt"
     labels.write_text("\n".join(f"attr {i}" for i in range(5)))
-    code = main(["import-caffe", "--prototxt", str(proto), "--caffemodel", str(model), "--labels", str(labels),
-                 "--out", str(out)])
+    code = main(
+        [
+            "import-caffe",
+            "--prototxt",
+            str(proto),
+            "--caffemodel",
+            str(model),
+            "--labels",
+            str(labels),
+            "--out",
+            str(out),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0 and "verified against the Caffe graph" in text and "caffe_resnet50" in text
     srn, meta = load_checkpoint(out)
@@ -87,8 +98,22 @@ def test_converted_file_is_listed_by_the_dashboard(tmp_path, capsys, caffe_files
 
     proto, model = caffe_files
     weights = tmp_path / "weights"
-    assert main(["import-caffe", "--prototxt", str(proto), "--caffemodel", str(model), "--labels",
-                 str(_five_labels(tmp_path)), "--out", str(weights / "srn_caffe.safetensors")]) == 0
+    assert (
+        main(
+            [
+                "import-caffe",
+                "--prototxt",
+                str(proto),
+                "--caffemodel",
+                str(model),
+                "--labels",
+                str(_five_labels(tmp_path)),
+                "--out",
+                str(weights / "srn_caffe.safetensors"),
+            ]
+        )
+        == 0
+    )
     monkeypatch.setenv("SRN_WEIGHTS_DIR", str(weights))
     at = AppTest.from_file(str(Path(settings.REPO) / "dashboard" / "app.py"), default_timeout=300)
     at.run()
@@ -109,15 +134,28 @@ def _edit(builder, name: str, **params) -> None:
     builder.layers[index][4].update(params)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda b: _edit(b, "fused", eltwise_param=dict(operation=0)), "no Eltwise SUM fuses"),
-    (lambda b: (_edit(b, "res3a_branch2a", convolution_param=dict(num_output=4, kernel_size=[1], stride=[1], pad=[0],
-                                                                   bias_term=False)),
-                _edit(b, "res3a_branch2b", convolution_param=dict(num_output=4, kernel_size=[3], stride=[2], pad=[1],
-                                                                   bias_term=False))),
-     r"torchvision-style stride here is not Caffe-style\): stride 2 \(expected 1\)"),
-    (lambda b: _edit(b, "pool1", pooling_param=dict(pool=1, kernel_size=3, stride=2)), "needs a 3x3 max-pool"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda b: _edit(b, "fused", eltwise_param=dict(operation=0)), "no Eltwise SUM fuses"),
+        (
+            lambda b: (
+                _edit(
+                    b,
+                    "res3a_branch2a",
+                    convolution_param=dict(num_output=4, kernel_size=[1], stride=[1], pad=[0], bias_term=False),
+                ),
+                _edit(
+                    b,
+                    "res3a_branch2b",
+                    convolution_param=dict(num_output=4, kernel_size=[3], stride=[2], pad=[1], bias_term=False),
+                ),
+            ),
+            r"torchvision-style stride here is not Caffe-style\): stride 2 \(expected 1\)",
+        ),
+        (lambda b: _edit(b, "pool1", pooling_param=dict(pool=1, kernel_size=3, stride=2)), "needs a 3x3 max-pool"),
+    ],
+)
 def test_structure_the_mapping_cannot_express_is_named(tmp_path, change, message):
     builder = srn_caffe_net()
     change(builder)

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+from srn_core.caffe import cli as caffe_cli
 from srn_core.caffe.errors import CaffeImportError
 from srn_core.caffe.executor import CaffeExecutor
 from srn_core.caffe.proto import NetParameter
 from srn_core.caffe.reader import read_caffemodel, read_net, read_prototxt
 from srn_core.caffe.synth import NetBuilder, srn_caffe_net
-from srn_core.caffe import cli as caffe_cli
 from srn_core.cli import COMMAND_MODULES
 
 
@@ -39,8 +39,19 @@ def _replace_blobs(builder: NetBuilder, name: str, blobs: list[np.ndarray]) -> N
 
 
 def run_cli(capsys, proto, model, out) -> tuple[int, str]:
-    code = main(["import-caffe", "--prototxt", str(proto), "--caffemodel", str(model), "--labels", "wider_att",
-                 "--out", str(out)])
+    code = main(
+        [
+            "import-caffe",
+            "--prototxt",
+            str(proto),
+            "--caffemodel",
+            str(model),
+            "--labels",
+            "wider_att",
+            "--out",
+            str(out),
+        ]
+    )
     captured = capsys.readouterr()
     return code, captured.err + captured.out
 
@@ -62,10 +73,12 @@ def test_v1_caffemodel_is_read_for_a_v2_prototxt(tmp_path):
 
 
 def test_train_only_layers_are_dropped_as_in_caffe_test_phase(tmp_path):
-    text = ('input: "data" input_dim: 1 input_dim: 2 input_dim: 3 input_dim: 3\n'
-            'layer { name: "r" type: "ReLU" bottom: "data" top: "r" }\n'
-            'layer { name: "loss" type: "SigmoidCrossEntropyLoss" bottom: "r" bottom: "label" top: "loss" '
-            'include { phase: TRAIN } }\n')
+    text = (
+        'input: "data" input_dim: 1 input_dim: 2 input_dim: 3 input_dim: 3\n'
+        'layer { name: "r" type: "ReLU" bottom: "data" top: "r" }\n'
+        'layer { name: "loss" type: "SigmoidCrossEntropyLoss" bottom: "r" bottom: "label" top: "loss" '
+        "include { phase: TRAIN } }\n"
+    )
     (tmp_path / "n.prototxt").write_text(text)
     net = read_prototxt(tmp_path / "n.prototxt")
     assert [layer.name for layer in net.layers] == ["r"] and net.inputs == {"data": (1, 2, 3, 3)}
@@ -138,15 +151,18 @@ def test_reader_errors_name_the_file(tmp_path):
 
 
 def test_input_layer_and_input_shape_declare_the_inputs(tmp_path):
-    text = ('layer { name: "in" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 dim: 4 dim: 4 } } }\n'
-            'layer { name: "p" type: "Pooling" bottom: "data" top: "p" pooling_param { pool: AVE global_pooling: true } }\n')
+    text = (
+        'layer { name: "in" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 dim: 4 dim: 4 } } }\n'
+        'layer { name: "p" type: "Pooling" bottom: "data" top: "p" pooling_param { pool: AVE global_pooling: true } }\n'
+    )
     (tmp_path / "in.prototxt").write_text(text)
     executor = CaffeExecutor(read_prototxt(tmp_path / "in.prototxt"))
     assert executor.input_shape() == (2, 3, 4, 4)
     image = torch.randn(2, 3, 4, 4)
     assert torch.allclose(executor.run(image)["p"], image.mean(dim=(2, 3), keepdim=True))
-    (tmp_path / "shape.prototxt").write_text('input: "x" input_shape { dim: 1 dim: 5 }\n'
-                                             'layer { name: "s" type: "Sigmoid" bottom: "x" top: "s" }\n')
+    (tmp_path / "shape.prototxt").write_text(
+        'input: "x" input_shape { dim: 1 dim: 5 }\nlayer { name: "s" type: "Sigmoid" bottom: "x" top: "s" }\n'
+    )
     assert read_prototxt(tmp_path / "shape.prototxt").inputs == {"x": (1, 5)}
     (tmp_path / "mixed.prototxt").write_text(text + 'layers { name: "r" type: RELU bottom: "p" top: "r" }\n')
     with pytest.raises(CaffeImportError, match="mixed.prototxt: the net mixes V1"):

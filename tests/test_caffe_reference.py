@@ -32,7 +32,7 @@ def ref_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride, pad, di
     n, c, height, width = x.shape
     out_ch, cin, kh, kw = w.shape
     xp = np.zeros((n, c, height + 2 * pad[0], width + 2 * pad[1]))
-    xp[:, :, pad[0]:pad[0] + height, pad[1]:pad[1] + width] = x
+    xp[:, :, pad[0] : pad[0] + height, pad[1] : pad[1] + width] = x
     oh = (height + 2 * pad[0] - (dilation[0] * (kh - 1) + 1)) // stride[0] + 1
     ow = (width + 2 * pad[1] - (dilation[1] * (kw - 1) + 1)) // stride[1] + 1
     out = np.zeros((n, out_ch, oh, ow))
@@ -41,10 +41,15 @@ def ref_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride, pad, di
         for i in range(kh):
             for j in range(kw):
                 r0, c0 = i * dilation[0], j * dilation[1]
-                patch = xp[:, g * cin:(g + 1) * cin, r0:r0 + stride[0] * (oh - 1) + 1:stride[0],
-                           c0:c0 + stride[1] * (ow - 1) + 1:stride[1]]
-                out[:, g * per_group:(g + 1) * per_group] += np.einsum(
-                    "ncyx,oc->noyx", patch, w[g * per_group:(g + 1) * per_group, :, i, j])
+                patch = xp[
+                    :,
+                    g * cin : (g + 1) * cin,
+                    r0 : r0 + stride[0] * (oh - 1) + 1 : stride[0],
+                    c0 : c0 + stride[1] * (ow - 1) + 1 : stride[1],
+                ]
+                out[:, g * per_group : (g + 1) * per_group] += np.einsum(
+                    "ncyx,oc->noyx", patch, w[g * per_group : (g + 1) * per_group, :, i, j]
+                )
     if b is not None:
         out += b.reshape(1, -1, 1, 1)
     return out
@@ -88,8 +93,11 @@ def ref_layer(layer, bottoms: list[np.ndarray], blobs: list[np.ndarray]) -> list
         dil = (p.dilation[0], p.dilation[0]) if len(p.dilation) else (1, 1)
         w = blobs[0].reshape(p.num_output, -1, *_hw(p, "kernel_size", "kernel_h", "kernel_w", 0))
         b = blobs[1].reshape(-1) if p.bias_term else None
-        return [ref_conv(x, w, b, _hw(p, "stride", "stride_h", "stride_w", 1), _hw(p, "pad", "pad_h", "pad_w", 0),
-                         dil, p.group)]
+        return [
+            ref_conv(
+                x, w, b, _hw(p, "stride", "stride_h", "stride_w", 1), _hw(p, "pad", "pad_h", "pad_w", 0), dil, p.group
+            )
+        ]
     if kind == "BN":
         s, t, m, v = (_chan(b.reshape(-1), x.ndim) for b in blobs)
         return [s * (x - m) / np.sqrt(v + param.bn_param.eps) + t]
@@ -113,8 +121,15 @@ def ref_layer(layer, bottoms: list[np.ndarray], blobs: list[np.ndarray]) -> list
         p = param.pooling_param
         if p.global_pooling:
             return [ref_pool(x, p.pool, x.shape[2:], (1, 1), (0, 0))]
-        return [ref_pool(x, p.pool, _hw(p, "kernel_size", "kernel_h", "kernel_w", 0),
-                         _hw(p, "stride", "stride_h", "stride_w", 1), _hw(p, "pad", "pad_h", "pad_w", 0))]
+        return [
+            ref_pool(
+                x,
+                p.pool,
+                _hw(p, "kernel_size", "kernel_h", "kernel_w", 0),
+                _hw(p, "stride", "stride_h", "stride_w", 1),
+                _hw(p, "pad", "pad_h", "pad_w", 0),
+            )
+        ]
     if kind == "Eltwise":
         p = param.eltwise_param
         if p.operation == 0:
@@ -125,7 +140,7 @@ def ref_layer(layer, bottoms: list[np.ndarray], blobs: list[np.ndarray]) -> list
         return [sum(c * b for c, b in zip(coeff, bottoms))]
     if kind == "InnerProduct":
         p = param.inner_product_param
-        lead = x.shape[:p.axis]
+        lead = x.shape[: p.axis]
         y = x.reshape(int(np.prod(lead)), -1) @ blobs[0].reshape(p.num_output, -1).T
         if p.bias_term:
             y = y + blobs[1].reshape(-1)
@@ -137,11 +152,11 @@ def ref_layer(layer, bottoms: list[np.ndarray], blobs: list[np.ndarray]) -> list
     if kind == "Reshape":
         p = param.reshape_param
         dims = [x.shape[p.axis + i] if d == 0 else d for i, d in enumerate(p.shape.dim)]
-        return [x.reshape(tuple(x.shape[:p.axis]) + tuple(dims))]
+        return [x.reshape(tuple(x.shape[: p.axis]) + tuple(dims))]
     if kind == "Flatten":
         p = param.flatten_param
         end = p.end_axis % x.ndim
-        return [x.reshape(x.shape[:p.axis] + (-1,) + x.shape[end + 1:])]
+        return [x.reshape(x.shape[: p.axis] + (-1,) + x.shape[end + 1 :])]
     if kind == "Concat":
         return [np.concatenate(bottoms, axis=param.concat_param.axis)]
     if kind == "Slice":
@@ -155,19 +170,19 @@ def ref_layer(layer, bottoms: list[np.ndarray], blobs: list[np.ndarray]) -> list
         levels = list(param.batch_reduction_param.level) or [1]
         moved = np.moveaxis(x, r.axis, 0)
         if r.operation == 5:
-            top = -np.sort(-moved, axis=0)[:r.k]
+            top = -np.sort(-moved, axis=0)[: r.k]
             return [top.mean(axis=0)]
         chunks, start = [], 0
         for level in levels:
             tick = moved.shape[0] if levels == [1] else level * level
-            part = moved[start:start + tick].sum(axis=0)
+            part = moved[start : start + tick].sum(axis=0)
             chunks.append(part / tick if r.operation == 4 else part)
             start += tick
         return [chunks[0] if levels == [1] else np.moveaxis(np.stack(chunks), 0, r.axis)]
     if kind == "Reduction":
         r = param.reduction_param
-        flat = x.reshape(x.shape[:r.axis] + (-1,))
-        value = {1: flat.sum(-1), 2: np.abs(flat).sum(-1), 3: (flat ** 2).sum(-1), 4: flat.mean(-1)}[r.operation]
+        flat = x.reshape(x.shape[: r.axis] + (-1,))
+        value = {1: flat.sum(-1), 2: np.abs(flat).sum(-1), 3: (flat**2).sum(-1), 4: flat.mean(-1)}[r.operation]
         return [value * r.coeff]
     if kind == "Power":
         p = param.power_param

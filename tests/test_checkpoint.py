@@ -58,11 +58,14 @@ def test_crafted_pickle_is_refused_and_never_run(tmp_path, writer):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("content,reason", [
-    (b"", "too short"),
-    (b"hello world, not a model", "not a safetensors"),
-    (struct.pack("<Q", 10) + b"{not json}", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "content,reason",
+    [
+        (b"", "too short"),
+        (b"hello world, not a model", "not a safetensors"),
+        (struct.pack("<Q", 10) + b"{not json}", "not valid JSON"),
+    ],
+)
 def test_non_checkpoint_files_are_refused(tmp_path, content, reason):
     path = tmp_path / "x.safetensors"
     path.write_bytes(content)
@@ -87,7 +90,7 @@ def _rewrite(path, out, tensors=None, meta_edit=None):
 
     with safe_open(str(path), "pt") as handle:
         meta = json.loads(handle.metadata()[METADATA_KEY])
-        data = {k: handle.get_tensor(k) for k in handle.keys()}
+        data = {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118 (safetensors handles are not dicts)
     if meta_edit:
         meta_edit(meta)
     if tensors:

@@ -39,8 +39,10 @@ FORMATS = ["PNG", "SVG", "PDF", "HTML", "CSV data"]
 def checkpoint() -> Path:
     found = state.list_checkpoints(settings.weights_dir())
     if not found:
-        pytest.fail(f"no *.safetensors in {settings.weights_dir()}: the dashboard needs the shipped model "
-                    "(or point SRN_WEIGHTS_DIR at a folder with one)")
+        pytest.fail(
+            f"no *.safetensors in {settings.weights_dir()}: the dashboard needs the shipped model "
+            "(or point SRN_WEIGHTS_DIR at a folder with one)"
+        )
     names = {p.name: p for p in found}
     return names.get(settings.default_model(), found[0])
 
@@ -97,14 +99,24 @@ def errors(at: AppTest) -> list[str]:
 
 def grid_images(at: AppTest) -> list[str]:
     """URLs of the attention-grid thumbnails (their media ids are content hashes)."""
-    return [url for image in at.get("image")
-            for url, cap in zip(image.value, image.captions, strict=True) if cap.count(":") == 1]
+    return [
+        url
+        for image in at.get("image")
+        for url, cap in zip(image.value, image.captions, strict=True)
+        if cap.count(":") == 1
+    ]
 
 
-TABLES = {"scores_table": ("label", "fused", "main net"), "label_stats": ("kind", "peak_row"),
-          "channel_table": ("channel", "driven by"), "path_table": ("source", "filter", "contribution"),
-          "readout_table": ("filter", "raises"), "shared_table": ("channel", "shared"),
-          "all_fields_table": ("moved", "best dx"), "whatif_table": ("label", "srn_logit_after")}
+TABLES = {
+    "scores_table": ("label", "fused", "main net"),
+    "label_stats": ("kind", "peak_row"),
+    "channel_table": ("channel", "driven by"),
+    "path_table": ("source", "filter", "contribution"),
+    "readout_table": ("filter", "raises"),
+    "shared_table": ("channel", "shared"),
+    "all_fields_table": ("moved", "best dx"),
+    "whatif_table": ("label", "srn_logit_after"),
+}
 
 
 def table(at: AppTest, name: str):
@@ -181,8 +193,12 @@ def test_uploaders_show_the_limits_the_app_applies(app: AppTest) -> None:
 
 def test_uploads_are_analysed_once_and_the_newest_is_shown(app: AppTest, forward_passes: Counter) -> None:
     before = forward_passes.total()
-    files = [("scene.jpg", encoded("JPEG"), "image/jpeg"), ("scene.webp", encoded("WEBP", 2), "image/webp"),
-             ("scene.bmp", encoded("BMP", 3), "image/bmp"), ("scene.tiff", encoded("TIFF", 4), "image/tiff")]
+    files = [
+        ("scene.jpg", encoded("JPEG"), "image/jpeg"),
+        ("scene.webp", encoded("WEBP", 2), "image/webp"),
+        ("scene.bmp", encoded("BMP", 3), "image/bmp"),
+        ("scene.tiff", encoded("TIFF", 4), "image/tiff"),
+    ]
     app.file_uploader(key="uploads").set_value(files).run()
     assert not app.exception and errors(app) == []
     options = app.selectbox(key="image_choice").options
@@ -200,10 +216,13 @@ def test_bad_uploads_name_the_file_and_the_reason_and_the_app_goes_on(app: AppTe
     monkeypatch.setattr(settings, "MAX_IMAGE_BYTES", 200_000)
     app.run()  # the uploader now shows (and is keyed by) the lower limit
     good = encoded("PNG")
-    bad = [("truncated.png", good[: len(good) // 3], "corrupt or truncated"), ("empty.png", b"", "file is empty"),
-           ("notes.png", b"just some text, not pixels", "not an image file"),
-           ("giant.png", huge_png(), "exceeds the limit"),
-           ("heavy.bmp", encoded("BMP") + b"\0" * 200_000, "limit for images")]
+    bad = [
+        ("truncated.png", good[: len(good) // 3], "corrupt or truncated"),
+        ("empty.png", b"", "file is empty"),
+        ("notes.png", b"just some text, not pixels", "not an image file"),
+        ("giant.png", huge_png(), "exceeds the limit"),
+        ("heavy.bmp", encoded("BMP") + b"\0" * 200_000, "limit for images"),
+    ]
     files = [(name, data, "image/png") for name, data, _ in bad] + [("fine.png", good, "image/png")]
     app.file_uploader(key="uploads").set_value(files)
     app.run()
@@ -219,19 +238,23 @@ def test_bad_uploads_name_the_file_and_the_reason_and_the_app_goes_on(app: AppTe
 def test_wrong_checkpoints_are_refused_with_the_file_and_reason(app: AppTest, checkpoint: Path) -> None:
     pickle = io.BytesIO()
     torch.save({"weight": torch.zeros(3)}, pickle)
-    for name, data, reason in (("model.pth", pickle.getvalue(), "pickles and .pth files are refused"),
-                               ("bare.safetensors", save_safetensors({"w": torch.zeros(2)}), "without SRN metadata"),
-                               ("empty.safetensors", b"", "file is empty")):
+    for name, data, reason in (
+        ("model.pth", pickle.getvalue(), "pickles and .pth files are refused"),
+        ("bare.safetensors", save_safetensors({"w": torch.zeros(2)}), "without SRN metadata"),
+        ("empty.safetensors", b"", "file is empty"),
+    ):
         app.file_uploader(key="ckpt_upload").set_value((name, data, "application/octet-stream")).run()
         assert not app.exception
-        assert any(message.startswith(f"Checkpoint refused: {name}") and reason in message
-                   for message in errors(app)), (name, errors(app))
+        assert any(
+            message.startswith(f"Checkpoint refused: {name}") and reason in message for message in errors(app)
+        ), (name, errors(app))
         assert app.selectbox(key="model_choice").value == checkpoint.name
         assert len(grid_images(app)) > 0
 
 
-def test_an_uploaded_checkpoint_is_offered_and_every_view_works_on_it(app: AppTest, checkpoint: Path,
-                                                                      tmp_path: Path) -> None:
+def test_an_uploaded_checkpoint_is_offered_and_every_view_works_on_it(
+    app: AppTest, checkpoint: Path, tmp_path: Path
+) -> None:
     """A different model (other labels, a 4 x 4 grid): samples lose their ground truth, views adapt."""
     save_checkpoint(tmp_path / "tiny.safetensors", tiny_model(), TINY_LABELS, training={"note": "test"})
     upload = ("mine.safetensors", (tmp_path / "tiny.safetensors").read_bytes(), "application/octet-stream")
@@ -252,15 +275,28 @@ def test_an_uploaded_checkpoint_is_offered_and_every_view_works_on_it(app: AppTe
     assert len(grid_images(app)) == app.slider(key="keep.top_k").value
 
 
-def test_display_controls_change_the_maps_but_never_rerun_the_network(app: AppTest, forward_passes: Counter,
-                                                                     figure_builds: Counter) -> None:
+def test_display_controls_change_the_maps_but_never_rerun_the_network(
+    app: AppTest, forward_passes: Counter, figure_builds: Counter
+) -> None:
     passes = forward_passes.total()
     seen = [grid_images(app)]
-    for key, value in (("keep.opacity", 0.9), ("keep.cmap", "inferno"), ("keep.mode", "nearest"),
-                       ("keep.fade", False), ("keep.kind", "weighted")):
+    for key, value in (
+        ("keep.opacity", 0.9),
+        ("keep.cmap", "inferno"),
+        ("keep.mode", "nearest"),
+        ("keep.fade", False),
+        ("keep.kind", "weighted"),
+    ):
         builds = figure_builds.copy()
-        widget = app.slider(key=key) if key == "keep.opacity" else app.selectbox(key=key) if key == "keep.cmap" \
-            else app.checkbox(key=key) if key == "keep.fade" else app.radio(key=key)
+        widget = (
+            app.slider(key=key)
+            if key == "keep.opacity"
+            else app.selectbox(key=key)
+            if key == "keep.cmap"
+            else app.checkbox(key=key)
+            if key == "keep.fade"
+            else app.radio(key=key)
+        )
         widget.set_value(value).run()
         assert not app.exception
         seen.append(grid_images(app))

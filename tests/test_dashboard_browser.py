@@ -30,8 +30,11 @@ from .browser import SLOW, browser  # noqa: F401 - the browser fixture
 
 SHOTS = Path(settings.REPO) / "docs" / "screenshots"
 WANT_SHOTS = os.environ.get("SRN_SCREENSHOTS") == "1"
-VIEW_MARKERS = {"conv4 filters": "Strongest paths", "Label relations": "Relation field",
-                "What-if": "attention moves the other labels"}
+VIEW_MARKERS = {
+    "conv4 filters": "Strongest paths",
+    "Label relations": "Relation field",
+    "What-if": "attention moves the other labels",
+}
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +96,14 @@ def assert_fits(page: Page, where: str) -> None:
 def click_plot(page: Page, key: str, x, y) -> None:
     """Click the point (x, y), in data coordinates, of the plotly chart with Streamlit key `key`."""
     page.locator(f".st-key-{key} .js-plotly-plot").scroll_into_view_if_needed()
-    left, top = page.evaluate("""([key, x, y]) => {
+    left, top = page.evaluate(
+        """([key, x, y]) => {
         const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
         const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
         return [box.left + xa._offset + xa.d2p(x), box.top + ya._offset + ya.d2p(y)];
-    }""", [key, x, y])
+    }""",
+        [key, x, y],
+    )
     page.mouse.click(left, top)
 
 

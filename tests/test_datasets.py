@@ -9,8 +9,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srn_core.datasets import (Box, DatasetError, MultiLabelDataset, Sample, load_dataset, read_coco, read_manifest,
-                               read_srn_split, read_voc, write_manifest)
+from srn_core.datasets import (
+    Box,
+    DatasetError,
+    MultiLabelDataset,
+    Sample,
+    load_dataset,
+    read_coco,
+    read_manifest,
+    read_srn_split,
+    read_voc,
+    write_manifest,
+)
 
 
 def png(path: Path) -> Path:
@@ -21,10 +31,13 @@ def png(path: Path) -> Path:
 
 def small_dataset(root: Path) -> MultiLabelDataset:
     a, b = png(root / "images" / "a.png"), png(root / "images" / "b.png")
-    return MultiLabelDataset(["circle", "star", "square"], [
-        Sample(a, np.array([1, 0, -1], np.int8), [Box("circle", 1.0, 2.0, 3.5, 4.0)], {"rules": ["r1", "r2"]}),
-        Sample(b, np.array([0, 1, 1], np.int8)),
-    ])
+    return MultiLabelDataset(
+        ["circle", "star", "square"],
+        [
+            Sample(a, np.array([1, 0, -1], np.int8), [Box("circle", 1.0, 2.0, 3.5, 4.0)], {"rules": ["r1", "r2"]}),
+            Sample(b, np.array([0, 1, 1], np.int8)),
+        ],
+    )
 
 
 def write_json(path: Path, data: object) -> Path:
@@ -38,12 +51,18 @@ def manifest_json(images: list[dict]) -> dict:
 
 # ---------------------------------------------------------------- manifest
 
+
 def test_json_manifest_round_trip(tmp_path: Path) -> None:
     dataset = small_dataset(tmp_path)
     out = write_manifest(tmp_path / "manifest.json", dataset)
     data = json.loads(out.read_text())
-    assert data["images"][0] == {"path": "images/a.png", "labels": ["circle"], "unknown": ["square"],
-                                 "boxes": [{"label": "circle", "box": [1.0, 2.0, 3.5, 4.0]}], "rules": ["r1", "r2"]}
+    assert data["images"][0] == {
+        "path": "images/a.png",
+        "labels": ["circle"],
+        "unknown": ["square"],
+        "boxes": [{"label": "circle", "box": [1.0, 2.0, 3.5, 4.0]}],
+        "rules": ["r1", "r2"],
+    }
     back = read_manifest(out)
     assert back.label_names == dataset.label_names
     assert np.array_equal(back.target_matrix(), dataset.target_matrix())
@@ -90,14 +109,17 @@ def test_write_refuses_bad_input(tmp_path: Path) -> None:
     assert not (tmp_path / "m.json").exists()
 
 
-@pytest.mark.parametrize("entry, reason", [
-    ({"path": "a.png", "labels": ["cat"]}, "unknown label 'cat'"),
-    ({"labels": ["circle"]}, "missing or empty \"path\""),
-    ({"path": "a.png", "labels": ["circle"], "unknown": ["circle"]}, "both positive and unknown"),
-    ({"path": "a.png", "boxes": [{"label": "circle", "box": [0, 0, 1]}]}, "a box must look like"),
-    ({"path": "a.png", "boxes": [{"label": "dog", "box": [0, 0, 1, 1]}]}, "unknown label 'dog'"),
-    ({"path": "missing.png"}, "image not found"),
-])
+@pytest.mark.parametrize(
+    "entry, reason",
+    [
+        ({"path": "a.png", "labels": ["cat"]}, "unknown label 'cat'"),
+        ({"labels": ["circle"]}, 'missing or empty "path"'),
+        ({"path": "a.png", "labels": ["circle"], "unknown": ["circle"]}, "both positive and unknown"),
+        ({"path": "a.png", "boxes": [{"label": "circle", "box": [0, 0, 1]}]}, "a box must look like"),
+        ({"path": "a.png", "boxes": [{"label": "dog", "box": [0, 0, 1, 1]}]}, "unknown label 'dog'"),
+        ({"path": "missing.png"}, "image not found"),
+    ],
+)
 def test_json_manifest_errors_name_file_and_entry(tmp_path: Path, entry: dict, reason: str) -> None:
     png(tmp_path / "a.png")
     path = write_json(tmp_path / "m.json", manifest_json([{"path": "a.png"}, entry]))
@@ -116,13 +138,16 @@ def test_bad_json_names_line(tmp_path: Path) -> None:
         read_manifest(path)
 
 
-@pytest.mark.parametrize("lines, where, reason", [
-    (["path,circle,star", "a.png,1,0", "a.png,1"], "line 3", "expected 3 columns, found 2"),
-    (["path,circle,star", "a.png,yes,0"], "line 2", "bad value 'yes' for label 'circle'"),
-    (["path,circle,star", "", "missing.png,0,0"], "line 3", "image not found"),
-    (["file,circle,star"], "line 1", "first column must be 'path'"),
-    (["path,circle,circle"], "line 1", "duplicate label names"),
-])
+@pytest.mark.parametrize(
+    "lines, where, reason",
+    [
+        (["path,circle,star", "a.png,1,0", "a.png,1"], "line 3", "expected 3 columns, found 2"),
+        (["path,circle,star", "a.png,yes,0"], "line 2", "bad value 'yes' for label 'circle'"),
+        (["path,circle,star", "", "missing.png,0,0"], "line 3", "image not found"),
+        (["file,circle,star"], "line 1", "first column must be 'path'"),
+        (["path,circle,circle"], "line 1", "duplicate label names"),
+    ],
+)
 def test_csv_errors_name_file_and_line(tmp_path: Path, lines: list[str], where: str, reason: str) -> None:
     png(tmp_path / "a.png")
     path = tmp_path / "m.csv"
@@ -144,20 +169,29 @@ def test_skip_missing_counts(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- COCO
 
+
 def coco_files(tmp_path: Path) -> tuple[Path, Path]:
     image_dir = tmp_path / "val2014"
     for name in ("1.jpg", "2.jpg", "3.jpg"):
         png(image_dir / name)
     ann = tmp_path / "annotations" / "instances_val2014.json"
     ann.parent.mkdir()
-    write_json(ann, {
-        "categories": [{"id": 18, "name": "dog"}, {"id": 1, "name": "person"}, {"id": 3, "name": "car"}],
-        "images": [{"id": 10, "file_name": "1.jpg"}, {"id": 20, "file_name": "2.jpg"},
-                   {"id": 30, "file_name": "3.jpg"}],
-        "annotations": [{"image_id": 10, "category_id": 18, "bbox": [1, 2, 10, 20]},
-                        {"image_id": 10, "category_id": 1, "bbox": [0, 0, 5, 5]},
-                        {"image_id": 20, "category_id": 3, "bbox": [3, 4, 1.5, 2]}],
-    })
+    write_json(
+        ann,
+        {
+            "categories": [{"id": 18, "name": "dog"}, {"id": 1, "name": "person"}, {"id": 3, "name": "car"}],
+            "images": [
+                {"id": 10, "file_name": "1.jpg"},
+                {"id": 20, "file_name": "2.jpg"},
+                {"id": 30, "file_name": "3.jpg"},
+            ],
+            "annotations": [
+                {"image_id": 10, "category_id": 18, "bbox": [1, 2, 10, 20]},
+                {"image_id": 10, "category_id": 1, "bbox": [0, 0, 5, 5]},
+                {"image_id": 20, "category_id": 3, "bbox": [3, 4, 1.5, 2]},
+            ],
+        },
+    )
     return ann, image_dir
 
 
@@ -193,10 +227,13 @@ def test_coco_errors_and_skip_missing(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- VOC
 
+
 def voc_xml(objects: list[tuple[str, int]]) -> str:
-    parts = [f"<object><name>{name}</name><difficult>{hard}</difficult>"
-             f"<bndbox><xmin>{i}</xmin><ymin>2</ymin><xmax>{i + 10}</xmax><ymax>20</ymax></bndbox></object>"
-             for i, (name, hard) in enumerate(objects)]
+    parts = [
+        f"<object><name>{name}</name><difficult>{hard}</difficult>"
+        f"<bndbox><xmin>{i}</xmin><ymin>2</ymin><xmax>{i + 10}</xmax><ymax>20</ymax></bndbox></object>"
+        for i, (name, hard) in enumerate(objects)
+    ]
     return "<annotation><filename>x.jpg</filename>" + "".join(parts) + "</annotation>"
 
 
@@ -212,10 +249,13 @@ def voc_root(tmp_path: Path, annotations: dict[str, list[tuple[str, int]]]) -> P
 
 
 def test_voc_reader_difficult_rule(tmp_path: Path) -> None:
-    root = voc_root(tmp_path, {
-        "000001": [("person", 1), ("dog", 0)],  # person only difficult -> unknown
-        "000002": [("person", 1), ("person", 0), ("cat", 1)],  # a plain person -> positive; cat unknown
-    })
+    root = voc_root(
+        tmp_path,
+        {
+            "000001": [("person", 1), ("dog", 0)],  # person only difficult -> unknown
+            "000002": [("person", 1), ("person", 0), ("cat", 1)],  # a plain person -> positive; cat unknown
+        },
+    )
     dataset = read_voc(root)
     assert len(dataset.label_names) == 20 and dataset.label_names[14] == "person"
     person, dog, cat = (dataset.label_names.index(n) for n in ("person", "dog", "cat"))
@@ -253,6 +293,7 @@ def test_voc_errors_and_skip_missing(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- official SRN split files
 
+
 def split_files(tmp_path: Path, list_lines: list[str], matrix_lines: list[str]) -> tuple[Path, Path]:
     for rel in ("imgs/a.jpg", "imgs/b.jpg"):
         png(tmp_path / rel)
@@ -269,7 +310,10 @@ def test_srn_split_binary_and_names_file(tmp_path: Path) -> None:
     assert dataset.samples[0].path == tmp_path / "imgs" / "a.jpg"
     (tmp_path / "names.txt").write_text("sky\nwater\ndog\n")
     assert read_srn_split(image_list, matrix, tmp_path, label_names=tmp_path / "names.txt").label_names == [
-        "sky", "water", "dog"]
+        "sky",
+        "water",
+        "dog",
+    ]
     with pytest.raises(DatasetError, match="2 label names but .*labels.txt has 3 columns"):
         read_srn_split(image_list, matrix, tmp_path, label_names=["sky", "water"])
 
@@ -282,15 +326,21 @@ def test_srn_split_wider_encoding(tmp_path: Path) -> None:
         read_srn_split(image_list, matrix, tmp_path, encoding="binary")
 
 
-@pytest.mark.parametrize("list_lines, matrix_lines, match", [
-    (["imgs/a.jpg 2", "imgs/b.jpg 0"], ["1 0 0", "0 0 0"],
-     r"list\.txt, line 1: says 2 positive labels but .*labels\.txt, line 1 has 1"),
-    (["imgs/a.jpg 1", "imgs/b.jpg"], ["1 0 0", "0 0 0"], r"list\.txt, line 2: malformed line"),
-    (["imgs/a.jpg 1", "imgs/b.jpg 0"], ["1 0 0", "0 0"], r"labels\.txt, line 2: expected 3 columns, found 2"),
-    (["imgs/a.jpg 1", "imgs/b.jpg 0"], ["1 0 0", "0 0 x"], r"labels\.txt, line 2: malformed line"),
-    (["imgs/a.jpg 1"], ["1 0 0", "0 0 0"], r"list\.txt lists 1 images but .*labels\.txt has 2 rows"),
-    (["imgs/a.jpg 1", "imgs/c.jpg 0"], ["1 0 0", "0 0 0"], r"list\.txt, line 2: image not found"),
-])
+@pytest.mark.parametrize(
+    "list_lines, matrix_lines, match",
+    [
+        (
+            ["imgs/a.jpg 2", "imgs/b.jpg 0"],
+            ["1 0 0", "0 0 0"],
+            r"list\.txt, line 1: says 2 positive labels but .*labels\.txt, line 1 has 1",
+        ),
+        (["imgs/a.jpg 1", "imgs/b.jpg"], ["1 0 0", "0 0 0"], r"list\.txt, line 2: malformed line"),
+        (["imgs/a.jpg 1", "imgs/b.jpg 0"], ["1 0 0", "0 0"], r"labels\.txt, line 2: expected 3 columns, found 2"),
+        (["imgs/a.jpg 1", "imgs/b.jpg 0"], ["1 0 0", "0 0 x"], r"labels\.txt, line 2: malformed line"),
+        (["imgs/a.jpg 1"], ["1 0 0", "0 0 0"], r"list\.txt lists 1 images but .*labels\.txt has 2 rows"),
+        (["imgs/a.jpg 1", "imgs/c.jpg 0"], ["1 0 0", "0 0 0"], r"list\.txt, line 2: image not found"),
+    ],
+)
 def test_srn_split_errors(tmp_path: Path, list_lines: list[str], matrix_lines: list[str], match: str) -> None:
     image_list, matrix = split_files(tmp_path, list_lines, matrix_lines)
     with pytest.raises(DatasetError, match=match):
@@ -305,6 +355,7 @@ def test_srn_split_skip_missing(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- dispatch
+
 
 def test_load_dataset_detects_each_format(tmp_path: Path) -> None:
     write_manifest(tmp_path / "man" / "manifest.json", small_dataset(tmp_path / "man"))

@@ -26,8 +26,10 @@ def paths(dataset) -> list[str]:
 
 def test_official_mat_index_vector_keeps_its_rows_in_its_order(tmp_path: Path) -> None:
     image_list, matrix = three_row_split(tmp_path)
-    savemat(tmp_path / "nus_test_accessible.mat", {"idx_final_test": np.array([[3], [1]], dtype=float),
-                                                   "other": np.array([7.0])})
+    savemat(
+        tmp_path / "nus_test_accessible.mat",
+        {"idx_final_test": np.array([[3], [1]], dtype=float), "other": np.array([7.0])},
+    )
     dataset = read_srn_split(image_list, matrix, tmp_path, subset=tmp_path / "nus_test_accessible.mat")
     assert paths(dataset) == ["c.png", "a.png"]
     assert dataset.target_matrix().tolist() == [[1, 1], [1, 0]]
@@ -41,12 +43,15 @@ def test_logical_mask_and_text_file(tmp_path: Path) -> None:
     assert paths(load_dataset(image_list, label_matrix=matrix, subset=tmp_path / "rows.txt")) == ["b.png", "c.png"]
 
 
-@pytest.mark.parametrize("content, match", [
-    ("0\n4\n", r"1\.\.3 \(1-based\)"),
-    ("1\n1\n", "more than once"),
-    ("1.5\n", "whole numbers"),
-    ("one\n", "1-based row numbers"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("0\n4\n", r"1\.\.3 \(1-based\)"),
+        ("1\n1\n", "more than once"),
+        ("1.5\n", "whole numbers"),
+        ("one\n", "1-based row numbers"),
+    ],
+)
 def test_bad_subset_files_are_named(tmp_path: Path, content: str, match: str) -> None:
     image_list, matrix = three_row_split(tmp_path)
     (tmp_path / "rows.txt").write_text(content)

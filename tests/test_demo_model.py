@@ -151,10 +151,34 @@ def test_planted_cooccurrences_rank_above_unrelated_pairs(proof):
 
 def test_probe_command_finds_the_arrangement_layout(tmp_path):
     out = tmp_path / "probe.json"
-    result = subprocess.run([sys.executable, "-m", "analysis", "probe", "--weights", str(WEIGHTS), "--generate", "60",
-                             "--seed", str(UNSEEN_SEED + 1), "--read", "T_over_arrow", "--partner", "letter_T",
-                             "--anchor", "arrow", "--ops", "remove,mirror", "--json", str(out)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "probe",
+            "--weights",
+            str(WEIGHTS),
+            "--generate",
+            "60",
+            "--seed",
+            str(UNSEEN_SEED + 1),
+            "--read",
+            "T_over_arrow",
+            "--partner",
+            "letter_T",
+            "--anchor",
+            "arrow",
+            "--ops",
+            "remove,mirror",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "verdict: layout" in result.stdout
     data = json.loads(out.read_text())

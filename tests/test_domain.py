@@ -71,7 +71,9 @@ def test_checkpoint_round_trip_and_every_entry_point_reports_it(fitted, tmp_path
     path = save_checkpoint(tmp_path / "m.safetensors", model, TINY_LABELS, domain=domain)
     _, meta = load_checkpoint(path)
     np.testing.assert_allclose(meta.domain.mean, domain.mean, rtol=1e-6)
-    assert meta.domain.threshold == domain.threshold and read_metadata(path).domain_record["description"] == "grey squares"
+    assert (
+        meta.domain.threshold == domain.threshold and read_metadata(path).domain_record["description"] == "grey squares"
+    )
     assert "grey squares" in meta.domain_summary() and "5 labels" in meta.domain_summary()
     predictor = Predictor.from_checkpoint(path, "cpu")
     grey, noise = predictor.predict([np.full((40, 40, 3), 120, np.uint8), noise_image()])
@@ -79,8 +81,21 @@ def test_checkpoint_round_trip_and_every_entry_point_reports_it(fitted, tmp_path
     [analysis] = Analyzer.from_checkpoint(path, "cpu").analyse([noise_image()], ["noise.png"])
     assert analysis.domain.outside and analysis.to_dict(include_maps=False)["domain"]["out_of_domain"]
     noise_image().save(tmp_path / "noise.png")
-    assert main(["predict", "--weights", str(path), str(tmp_path / "noise.png"), "--device", "cpu",
-                 "--json", str(tmp_path / "out.json")]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--weights",
+                str(path),
+                str(tmp_path / "noise.png"),
+                "--device",
+                "cpu",
+                "--json",
+                str(tmp_path / "out.json"),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "grey squares" in printed and "looks unlike the training images" in printed
     written = json.loads((tmp_path / "out.json").read_text())
@@ -100,20 +115,23 @@ def _rewrite_metadata(path: Path, change) -> None:
     """Edit the SRN metadata of a safetensors file in place (header only, tensors untouched)."""
     raw = path.read_bytes()
     (length,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + length])
+    header = json.loads(raw[8 : 8 + length])
     meta = json.loads(header["__metadata__"]["srn"])
     change(meta, header)
     header["__metadata__"]["srn"] = json.dumps(meta)
     text = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + length:])
+    path.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + length :])
 
 
-@pytest.mark.parametrize("change, match", [
-    (lambda m, h: m["domain"].update(threshold=float("nan")), "domain.threshold"),
-    (lambda m, h: m.update(domain=[1, 2]), "field 'domain' must be a JSON object"),
-    (lambda m, h: h.pop("domain.precision"), "missing tensors domain.precision"),
-    (lambda m, h: m.pop("domain"), "unexpected tensors domain.mean"),
-])
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda m, h: m["domain"].update(threshold=float("nan")), "domain.threshold"),
+        (lambda m, h: m.update(domain=[1, 2]), "field 'domain' must be a JSON object"),
+        (lambda m, h: h.pop("domain.precision"), "missing tensors domain.precision"),
+        (lambda m, h: m.pop("domain"), "unexpected tensors domain.mean"),
+    ],
+)
 def test_bad_statistics_are_refused_with_the_field_named(fitted, tmp_path, change, match):
     model, domain = fitted
     path = save_checkpoint(tmp_path / "m.safetensors", model, TINY_LABELS, domain=domain)
@@ -127,13 +145,28 @@ def test_domain_command_adds_statistics_to_a_checkpoint(tmp_path, capsys):
 
     manifest = make_squares(tmp_path / "squares", 20, seed=5)
     path = save_checkpoint(tmp_path / "m.safetensors", tiny_model(len(COLOURS)), list(COLOURS))
-    assert main(["domain", "--weights", str(path), "--data", str(manifest), "--description", "squares on grey",
-                 "--device", "cpu", "--out", str(tmp_path / "with.safetensors")]) == 0
+    assert (
+        main(
+            [
+                "domain",
+                "--weights",
+                str(path),
+                "--data",
+                str(manifest),
+                "--description",
+                "squares on grey",
+                "--device",
+                "cpu",
+                "--out",
+                str(tmp_path / "with.safetensors"),
+            ]
+        )
+        == 0
+    )
     assert "16 training images" in capsys.readouterr().out
     _, meta = load_checkpoint(tmp_path / "with.safetensors")
     assert meta.domain.description == "squares on grey" and meta.domain.record["held_out_images"] == 4
-    assert main(["domain", "--weights", str(path), "--data", str(tmp_path / "missing.json"),
-                 "--description", "x"]) == 2
+    assert main(["domain", "--weights", str(path), "--data", str(tmp_path / "missing.json"), "--description", "x"]) == 2
 
 
 def test_report_lists_images_unlike_the_training_data(fitted, tmp_path):
@@ -146,9 +179,32 @@ def test_report_lists_images_unlike_the_training_data(fitted, tmp_path):
     Image.fromarray(np.full((40, 40, 3), 120, np.uint8)).save(images / "grey.png")
     noise_image().save(images / "noise.png")
     out = tmp_path / "report"
-    assert analysis_main(["report", "--weights", str(path), "--images", str(images), "--out", str(out),
-                          "--formats", "png", "--dpi", "30", "--top-k", "1", "--pairs", "1", "--no-progress"]) == 0
+    assert (
+        analysis_main(
+            [
+                "report",
+                "--weights",
+                str(path),
+                "--images",
+                str(images),
+                "--out",
+                str(out),
+                "--formats",
+                "png",
+                "--dpi",
+                "30",
+                "--top-k",
+                "1",
+                "--pairs",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "report.json").read_text())
     assert list(report["unlike_training"]) == [str(images / "noise.png")] and "grey squares" in report["domain"]
     index = (out / "index.html").read_text()
-    assert "Images unlike the training data (1)" in index and "noise.png" in index and "Trained on grey squares" in index
+    assert (
+        "Images unlike the training data (1)" in index and "noise.png" in index and "Trained on grey squares" in index
+    )

@@ -53,8 +53,9 @@ def test_labels_are_matched_by_name(checkpoint, squares):
     dataset = load_dataset(squares)
     reference = evaluate(checkpoint, dataset, device="cpu")
     order = [2, 0, 1]
-    shuffled = MultiLabelDataset([dataset.label_names[i] for i in order], [
-        type(s)(s.path, s.targets[order]) for s in dataset.samples])
+    shuffled = MultiLabelDataset(
+        [dataset.label_names[i] for i in order], [type(s)(s.path, s.targets[order]) for s in dataset.samples]
+    )
     result = evaluate(checkpoint, shuffled, device="cpu")
     assert result.label_names == list(COLOURS)
     assert result.metrics == reference.metrics
@@ -84,8 +85,19 @@ def test_written_files_are_readable_by_other_tools(checkpoint, squares, tmp_path
     assert metrics["heads"]["srn"]["mAP"] == pytest.approx(result.metrics["srn"]["mAP"])
     with open(tmp_path / "scores.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 12 * 3 and list(rows[0]) == ["path", "label", "fused", "main", "srn", "attention", "target",
-                                                     "fused_logit", "main_logit", "srn_logit", "attention_logit"]
+    assert len(rows) == 12 * 3 and list(rows[0]) == [
+        "path",
+        "label",
+        "fused",
+        "main",
+        "srn",
+        "attention",
+        "target",
+        "fused_logit",
+        "main_logit",
+        "srn_logit",
+        "attention_logit",
+    ]
     row = rows[3 * 4 + 2]
     assert row["label"] == "blue" and row["target"] == "-1"
     assert float(row["main"]) == result.scores["main"][4, 2]  # full precision: the same float64
@@ -97,8 +109,22 @@ def test_written_files_are_readable_by_other_tools(checkpoint, squares, tmp_path
 
 
 def test_evaluate_cli_end_to_end(checkpoint, squares, tmp_path, capsys):
-    code = main(["evaluate", "--weights", str(checkpoint), "--data", str(squares), "--out", str(tmp_path),
-                 "--batch-size", "4", "--device", "cpu", "--quiet"])
+    code = main(
+        [
+            "evaluate",
+            "--weights",
+            str(checkpoint),
+            "--data",
+            str(squares),
+            "--out",
+            str(tmp_path),
+            "--batch-size",
+            "4",
+            "--device",
+            "cpu",
+            "--quiet",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "12 images, 3 labels" in printed and all(head in printed for head in HEADS)
@@ -112,8 +138,22 @@ def test_evaluate_cli_end_to_end(checkpoint, squares, tmp_path, capsys):
 
 def test_evaluate_cli_help_lists_every_option():
     text = build_parser()._subparsers._group_actions[0].choices["evaluate"].format_help()
-    for flag in ("--weights", "--data", "--out", "--scores", "--threshold", "--top-k", "--batch-size", "--workers",
-                 "--device", "--format", "--label-matrix", "--image-dir", "--image-set", "--skip-missing"):
+    for flag in (
+        "--weights",
+        "--data",
+        "--out",
+        "--scores",
+        "--threshold",
+        "--top-k",
+        "--batch-size",
+        "--workers",
+        "--device",
+        "--format",
+        "--label-matrix",
+        "--image-dir",
+        "--image-set",
+        "--skip-missing",
+    ):
         assert flag in text
 
 
@@ -125,14 +165,29 @@ def test_evaluation_leaves_no_gradients(checkpoint, squares):
 
 
 def test_official_convention_from_the_command_line(checkpoint, squares, tmp_path, capsys):
-    code = main(["evaluate", "--weights", str(checkpoint), "--data", str(squares), "--out", str(tmp_path),
-                 "--device", "cpu", "--quiet", "--convention", "official"])
+    code = main(
+        [
+            "evaluate",
+            "--weights",
+            str(checkpoint),
+            "--data",
+            str(squares),
+            "--out",
+            str(tmp_path),
+            "--device",
+            "cpu",
+            "--quiet",
+            "--convention",
+            "official",
+        ]
+    )
     assert code == 0 and "official convention" in capsys.readouterr().out
     written = json.loads((tmp_path / "metrics.json").read_text())
     result = evaluate(checkpoint, load_dataset(squares), device="cpu", convention="official")
     assert written["convention"] == "official"
     assert written["heads"]["fused"] == pytest.approx(
-        evaluate_logits(result.logits["fused"], result.targets, convention="official"))
+        evaluate_logits(result.logits["fused"], result.targets, convention="official")
+    )
 
 
 def test_labels_without_positives_are_reported_in_each_convention():

@@ -10,9 +10,21 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from scipy.stats import spearmanr
 
 from analysis import Analyzer
-from analysis.faithfulness import (ALL_LABELS, FaithfulnessEvaluator, FaithfulnessOptions, bootstrap_table, cell_ranks,
-                                   centre_map, perturbation_curves, random_map, relevance_mass, relevance_rank,
-                                   road_scores, spearman, ssim)
+from analysis.faithfulness import (
+    ALL_LABELS,
+    FaithfulnessEvaluator,
+    FaithfulnessOptions,
+    bootstrap_table,
+    cell_ranks,
+    centre_map,
+    perturbation_curves,
+    random_map,
+    relevance_mass,
+    relevance_rank,
+    road_scores,
+    spearman,
+    ssim,
+)
 from analysis.faithfulness.card import END, START, replace_section
 
 from .helpers import TINY_LABELS, tiny_meta, tiny_model
@@ -27,7 +39,7 @@ class RegionModel(torch.nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         step = SIZE // GRID
         r, c = REGION
-        patch = images[:, :, r * step:(r + 1) * step, c * step:(c + 1) * step].mean(dim=(1, 2, 3))
+        patch = images[:, :, r * step : (r + 1) * step, c * step : (c + 1) * step].mean(dim=(1, 2, 3))
         return torch.stack([patch.clamp(0, 1), torch.full_like(patch, 0.5)], dim=1)
 
 
@@ -40,7 +52,7 @@ def region_scores(images: torch.Tensor) -> dict[str, torch.Tensor]:
 def region_image() -> torch.Tensor:
     image = torch.zeros(3, SIZE, SIZE)
     step = SIZE // GRID
-    image[:, REGION[0] * step:(REGION[0] + 1) * step, REGION[1] * step:(REGION[1] + 1) * step] = 1.0
+    image[:, REGION[0] * step : (REGION[0] + 1) * step, REGION[1] * step : (REGION[1] + 1) * step] = 1.0
     return image
 
 
@@ -125,8 +137,10 @@ def test_relevance_mass_and_rank_by_hand():
 
 
 def test_overall_is_the_mean_of_per_label_means_with_an_interval():
-    records = [{"image": f"im{n}", "label": label, "method": "m", "measure": "pointing", "value": v}
-               for n, label, v in [(0, "a", 1), (1, "a", 1), (2, "a", 1), (0, "b", 0)]]
+    records = [
+        {"image": f"im{n}", "label": label, "method": "m", "measure": "pointing", "value": v}
+        for n, label, v in [(0, "a", 1), (1, "a", 1), (2, "a", 1), (0, "b", 0)]
+    ]
     rows = {r["label"]: r for r in bootstrap_table(records, resamples=200)}
     assert rows["a"]["mean"] == 1.0 and rows["b"]["mean"] == 0.0
     assert rows[ALL_LABELS]["mean"] == pytest.approx(0.5)  # pooled would be 0.75
@@ -151,8 +165,12 @@ def test_randomised_f_att_decorrelates_attention_and_the_loaded_model_is_untouch
     for stages, low in ((("f_att",), True), (("f_cls",), False)):
         evaluator = FaithfulnessEvaluator(tiny_analyzer, FaithfulnessOptions(stages=stages, **common))
         records = [r for n, a in enumerate(analyses) for r in evaluator.image(a, n).records]
-        rho = {m: np.mean([r["value"] for r in records if r["measure"] == f"randomised_spearman:{stages[0]}"
-                           and r["method"] == m]) for m in ("attention", "gradcam")}
+        rho = {
+            m: np.mean(
+                [r["value"] for r in records if r["measure"] == f"randomised_spearman:{stages[0]}" and r["method"] == m]
+            )
+            for m in ("attention", "gradcam")
+        }
         if low:  # f_att random: A decorrelates, Grad-CAM of the main net (no f_att in it) does not move
             assert rho["attention"] < 0.5 and rho["gradcam"] == pytest.approx(1.0)
         else:  # f_cls random: A is untouched
@@ -181,9 +199,32 @@ def test_cli_writes_json_figures_and_only_the_card_section(tiny_checkpoint, tmp_
         Image.fromarray(pixels).save(folder / f"{n}.png")
     card = tmp_path / "README.md"
     card.write_text("# Card\n\nwritten by someone else\n", encoding="utf-8")
-    args = ["faithfulness", "--weights", str(tiny_checkpoint), "--images", str(folder), "--labels", "cat", "dog",
-            "--steps", "2", "--stages", "f_att", "--road-images", "1", "--road-levels", "0.5", "--resamples", "20",
-            "--json", str(tmp_path / "f.json"), "--card", str(card), "--out", str(tmp_path / "out")]
+    args = [
+        "faithfulness",
+        "--weights",
+        str(tiny_checkpoint),
+        "--images",
+        str(folder),
+        "--labels",
+        "cat",
+        "dog",
+        "--steps",
+        "2",
+        "--stages",
+        "f_att",
+        "--road-images",
+        "1",
+        "--road-levels",
+        "0.5",
+        "--resamples",
+        "20",
+        "--json",
+        str(tmp_path / "f.json"),
+        "--card",
+        str(card),
+        "--out",
+        str(tmp_path / "out"),
+    ]
     assert main(args) == 0
     text = card.read_text(encoding="utf-8")
     assert text.startswith("# Card\n\nwritten by someone else\n") and START in text and END in text
@@ -202,15 +243,38 @@ def test_report_flag_adds_the_faithfulness_section(tiny_checkpoint, tmp_path):
     from .test_analysis_report import make_images
 
     paths = make_images(tmp_path / "data", 2)
-    samples = [Sample(paths[0], np.array([1, 1, 0, 0, 0], np.int8), [Box("cat", 0, 0, 64, 40)]),
-               Sample(paths[1], np.array([1, 0, 0, 0, 0], np.int8), [Box("cat", 30, 20, 64, 48)])]
+    samples = [
+        Sample(paths[0], np.array([1, 1, 0, 0, 0], np.int8), [Box("cat", 0, 0, 64, 40)]),
+        Sample(paths[1], np.array([1, 0, 0, 0, 0], np.int8), [Box("cat", 30, 20, 64, 48)]),
+    ]
     manifest = write_manifest(tmp_path / "data" / "manifest.json", MultiLabelDataset(TINY_LABELS, samples))
     out = tmp_path / "report"
-    assert main(["report", "--weights", str(tiny_checkpoint), "--images", str(manifest), "--out", str(out),
-                 "--formats", "png", "--top-k", "1", "--pairs", "1", "--faithfulness", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--weights",
+                str(tiny_checkpoint),
+                "--images",
+                str(manifest),
+                "--out",
+                str(out),
+                "--formats",
+                "png",
+                "--top-k",
+                "1",
+                "--pairs",
+                "1",
+                "--faithfulness",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     table = json.loads((out / "faithfulness" / "faithfulness_table_data.json").read_text())
-    pointing = [r for r in table["table"] if r["measure"] == "pointing" and r["label"] == "cat"
-                and r["method"] == "attention"]
+    pointing = [
+        r for r in table["table"] if r["measure"] == "pointing" and r["label"] == "cat" and r["method"] == "attention"
+    ]
     assert pointing and pointing[0]["images"] == 2 and table["images"] == 2
     assert (out / "faithfulness" / "curves_fused.png").stat().st_size > 0
     assert "Can these maps be trusted?" in (out / "index.html").read_text()

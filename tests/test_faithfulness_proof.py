@@ -23,8 +23,9 @@ def summary():
     dataset = align_dataset(read_manifest(SAMPLES), analyzer.label_names)
     analyses, failures = analyzer.analyse_samples(dataset.samples)
     assert not failures and analyses
-    options = FaithfulnessOptions(methods=("attention", "centre"), steps=7, stages=(), random_label=False,
-                                  road_images=0)
+    options = FaithfulnessOptions(
+        methods=("attention", "centre"), steps=7, stages=(), random_label=False, road_images=0
+    )
     return evaluate_faithfulness(analyzer, analyses, options)
 
 

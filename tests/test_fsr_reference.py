@@ -12,8 +12,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from analysis import (Analyzer, Edit, map_relation_field, placement_logits, probe_sr, relation_fields, sr_stages,
-                      what_if_each)
+from analysis import (
+    Analyzer,
+    Edit,
+    map_relation_field,
+    placement_logits,
+    probe_sr,
+    relation_fields,
+    sr_stages,
+    what_if_each,
+)
 from analysis.measures.relation_probes import relation_probe
 from srn_core import CheckpointMeta, Predictor
 from srn_core.training.sr_stage import sr_mean_ap
@@ -39,11 +47,23 @@ def reference_values() -> dict[str, np.ndarray]:
     analyses = Analyzer(model, meta, "cpu").analyse(images, ["a", "b", "c"], 2, targets)
     predictions = Predictor(model, meta, "cpu").predict(images, 2, ["a", "b", "c"])
     out: dict[str, np.ndarray] = {}
-    for name in ("logits", "cls_logits", "sr_logits", "att_logits", "attention", "confidence_logits", "confidence",
-                 "weighted_attention"):
+    for name in (
+        "logits",
+        "cls_logits",
+        "sr_logits",
+        "att_logits",
+        "attention",
+        "confidence_logits",
+        "confidence",
+        "weighted_attention",
+    ):
         out[f"analysis.{name}"] = np.stack([getattr(a, name) for a in analyses])
-    heads = {"fused": "probabilities", "main": "cls_probabilities", "srn": "sr_probabilities",
-             "attention": "att_probabilities"}
+    heads = {
+        "fused": "probabilities",
+        "main": "cls_probabilities",
+        "srn": "sr_probabilities",
+        "attention": "att_probabilities",
+    }
     for head, name in heads.items():
         out[f"prediction.{name}"] = np.stack([p.probabilities()[head] for p in predictions])
     out["prediction.confidence"] = np.stack([p.confidence for p in predictions])
@@ -60,8 +80,9 @@ def reference_values() -> dict[str, np.ndarray]:
     what_ifs = what_if_each(model, analyses[0], scenarios)
     out["what_if"] = np.stack([np.stack([w.sr_before, w.sr_after]) for w in what_ifs])
     probe = relation_probe(model, analyses, "dog", "cat", shift=(1, 0), seed=1)
-    out["relation_probe"] = np.array([[e.images, e.srn_change, e.srn_abs_change, e.fused_change, *e.srn_change_ci]
-                                     for e in probe.effects.values()])
+    out["relation_probe"] = np.array(
+        [[e.images, e.srn_change, e.srn_abs_change, e.fused_change, *e.srn_change_ci] for e in probe.effects.values()]
+    )
     with torch.no_grad():
         stages = sr_stages(model, torch.as_tensor(np.stack([a.weighted_attention for a in analyses])))
         batch = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(5))

@@ -14,8 +14,12 @@ from .helpers import tiny_model
 
 
 def _result(base: float) -> SimpleNamespace:
-    return SimpleNamespace(cls_logits=np.array([base, 1.0]), att_logits=np.array([base, 2.0]),
-                           sr_logits=np.array([base, 3.0]), logits=np.array([base, 4.0]))
+    return SimpleNamespace(
+        cls_logits=np.array([base, 1.0]),
+        att_logits=np.array([base, 2.0]),
+        sr_logits=np.array([base, 3.0]),
+        logits=np.array([base, 4.0]),
+    )
 
 
 def test_heads_read_their_own_fields_in_the_order_asked() -> None:

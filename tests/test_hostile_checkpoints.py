@@ -16,14 +16,14 @@ from srn_core.checkpoint import CheckpointError
 from srn_core.cli import main as srn_main
 
 from .helpers import TINY_LABELS, tiny_model
-from .hostile_corpus import BAD_CHECKPOINTS, bad_checkpoint, current_rss_bytes, peak_rss_bytes, reset_peak_rss, \
-    run_cli
+from .hostile_corpus import BAD_CHECKPOINTS, bad_checkpoint, current_rss_bytes, peak_rss_bytes, reset_peak_rss, run_cli
 
 pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
 
 REFUSAL_BYTES = 200 * 2**20
-METADATA_CASES = [n for n in BAD_CHECKPOINTS if n not in ("huge_model_small_file", "weights_nan", "tensor_float64",
-                                                          "tensor_int64")]
+METADATA_CASES = [
+    n for n in BAD_CHECKPOINTS if n not in ("huge_model_small_file", "weights_nan", "tensor_float64", "tensor_int64")
+]
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +58,20 @@ def test_metadata_problems_are_found_without_reading_tensors(corpus, name: str) 
         read_metadata(corpus[name])
 
 
-
 @pytest.mark.parametrize("name", BAD_CHECKPOINTS)
 @pytest.mark.parametrize("command", ["predict", "evaluate", "report"])
 def test_every_cli_exits_2_with_one_message(corpus, name: str, command: str, tmp_path: Path, capsys) -> None:
     path = str(corpus[name])
     image = tmp_path / "x.png"
     image.write_bytes(b"")
-    argv = {"predict": (srn_main, ["predict", "--weights", path, str(image)]),
-            "evaluate": (srn_main, ["evaluate", "--weights", path, "--data", str(tmp_path / "m.json")]),
-            "report": (analysis_main, ["report", "--weights", path, "--images", str(tmp_path),
-                                       "--out", str(tmp_path / "out"), "--no-progress"])}[command]
+    argv = {
+        "predict": (srn_main, ["predict", "--weights", path, str(image)]),
+        "evaluate": (srn_main, ["evaluate", "--weights", path, "--data", str(tmp_path / "m.json")]),
+        "report": (
+            analysis_main,
+            ["report", "--weights", path, "--images", str(tmp_path), "--out", str(tmp_path / "out"), "--no-progress"],
+        ),
+    }[command]
     code, output = run_cli(*argv, capsys)
     assert code == 2
     assert "Traceback" not in output and path in output and _words(name)[0] in output
@@ -83,8 +86,11 @@ def test_a_good_checkpoint_loads_and_is_saved_with_normal_permissions(corpus) ->
 
 
 def test_save_checkpoint_refuses_names_that_could_not_be_loaded(tmp_path: Path) -> None:
-    for names, words in ((["cat", "cat", "car", "tree", "sun"], "duplicate"), (["", "dog", "car", "tree", "sun"], "1 to 200"),
-                         (["c" * 201, "dog", "car", "tree", "sun"], "201 characters")):
+    for names, words in (
+        (["cat", "cat", "car", "tree", "sun"], "duplicate"),
+        (["", "dog", "car", "tree", "sun"], "1 to 200"),
+        (["c" * 201, "dog", "car", "tree", "sun"], "201 characters"),
+    ):
         with pytest.raises(CheckpointError, match=words):
             save_checkpoint(tmp_path / "x.safetensors", tiny_model(), names)
     assert not list(tmp_path.iterdir())

@@ -32,7 +32,6 @@ pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
 REPO = Path(__file__).resolve().parent.parent
 
 
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("hostile_cli")
@@ -46,7 +45,11 @@ def folder(tmp_path_factory) -> Path:
 
 
 def _options(folder: Path) -> dict[str, tuple]:
-    weights, image, afile = str(folder / "tiny.safetensors"), str(folder / "images" / "00.png"), str(folder / "a_file.txt")
+    weights, image, afile = (
+        str(folder / "tiny.safetensors"),
+        str(folder / "images" / "00.png"),
+        str(folder / "a_file.txt"),
+    )
     predict = ["predict", "--weights", weights, image]
     evaluate = ["evaluate", "--weights", weights, "--data", str(folder / "m.json")]
     report = ["report", "--weights", weights, "--images", str(folder / "images"), "--no-progress"]
@@ -107,8 +110,9 @@ def test_training_prints_its_table_when_a_metric_is_undefined(folder, monkeypatc
 
     columns = [*METRIC_ORDER, *(f"{m}-3" for m in METRIC_ORDER[1:])]
     heads = {head: {c: (float("nan") if c == "mAP" else 0.5) for c in columns} for head in HEADS}
-    summary = json_safe({"final_metrics": {"on": "validation", "heads": heads}, "wall_time_s": 1.0,
-                         "images_per_s": {"1": 2.0}})
+    summary = json_safe(
+        {"final_metrics": {"on": "validation", "heads": heads}, "wall_time_s": 1.0, "images_per_s": {"1": 2.0}}
+    )
 
     def fake_train(config):
         final = Path(config.out) / "final.safetensors"
@@ -117,8 +121,11 @@ def test_training_prints_its_table_when_a_metric_is_undefined(folder, monkeypatc
 
     monkeypatch.setattr(train_cli, "train", fake_train)
     (folder / "m.json").write_text('{"format": "srn-manifest", "version": 1, "labels": ["a"], "images": []}')
-    code, output = run_cli(srn_main, ["train", "--data", str(folder / "m.json"), "--out", str(folder / "run"),
-                                   "--backbone", "compact"], capsys)
+    code, output = run_cli(
+        srn_main,
+        ["train", "--data", str(folder / "m.json"), "--out", str(folder / "run"), "--backbone", "compact"],
+        capsys,
+    )
     assert code == 0 and "Traceback" not in output
     assert "nan" in output and "0.50" in output
 
@@ -126,8 +133,21 @@ def test_training_prints_its_table_when_a_metric_is_undefined(folder, monkeypatc
 def test_sigterm_ends_a_report_cleanly(folder, tmp_path) -> None:
     """A real SIGTERM from outside, as a job scheduler sends it."""
     out = tmp_path / "report"
-    command = [sys.executable, "-m", "analysis", "report", "--weights", str(folder / "tiny.safetensors"),
-               "--images", str(folder / "images"), "--out", str(out), "--formats", "png", "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "analysis",
+        "report",
+        "--weights",
+        str(folder / "tiny.safetensors"),
+        "--images",
+        str(folder / "images"),
+        "--out",
+        str(out),
+        "--formats",
+        "png",
+        "--no-progress",
+    ]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not list(out.glob("images/*/*")) and time.monotonic() < deadline and process.poll() is None:
@@ -140,8 +160,9 @@ def test_sigterm_ends_a_report_cleanly(folder, tmp_path) -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_in_the_middle_of_a_write_leaves_no_temporary_file(folder, tmp_path, monkeypatch, capsys,
-                                                                    signum: int) -> None:
+def test_a_signal_in_the_middle_of_a_write_leaves_no_temporary_file(
+    folder, tmp_path, monkeypatch, capsys, signum: int
+) -> None:
     from matplotlib.figure import Figure
 
     real = Figure.savefig
@@ -156,9 +177,22 @@ def test_a_signal_in_the_middle_of_a_write_leaves_no_temporary_file(folder, tmp_
 
     monkeypatch.setattr(Figure, "savefig", interrupted_savefig)
     out = tmp_path / "report"
-    code, output = run_cli(analysis_main, ["report", "--weights", str(folder / "tiny.safetensors"), "--images",
-                                        str(folder / "images"), "--out", str(out), "--formats", "png",
-                                        "--no-progress"], capsys)
+    code, output = run_cli(
+        analysis_main,
+        [
+            "report",
+            "--weights",
+            str(folder / "tiny.safetensors"),
+            "--images",
+            str(folder / "images"),
+            "--out",
+            str(out),
+            "--formats",
+            "png",
+            "--no-progress",
+        ],
+        capsys,
+    )
     assert code == 128 + signum and "Traceback" not in output
     assert f"interrupted by {signal.Signals(signum).name}" in output
     assert Path(calls[2]).name.endswith(".tmp") and not Path(calls[2]).exists()

@@ -20,16 +20,33 @@ from srn_core import save_checkpoint
 from srn_core.text_safety import markdown_text
 
 from .helpers import TINY_LABELS, tiny_model
-from .hostile_corpus import BAD_CHECKPOINTS, EVIL_HOST, HOSTILE_LABELS, bad_checkpoint, hostile_label_checkpoint, \
-    write_png_header
+from .hostile_corpus import (
+    BAD_CHECKPOINTS,
+    EVIL_HOST,
+    HOSTILE_LABELS,
+    bad_checkpoint,
+    hostile_label_checkpoint,
+    write_png_header,
+)
 
 pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
 
 APP = Path(settings.REPO) / "dashboard" / "app.py"
 LIVE = re.compile(r"\]\(|<a |<img|:red\[|https?://|!\[")
-DASHBOARD_CASES = ["meta_is_list", "version_1e400", "num_labels_float", "training_string", "backbone_unknown",
-                   "input_size_32000", "huge_model_small_file", "std_zero", "weights_nan", "labels_duplicate",
-                   "tensor_float64", "metadata_deep_json"]
+DASHBOARD_CASES = [
+    "meta_is_list",
+    "version_1e400",
+    "num_labels_float",
+    "training_string",
+    "backbone_unknown",
+    "input_size_32000",
+    "huge_model_small_file",
+    "std_zero",
+    "weights_nan",
+    "labels_duplicate",
+    "tensor_float64",
+    "metadata_deep_json",
+]
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +95,16 @@ def errors(at: AppTest) -> list[str]:
 
 def shown_markdown(at: AppTest) -> list[str]:
     """Every string the page renders as markdown: text elements, messages, widget labels, image captions."""
-    texts = [e.value for kind in ("markdown", "caption", "error", "info", "warning", "success", "subheader", "title")
-             for e in at.get(kind)]
-    texts += [w.label for kind in ("button", "toggle", "checkbox", "selectbox", "radio", "slider", "expander")
-              for w in at.get(kind)]
+    texts = [
+        e.value
+        for kind in ("markdown", "caption", "error", "info", "warning", "success", "subheader", "title")
+        for e in at.get(kind)
+    ]
+    texts += [
+        w.label
+        for kind in ("button", "toggle", "checkbox", "selectbox", "radio", "slider", "expander")
+        for w in at.get(kind)
+    ]
     texts += [c for image in at.get("image") for c in image.captions if c]
     return texts
 
@@ -114,8 +137,9 @@ def assert_names_stay_names(at: AppTest) -> None:
 @pytest.mark.parametrize("name", DASHBOARD_CASES)
 def test_a_bad_checkpoint_upload_is_one_message_and_the_app_goes_on(app: AppTest, files, name: str) -> None:
     chosen = app.selectbox(key="model_choice").value
-    app.file_uploader(key="ckpt_upload").set_value((f"{name}.safetensors", files[name].read_bytes(),
-                                                    "application/octet-stream")).run()
+    app.file_uploader(key="ckpt_upload").set_value(
+        (f"{name}.safetensors", files[name].read_bytes(), "application/octet-stream")
+    ).run()
     assert not app.exception
     shown = errors(app)
     assert len(shown) == 1 and shown[0].startswith(f"Checkpoint refused: {markdown_text(name)}"), shown
@@ -127,16 +151,18 @@ def test_a_bad_checkpoint_upload_is_one_message_and_the_app_goes_on(app: AppTest
 
 @pytest.mark.parametrize("upload_name", ["..", "m" * 400 + ".safetensors", "![x](http://evil.example/x.png)"])
 def test_odd_checkpoint_names_are_only_names(app: AppTest, files, upload_name: str) -> None:
-    app.file_uploader(key="ckpt_upload").set_value((upload_name, files["good"].read_bytes(),
-                                                    "application/octet-stream")).run()
+    app.file_uploader(key="ckpt_upload").set_value(
+        (upload_name, files["good"].read_bytes(), "application/octet-stream")
+    ).run()
     assert not app.exception and errors(app) == []
     assert app.selectbox(key="model_choice").value == f"uploaded: {upload_name}"
     assert_names_stay_names(app)
 
 
 def test_hostile_label_names_render_as_text_in_every_view(app: AppTest, files) -> None:
-    app.file_uploader(key="ckpt_upload").set_value(("hostile.safetensors", files["hostile"].read_bytes(),
-                                                    "application/octet-stream")).run()
+    app.file_uploader(key="ckpt_upload").set_value(
+        ("hostile.safetensors", files["hostile"].read_bytes(), "application/octet-stream")
+    ).run()
     assert not app.exception and errors(app) == []
     details = " ".join(m.value for e in app.expander if e.label.startswith("Model details") for m in e.markdown)
     assert details.count(",") >= len(HOSTILE_LABELS) - 1
@@ -150,9 +176,13 @@ def test_hostile_label_names_render_as_text_in_every_view(app: AppTest, files) -
 
 
 def test_bad_images_and_same_name_uploads(app: AppTest, files) -> None:
-    uploads = [("strip.png", files["strip"].read_bytes(), "image/png"), ("same.png", png(1), "image/png"),
-               ("same.png", png(2), "image/png"), ("p" * 400 + ".png", png(3), "image/png"),
-               ("$x$ [a](http://evil.example).png", png(4), "image/png")]
+    uploads = [
+        ("strip.png", files["strip"].read_bytes(), "image/png"),
+        ("same.png", png(1), "image/png"),
+        ("same.png", png(2), "image/png"),
+        ("p" * 400 + ".png", png(3), "image/png"),
+        ("$x$ [a](http://evil.example).png", png(4), "image/png"),
+    ]
     app.file_uploader(key="uploads").set_value(uploads).run()
     assert not app.exception
     shown = errors(app)

@@ -24,7 +24,9 @@ REFUSAL_BYTES = 50 * 2**20
 @pytest.fixture(scope="module")
 def images(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("hostile_images")
-    found = {name: write_png_header(folder / f"{name}.png", width, height) for name, (_, width, height) in BAD_IMAGES.items()}
+    found = {
+        name: write_png_header(folder / f"{name}.png", width, height) for name, (_, width, height) in BAD_IMAGES.items()
+    }
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(folder / "good.png")
     Image.fromarray(rng.integers(0, 255, (10, int(10 * MAX_ASPECT), 3), dtype=np.uint8)).save(folder / "banner.png")
@@ -69,8 +71,22 @@ def test_predict_cli_reports_each_bad_image_and_runs_the_rest(images, tiny_check
 
 def test_report_cli_lists_bad_images_and_analyses_the_rest(images, tiny_checkpoint, tmp_path, capsys) -> None:
     folder = Path(images["good"]).parent
-    code = analysis_main(["report", "--weights", str(tiny_checkpoint), "--images", str(folder), "--out",
-                          str(tmp_path / "report"), "--formats", "png", "--no-progress", "--top-k", "1"])
+    code = analysis_main(
+        [
+            "report",
+            "--weights",
+            str(tiny_checkpoint),
+            "--images",
+            str(folder),
+            "--out",
+            str(tmp_path / "report"),
+            "--formats",
+            "png",
+            "--no-progress",
+            "--top-k",
+            "1",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 1 and "Traceback" not in out + err
     assert "2 of 7 images analysed" in out

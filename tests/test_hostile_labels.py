@@ -94,9 +94,25 @@ def test_a_whole_report_keeps_every_label_a_label(hostile, tmp_path, capsys) -> 
     checkpoint = hostile_label_checkpoint(tmp_path / "report_labels.safetensors", REPORT_LABELS)
     out = tmp_path / "report"
     start = time.perf_counter()
-    code = analysis_main(["report", "--weights", str(checkpoint), "--images", str(images), "--out", str(out),
-                          "--formats", "png", "--html", "--no-progress", "--top-k", str(len(TOP_HOSTILE)),
-                          "--pairs", "1"])
+    code = analysis_main(
+        [
+            "report",
+            "--weights",
+            str(checkpoint),
+            "--images",
+            str(images),
+            "--out",
+            str(out),
+            "--formats",
+            "png",
+            "--html",
+            "--no-progress",
+            "--top-k",
+            str(len(TOP_HOSTILE)),
+            "--pairs",
+            "1",
+        ]
+    )
     elapsed = time.perf_counter() - start
     printed = capsys.readouterr()
     assert code == 0, printed.err
@@ -116,8 +132,18 @@ def test_a_whole_report_keeps_every_label_a_label(hostile, tmp_path, capsys) -> 
 def test_predict_cli_prints_and_writes_hostile_names_as_data(hostile, tmp_path, capsys) -> None:
     checkpoint, images = hostile
     target = tmp_path / "scores.json"
-    code = srn_main(["predict", "--weights", str(checkpoint), *map(str, sorted(images.iterdir())), "--json",
-                     str(target), "--top-k", "3"])
+    code = srn_main(
+        [
+            "predict",
+            "--weights",
+            str(checkpoint),
+            *map(str, sorted(images.iterdir())),
+            "--json",
+            str(target),
+            "--top-k",
+            "3",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0 and "Traceback" not in out + err
     assert set(json.loads(target.read_text())["labels"]) == set(HOSTILE_LABELS)
@@ -127,10 +153,10 @@ def test_dashboard_download_files_of_a_mathtext_label(hostile) -> None:
     checkpoint, images = hostile
     analyzer = Analyzer.from_checkpoint(checkpoint, "cpu")
     analysis = analyzer.analyse_one(sorted(images.iterdir())[0])
-    for label in ("$\\alpha$ and $x_1$", "$unbalanced", "=HYPERLINK(\"http://evil.example\",\"x\")"):
+    for label in ("$\\alpha$ and $x_1$", "$unbalanced", '=HYPERLINK("http://evil.example","x")'):
         view = ImageView(label=label, top_k=3, grid_labels=[HOSTILE_LABELS.index(label)])
         for spec in image_figures(analyzer.model, analysis, view).values():
-            for fmt in (spec.formats if label.startswith("$\\alpha") else ("png", "html", "csv")):
+            for fmt in spec.formats if label.startswith("$\\alpha") else ("png", "html", "csv"):
                 if fmt not in spec.formats:
                     continue
                 data = spec.file(fmt, 40)
@@ -147,10 +173,19 @@ def test_evaluate_cli_writes_scores_csv_without_formulas(hostile, tmp_path, caps
     checkpoint = hostile_label_checkpoint(tmp_path / "labels.safetensors", REPORT_LABELS)
     image = sorted(images.iterdir())[0]
     manifest = tmp_path / "data.json"
-    manifest.write_text(json.dumps({"format": "srn-manifest", "version": 1, "labels": REPORT_LABELS,
-                                    "images": [{"path": str(image), "labels": REPORT_LABELS[2:4]}]}))
-    code = srn_main(["evaluate", "--weights", str(checkpoint), "--data", str(manifest), "--out", str(tmp_path / "eval"),
-                     "--quiet"])
+    manifest.write_text(
+        json.dumps(
+            {
+                "format": "srn-manifest",
+                "version": 1,
+                "labels": REPORT_LABELS,
+                "images": [{"path": str(image), "labels": REPORT_LABELS[2:4]}],
+            }
+        )
+    )
+    code = srn_main(
+        ["evaluate", "--weights", str(checkpoint), "--data", str(manifest), "--out", str(tmp_path / "eval"), "--quiet"]
+    )
     out, err = capsys.readouterr()
     assert code == 0 and "Traceback" not in out + err
     text = (tmp_path / "eval" / "scores.csv").read_text()

@@ -23,8 +23,17 @@ def _rgb(w=40, h=30, colour=(200, 30, 60)):
     return Image.new("RGB", (w, h), colour)
 
 
-@pytest.mark.parametrize("name,kwargs", [("a.jpg", {"quality": 95}), ("a.png", {}), ("a.webp", {"lossless": True}),
-                                         ("a.bmp", {}), ("a.tiff", {}), ("a.gif", {})])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("a.jpg", {"quality": 95}),
+        ("a.png", {}),
+        ("a.webp", {"lossless": True}),
+        ("a.bmp", {}),
+        ("a.tiff", {}),
+        ("a.gif", {}),
+    ],
+)
 def test_common_formats_load_as_rgb(tmp_path, name, kwargs):
     image = load_image(_save(tmp_path, name, _rgb(), **kwargs))
     assert image.mode == "RGB" and image.size == (40, 30)
@@ -79,9 +88,16 @@ def test_exif_orientation_is_applied(tmp_path):
     assert loaded.size == (20, 60)
 
 
-@pytest.mark.parametrize("array", [np.zeros((5, 6), np.uint8), np.zeros((5, 6, 3), np.uint8),
-                                   np.zeros((5, 6, 4), np.uint8), np.ones((5, 6, 3), np.float32),
-                                   np.zeros((5, 6, 1), np.uint16)])
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.zeros((5, 6), np.uint8),
+        np.zeros((5, 6, 3), np.uint8),
+        np.zeros((5, 6, 4), np.uint8),
+        np.ones((5, 6, 3), np.float32),
+        np.zeros((5, 6, 1), np.uint16),
+    ],
+)
 def test_arrays_are_accepted(array):
     loaded = load_image(array)
     assert loaded.mode == "RGB" and loaded.size == (6, 5)
@@ -95,7 +111,9 @@ def test_bytes_and_pil_images_are_accepted(tmp_path):
 
 
 def _truncated(tmp_path):
-    full = _save(tmp_path, "full.jpg", Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)))
+    full = _save(
+        tmp_path, "full.jpg", Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8))
+    )
     path = tmp_path / "cut.jpg"
     path.write_bytes(full.read_bytes()[:400])
     return path
@@ -106,16 +124,20 @@ def _write(name, data):
         path = folder / name
         path.write_bytes(data)
         return path
+
     return make
 
 
-@pytest.mark.parametrize("make,reason", [
-    (lambda folder: folder / "missing.png", "does not exist"),
-    (_write("empty.png", b""), "empty"),
-    (_write("notes.png", b"just text"), "not an image"),
-    (_write("junk.jpg", b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4), "corrupt|not an image"),
-    (_truncated, "corrupt or truncated"),
-])
+@pytest.mark.parametrize(
+    "make,reason",
+    [
+        (lambda folder: folder / "missing.png", "does not exist"),
+        (_write("empty.png", b""), "empty"),
+        (_write("notes.png", b"just text"), "not an image"),
+        (_write("junk.jpg", b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4), "corrupt|not an image"),
+        (_truncated, "corrupt or truncated"),
+    ],
+)
 def test_bad_files_raise_one_error_naming_file_and_reason(tmp_path, make, reason):
     path = make(tmp_path)
     with pytest.raises(ImageLoadError, match=reason) as info:

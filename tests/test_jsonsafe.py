@@ -28,16 +28,36 @@ class Named:
 
 
 def test_numbers_arrays_and_non_finite_values() -> None:
-    value = {"f32": np.float32(0.5), "nan": float("nan"), "inf": np.float64(-math.inf), "i": np.int64(3),
-             "b": np.bool_(True), "array": np.array([[1.0, np.nan], [np.inf, 2.0]], np.float32), 7: (1, 2)}
-    assert json_safe(value) == {"f32": 0.5, "nan": None, "inf": None, "i": 3, "b": True,
-                                "array": [[1.0, None], [None, 2.0]], "7": [1, 2]}
+    value = {
+        "f32": np.float32(0.5),
+        "nan": float("nan"),
+        "inf": np.float64(-math.inf),
+        "i": np.int64(3),
+        "b": np.bool_(True),
+        "array": np.array([[1.0, np.nan], [np.inf, 2.0]], np.float32),
+        7: (1, 2),
+    }
+    assert json_safe(value) == {
+        "f32": 0.5,
+        "nan": None,
+        "inf": None,
+        "i": 3,
+        "b": True,
+        "array": [[1.0, None], [None, 2.0]],
+        "7": [1, 2],
+    }
     assert type(json_safe(np.int64(3))) is int and type(json_safe(np.float32(1))) is float
 
 
 def test_dataclasses_paths_and_plain_values() -> None:
     assert json_safe([Point(1.0, float("nan")), Named("cat"), Path("a") / "b.png", None, "x", True]) == [
-        {"x": 1.0, "y": None}, {"name": "CAT"}, str(Path("a") / "b.png"), None, "x", True]
+        {"x": 1.0, "y": None},
+        {"name": "CAT"},
+        str(Path("a") / "b.png"),
+        None,
+        "x",
+        True,
+    ]
 
 
 def test_json_text_is_strict_json() -> None:

@@ -161,11 +161,14 @@ def test_keys_and_percent_range() -> None:
     assert all(0.0 <= v <= 100.0 for v in m.values())
 
 
-@pytest.mark.parametrize("scores, targets, match", [
-    (SCORES * 10, TARGETS, "sigmoid"),
-    (SCORES, TARGETS[:2], r"\(N, C\)"),
-    (SCORES, TARGETS * 2, "unknown"),
-])
+@pytest.mark.parametrize(
+    "scores, targets, match",
+    [
+        (SCORES * 10, TARGETS, "sigmoid"),
+        (SCORES, TARGETS[:2], r"\(N, C\)"),
+        (SCORES, TARGETS * 2, "unknown"),
+    ],
+)
 def test_bad_input_is_refused(scores: np.ndarray, targets: np.ndarray, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         evaluate_scores(scores, targets)

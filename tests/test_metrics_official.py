@@ -61,14 +61,23 @@ def matlab_evaluate(probs: np.ndarray, targets: np.ndarray, threshold: float = 0
     flat_pred = [float(x) > threshold for x in probs.T.ravel()]
     op, orr, of1 = matlab_prf(flat_labels, flat_pred)
     mean = lambda values: sum(values) / len(values)  # noqa: E731 - Matlab's mean propagates NaN like this
-    return {"mAP": 100 * mean(aps), "CP": 100 * mean(ps), "CR": 100 * mean(rs), "CF1": 100 * mean(fs),
-            "OP": 100 * op, "OR": 100 * orr, "OF1": 100 * of1}
+    return {
+        "mAP": 100 * mean(aps),
+        "CP": 100 * mean(ps),
+        "CR": 100 * mean(rs),
+        "CF1": 100 * mean(fs),
+        "OP": 100 * op,
+        "OR": 100 * orr,
+        "OF1": 100 * of1,
+    }
 
 
 def both(scores, targets, **kw) -> tuple[dict[str, float], dict[str, float]]:
     scores, targets = np.asarray(scores, dtype=float), np.asarray(targets)
-    return (evaluate_scores(scores, targets, convention="voc2012", **kw),
-            evaluate_scores(scores, targets, convention="official", **kw))
+    return (
+        evaluate_scores(scores, targets, convention="voc2012", **kw),
+        evaluate_scores(scores, targets, convention="official", **kw),
+    )
 
 
 def test_1_tied_scores_keep_list_order_only_in_the_official_convention():

@@ -104,7 +104,7 @@ def test_each_conv4_filter_sees_exactly_one_channel(model_and_output):
             changed[0, channel] += torch.randn(g, g)
             diff = (conv4(changed).flatten() - base).abs() > 1e-6
             expected = torch.zeros_like(diff)
-            expected[per * channel: per * channel + per] = True
+            expected[per * channel : per * channel + per] = True
             assert torch.equal(diff, expected), channel
 
 
@@ -126,8 +126,12 @@ def test_paper_layer_shapes_for_resnet101():
 def test_f_sr_parameter_count_matches_layer_formula(labels, grid, channels, per):
     model = SRN(labels, backbone="compact", input_size=grid * 16, sr_channels=channels, filters_per_channel=per)
     filters = channels * per
-    formula = ((labels * channels + channels) + (channels * channels + channels)
-               + (filters * grid * grid + filters) + (filters * labels + labels))
+    formula = (
+        (labels * channels + channels)
+        + (channels * channels + channels)
+        + (filters * grid * grid + filters)
+        + (filters * labels + labels)
+    )
     assert sum(p.numel() for p in model.f_sr.parameters()) == formula
 
 

@@ -65,8 +65,9 @@ def test_predictor_matches_a_direct_forward(tiny_checkpoint, images):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "srn_core", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "srn_core", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_predict_prints_labels_and_writes_json(tiny_checkpoint, images, tmp_path):

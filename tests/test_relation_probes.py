@@ -25,8 +25,21 @@ def analysis_with(points: dict[int, tuple[int, int]], present: list[int]) -> Ima
         u[label, r, c] = 1.0
     targets = np.array([int(i in present) for i in range(5)], np.int8)
     zeros = np.zeros(5, np.float32)
-    return ImageAnalysis("synthetic", (64, 64), TINY_LABELS, zeros, zeros, zeros, zeros, u.copy(), np.zeros_like(u), u,
-                         image=np.zeros((64, 64, 3), np.uint8), alpha=0.5, targets=targets)
+    return ImageAnalysis(
+        "synthetic",
+        (64, 64),
+        TINY_LABELS,
+        zeros,
+        zeros,
+        zeros,
+        zeros,
+        u.copy(),
+        np.zeros_like(u),
+        u,
+        image=np.zeros((64, 64, 3), np.uint8),
+        alpha=0.5,
+        targets=targets,
+    )
 
 
 def wired(spatial: bool):

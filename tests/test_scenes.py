@@ -14,8 +14,16 @@ import yaml
 from PIL import Image, ImageDraw
 
 from srn_core.datasets import read_manifest
-from srn_core.scenes import (GLYPH_NAMES, SceneSpec, SpecError, default_spec, generate_dataset, iter_scenes,
-                             load_spec, render_scene)
+from srn_core.scenes import (
+    GLYPH_NAMES,
+    SceneSpec,
+    SpecError,
+    default_spec,
+    generate_dataset,
+    iter_scenes,
+    load_spec,
+    render_scene,
+)
 from srn_core.scenes.glyphs import draw_glyph, place_glyph
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,7 +88,7 @@ def test_render_settings_do_not_change_labels_or_layout(spec):
 def test_boxes_inside_image_one_per_present_label(spec, scenes):
     lo, hi = spec.render.object_size
     arrangements = {r.label for r in spec.arrangement}
-    for present, centres, sample in scenes:
+    for present, _, sample in scenes:
         labels = [b.label for b in sample.boxes]
         assert sorted(labels) == sorted(present), "one box per present label, none for absent ones"
         for b in sample.boxes:
@@ -181,6 +189,7 @@ def _mutate(path: str, value):
         last = keys[-1]
         target[int(last) if last.isdigit() else last] = value
         return d
+
     return apply
 
 
@@ -198,37 +207,84 @@ BAD_SPECS = [
     ("ambiguous shared glyph", _mutate("classes.21.glyph", "hash"), "classes[21].glyph", "shared by"),
     ("context label with prior", _mutate("classes.8.prior", 0.3), "context[0].label", "remove its 'prior'"),
     ("unknown top-level field", lambda d: d.update(layuot=[]) or d, "spec.layuot", "unknown field"),
-    ("co-occurrence cycle", _append("cooccurrence", {"given": "square", "then": "triangle", "p": 0.5}),
-     "cooccurrence[", "cycle"),
-    ("exclusive co-occurrence target", _append("exclusive", ["square", "ring"]), "cooccurrence[0].then",
-     "exclusive[1]"),
+    (
+        "co-occurrence cycle",
+        _append("cooccurrence", {"given": "square", "then": "triangle", "p": 0.5}),
+        "cooccurrence[",
+        "cycle",
+    ),
+    (
+        "exclusive co-occurrence target",
+        _append("exclusive", ["square", "ring"]),
+        "cooccurrence[0].then",
+        "exclusive[1]",
+    ),
     ("duplicate rule id", _mutate("context.0.id", "layout_triangle_above_square"), "context[0].id", "duplicate"),
-    ("placement cycle", _append("layout", {"anchor": "triangle", "other": "square", "offset": [0, 60]}),
-     "layout[", "cycle"),
-    ("group too wide", lambda d: d.update(controls=[]) or d["layout"].extend([
-        {"anchor": "cross", "other": "letter_E", "offset": [90, 0]},
-        {"anchor": "letter_E", "other": "bowtie", "offset": [90, 0]}]) or d, "layout[", "needs"),
+    (
+        "placement cycle",
+        _append("layout", {"anchor": "triangle", "other": "square", "offset": [0, 60]}),
+        "layout[",
+        "cycle",
+    ),
+    (
+        "group too wide",
+        lambda d: (
+            d.update(controls=[])
+            or d["layout"].extend(
+                [
+                    {"anchor": "cross", "other": "letter_E", "offset": [90, 0]},
+                    {"anchor": "letter_E", "other": "bowtie", "offset": [90, 0]},
+                ]
+            )
+            or d
+        ),
+        "layout[",
+        "needs",
+    ),
     ("control with a relation", _mutate("controls", ["square"]), "controls[0]", "takes part in a rule"),
     ("bad object size range", _mutate("render.object_size", [48, 28]), "render.object_size", "min > max"),
-    ("overlapping position regions", _mutate("classes.11.region", [0, 0.2, 1, 1]), "classes[11].region",
-     "disjoint regions"),
+    (
+        "overlapping position regions",
+        _mutate("classes.11.region", [0, 0.2, 1, 1]),
+        "classes[11].region",
+        "disjoint regions",
+    ),
     ("region outside the image", _mutate("classes.10.region", [0, 0, 1.5, 0.3]), "classes[10].region[2]", "outside"),
     ("empty region", _mutate("classes.10.region", [0.5, 0, 0.5, 0.3]), "classes[10].region", "is empty"),
-    ("position label placed by a rule", _append("layout", {"anchor": "heart_top", "other": "bowtie",
-                                                           "offset": [60, 0]}), "classes[10].region", "placed by"),
+    (
+        "position label placed by a rule",
+        _append("layout", {"anchor": "heart_top", "other": "bowtie", "offset": [60, 0]}),
+        "classes[10].region",
+        "placed by",
+    ),
     ("glyph missing", lambda d: d["classes"][0].pop("glyph") and d, "classes[0].glyph", "only arrangement labels"),
-    ("arrangement label with a glyph", _mutate("classes.16.glyph", "star"), "arrangement[0].label",
-     "needs no glyph"),
-    ("arrangement object placed twice", _append("layout", {"anchor": "arrow", "other": "cross", "offset": [60, 0]}),
-     "arrangement[0].anchor", "no other placement rule"),
-    ("arrangement label in another rule", _append("exclusive", ["T_over_arrow", "cross"]), "exclusive[1]",
-     "arrangement label"),
+    ("arrangement label with a glyph", _mutate("classes.16.glyph", "star"), "arrangement[0].label", "needs no glyph"),
+    (
+        "arrangement object placed twice",
+        _append("layout", {"anchor": "arrow", "other": "cross", "offset": [60, 0]}),
+        "arrangement[0].anchor",
+        "no other placement rule",
+    ),
+    (
+        "arrangement label in another rule",
+        _append("exclusive", ["T_over_arrow", "cross"]),
+        "exclusive[1]",
+        "arrangement label",
+    ),
     ("decoy probability above 1", _mutate("context.2.decoy_p", 2), "context[2].decoy_p", "outside"),
     ("faint not a boolean", _mutate("classes.20.faint", "yes"), "classes[20].faint", "true or false"),
-    ("unknown arrangement negatives", _mutate("arrangement.0.negatives", "nowhere"), "arrangement[0].negatives",
-     "expected one of mirror, elsewhere"),
-    ("wrong arrangements cannot fit", _mutate("arrangement.0.offset", [0, -110]), "arrangement[0].negatives",
-     "cannot fit"),
+    (
+        "unknown arrangement negatives",
+        _mutate("arrangement.0.negatives", "nowhere"),
+        "arrangement[0].negatives",
+        "expected one of mirror, elsewhere",
+    ),
+    (
+        "wrong arrangements cannot fit",
+        _mutate("arrangement.0.offset", [0, -110]),
+        "arrangement[0].negatives",
+        "cannot fit",
+    ),
 ]
 
 
@@ -283,8 +339,21 @@ def test_parallel_generation_is_identical(tmp_path, spec):
 
 def test_cli_generate_end_to_end(tmp_path):
     out, preview = tmp_path / "cli", tmp_path / "sheet.png"
-    cmd = [sys.executable, "-m", "srn_core.scenes.cli", "generate", "--out", str(out), "--n", "5", "--seed", "1",
-           "--quiet", "--preview", str(preview)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "srn_core.scenes.cli",
+        "generate",
+        "--out",
+        str(out),
+        "--n",
+        "5",
+        "--seed",
+        "1",
+        "--quiet",
+        "--preview",
+        str(preview),
+    ]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "5 scenes" in done.stdout and len(read_manifest(out / "manifest.json")) == 5
@@ -299,6 +368,7 @@ def test_old_specs_render_exactly_as_before():
     """The v1 default spec (no v2 fields) still loads and renders byte-identical scenes (hashes taken from
     the generator before the v2 rules were added)."""
     import hashlib
+
     old = load_spec(REPO / "tests" / "scene_spec_v1.json")
     assert not old.arrangement and not old.position_labels
     for index, digest in ((0, "a19b65472e72583e"), (28, "42a8e03c4c8b2080")):

@@ -12,10 +12,14 @@ from srn_core.training.sr_stage import main as sr_stage_main
 
 from .helpers import TINY, TINY_LABELS, tiny_model
 
-SPEC = {"image_size": 64, "render": {"object_size": [12, 20], "stroke": [1, 2], "distractors": [0, 1],
-                                     "clutter": [0, 2]},
-        "classes": [{"name": name, "glyph": glyph, "prior": 0.5}
-                    for name, glyph in zip(TINY_LABELS, ("circle", "square", "star", "heart", "cross"))]}
+SPEC = {
+    "image_size": 64,
+    "render": {"object_size": [12, 20], "stroke": [1, 2], "distractors": [0, 1], "clutter": [0, 2]},
+    "classes": [
+        {"name": name, "glyph": glyph, "prior": 0.5}
+        for name, glyph in zip(TINY_LABELS, ("circle", "square", "star", "heart", "cross"))
+    ],
+}
 
 
 def test_stage3_on_cached_maps_then_stage4(tmp_path):
@@ -26,8 +30,24 @@ def test_stage3_on_cached_maps_then_stage4(tmp_path):
     stage2 = tiny_model()
     save_checkpoint(run / "stage2.safetensors", stage2, TINY_LABELS, {"record": {"stage": 2, "images_per_s": 1.0}})
     manifest = str(tmp_path / "scenes" / "manifest.json")
-    assert sr_stage_main(["--run", str(run), "--data", manifest, "--val-data", manifest, "--epochs", "3",
-                          "--conv4-init", "0.1", "--quiet"]) == 0
+    assert (
+        sr_stage_main(
+            [
+                "--run",
+                str(run),
+                "--data",
+                manifest,
+                "--val-data",
+                manifest,
+                "--epochs",
+                "3",
+                "--conv4-init",
+                "0.1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     model, meta = load_checkpoint(run / "stage3.safetensors")
     record = meta.training["record"]
     assert record["stage"] == 3 and record["cached_maps"] and record["epochs"] == 3 and len(record["epoch_losses"]) == 3
@@ -37,8 +57,34 @@ def test_stage3_on_cached_maps_then_stage4(tmp_path):
         assert torch.equal(tensor, before[name]) == (not name.startswith("f_sr.")), name
     assert sr_stage_main(["--run", str(tmp_path / "nowhere"), "--data", manifest, "--quiet"]) == 2
     widths = [str(w) for w in TINY["widths"]]
-    assert srn_main(["train", "--data", manifest, "--out", str(run), "--stages", "4", "--epochs", "1",
-                     "--backbone", "compact", "--widths", *widths, "--input-size", "64", "--att-channels", "16",
-                     "--sr-channels", "16", "--batch-size", "8", "--quiet"]) == 0
+    assert (
+        srn_main(
+            [
+                "train",
+                "--data",
+                manifest,
+                "--out",
+                str(run),
+                "--stages",
+                "4",
+                "--epochs",
+                "1",
+                "--backbone",
+                "compact",
+                "--widths",
+                *widths,
+                "--input-size",
+                "64",
+                "--att-channels",
+                "16",
+                "--sr-channels",
+                "16",
+                "--batch-size",
+                "8",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     final, final_meta = load_checkpoint(run / "final.safetensors")
     assert final_meta.training["summary"]["stages"]["3"]["cached_maps"]

@@ -101,8 +101,17 @@ def test_run_changes_only_the_trained_parts_and_keeps_frozen_bn_statistics(full_
 
 def test_losses_fall_in_every_stage(full_run):
     log = _log(full_run)
-    assert [(e["stage"], e["epoch"]) for e in log] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (3, 1), (3, 2),
-                                                        (4, 1), (4, 2)]
+    assert [(e["stage"], e["epoch"]) for e in log] == [
+        (1, 1),
+        (1, 2),
+        (1, 3),
+        (2, 1),
+        (2, 2),
+        (3, 1),
+        (3, 2),
+        (4, 1),
+        (4, 2),
+    ]
     for stage in (1, 2, 3, 4):
         losses = [e["loss"] for e in log if e["stage"] == stage]
         assert losses[-1] < losses[0], (stage, losses)
@@ -121,8 +130,10 @@ def test_final_checkpoint_holds_the_summary(full_run):
     heads = summary["final_metrics"]["heads"]
     assert summary["final_metrics"]["on"] == "train" and set(heads) == {"main", "attention", "srn", "fused"}
     assert heads["main"]["mAP"] > 60 and set(heads["fused"]) >= {"mAP", "CF1", "OF1", "CF1-3", "OF1-3"}
-    assert torch.equal(_tensors(full_run / "final.safetensors")["f_sr.fc.weight"],
-                       _tensors(full_run / "stage4.safetensors")["f_sr.fc.weight"])
+    assert torch.equal(
+        _tensors(full_run / "final.safetensors")["f_sr.fc.weight"],
+        _tensors(full_run / "stage4.safetensors")["f_sr.fc.weight"],
+    )
     assert read_metadata(full_run / "stage2.safetensors").training["record"]["trainable"] == ["f_att", "conv1"]
     domain = meta.domain_record  # no --val-data: a fifth of the training images set the threshold
     assert (domain["num_images"], domain["held_out_images"]) == (32, 8) and domain["threshold"] > 0
@@ -134,6 +145,7 @@ def _crash_at(points: set[tuple[int, int]]):
         if (info.stage, info.global_step) in points:
             points.discard((info.stage, info.global_step))
             raise KeyboardInterrupt(f"simulated crash at {info}")
+
     return callback
 
 
@@ -187,12 +199,30 @@ def test_run_state_objects_keep_the_stored_layout():
     progress.end_epoch()
     assert (progress.epoch, progress.step, progress.loss_count, progress.epoch_losses) == (1, 0, 0, [1.0])
     assert (progress.global_step, progress.images) == (2, 16)
-    assert list(asdict(progress)) == ["stage", "epoch", "step", "global_step", "loss_sum", "loss_count", "images",
-                                      "seconds", "epoch_losses"]
+    assert list(asdict(progress)) == [
+        "stage",
+        "epoch",
+        "step",
+        "global_step",
+        "loss_sum",
+        "loss_count",
+        "images",
+        "seconds",
+        "epoch_losses",
+    ]
     assert StageProgress.from_saved({**asdict(progress), "model": None, "rng": None}) == progress
     state = RunState({"lr": [0.01]}, ["a"], 3)
-    assert list(state.to_dict()) == ["config_identity", "label_names", "num_images", "completed", "records",
-                                     "history", "elapsed_s", "current", "finished"]
+    assert list(state.to_dict()) == [
+        "config_identity",
+        "label_names",
+        "num_images",
+        "completed",
+        "records",
+        "history",
+        "elapsed_s",
+        "current",
+        "finished",
+    ]
     assert RunState.from_dict(state.to_dict()) == state
 
 
@@ -202,7 +232,7 @@ def test_state_file_is_plain_safetensors_without_pickle(squares, tmp_path):
     path = tmp_path / "state.safetensors"
     raw = path.read_bytes()
     (length,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + length])
+    header = json.loads(raw[8 : 8 + length])
     end = max(v["data_offsets"][1] for k, v in header.items() if k != "__metadata__")
     assert 8 + length + end == len(raw)  # nothing but the header and the tensors' bytes
     with safe_open(str(path), "pt") as handle:
@@ -213,8 +243,10 @@ def test_state_file_is_plain_safetensors_without_pickle(squares, tmp_path):
     assert momentum and all(isinstance(m, torch.Tensor) for m in momentum)
     assert isinstance(state["rng"]["torch"], torch.Tensor) and state["rng"]["numpy"][1].dtype == np.uint32
     assert json.loads((tmp_path / "state.json").read_text())["format"] == "srn-training-state"
-    ours = [*(ROOT / "srn_core" / "training").glob("*.py"), *(ROOT / "srn_core" / n for n in (
-        "evaluation.py", "evaluate_cli.py", "sources.py"))]
+    ours = [
+        *(ROOT / "srn_core" / "training").glob("*.py"),
+        *(ROOT / "srn_core" / n for n in ("evaluation.py", "evaluate_cli.py", "sources.py")),
+    ]
     text = "\n".join(p.read_text() for p in ours)
     assert not re.search(r"torch\.save|import pickle|pickle\.(dump|load)|torch\.load\(", text)
 
@@ -300,8 +332,12 @@ def test_train_cli_help_lists_every_setting():
     parser = build_parser()
     train_parser = parser._subparsers._group_actions[0].choices["train"]
     text = train_parser.format_help()
-    flags = {"data": "--data", "val_data": "--val-data", "eval_every_epoch": "--no-eval-every-epoch",
-             "progress": "--quiet"}
+    flags = {
+        "data": "--data",
+        "val_data": "--val-data",
+        "eval_every_epoch": "--no-eval-every-epoch",
+        "progress": "--quiet",
+    }
     for field in fields(TrainConfig):
         assert flags.get(field.name, "--" + field.name.replace("_", "-")) in text, field.name
     for flag in ("--label-matrix", "--image-dir", "--image-set", "--format", "--skip-missing", "--val-image-dir"):
@@ -328,11 +364,31 @@ def test_train_options_are_generated_from_the_config_fields():
             assert action.option_strings == [flag_of(f)], f.name
     args = parser.parse_args(["--data", "d.json", "--out", "r"])
     assert config_from_args(args) == TrainConfig(out=Path("r"), data="d.json")
-    switches = parser.parse_args(["--data", "d.json", "--out", "r", "--quiet", "--no-eval-every-epoch", "--hflip",
-                                  "--resume", "--skip-missing", "--stages", "2,3", "--epochs", "5"])
+    switches = parser.parse_args(
+        [
+            "--data",
+            "d.json",
+            "--out",
+            "r",
+            "--quiet",
+            "--no-eval-every-epoch",
+            "--hflip",
+            "--resume",
+            "--skip-missing",
+            "--stages",
+            "2,3",
+            "--epochs",
+            "5",
+        ]
+    )
     config = config_from_args(switches)
     assert (config.progress, config.eval_every_epoch, config.hflip, config.resume, config.skip_missing) == (
-        False, False, True, True, True)
+        False,
+        False,
+        True,
+        True,
+        True,
+    )
     assert config.stages == (2, 3) and config.epochs == (5, 5, 5, 5)
 
 
@@ -350,10 +406,39 @@ def test_sr_stage_options_are_generated_from_its_config(capsys):
 
 
 def test_train_cli_end_to_end_and_bad_input(squares, tmp_path, capsys):
-    args = ["train", "--data", str(squares), "--out", str(tmp_path / "run"), "--backbone", "compact", "--widths",
-            "8", "16", "32", "64", "--input-size", "64", "--att-channels", "16", "--sr-channels", "16", "--epochs",
-            "1", "--lr", "1e-2,1e-2,1e-2,1e-3", "--optimizer", "adam", "--batch-size", "8", "--quiet",
-            "--val-data", str(squares), "--joint-weights", "1,0.5"]
+    args = [
+        "train",
+        "--data",
+        str(squares),
+        "--out",
+        str(tmp_path / "run"),
+        "--backbone",
+        "compact",
+        "--widths",
+        "8",
+        "16",
+        "32",
+        "64",
+        "--input-size",
+        "64",
+        "--att-channels",
+        "16",
+        "--sr-channels",
+        "16",
+        "--epochs",
+        "1",
+        "--lr",
+        "1e-2,1e-2,1e-2,1e-3",
+        "--optimizer",
+        "adam",
+        "--batch-size",
+        "8",
+        "--quiet",
+        "--val-data",
+        str(squares),
+        "--joint-weights",
+        "1,0.5",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "final model:" in out and "fused" in out and "mAP" in out

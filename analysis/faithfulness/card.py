@@ -28,23 +28,38 @@ def render_section(summary: FaithfulnessSummary, command: str, described: str) -
     methods = list(o.methods)
     fill = "the image's per-channel mean" if o.fill == "mean" else f"the image blurred (Gaussian, sigma {o.sigma:g} px)"
     lines = [
-        START, "## Can these maps be trusted? Faithfulness and sanity checks", "",
+        START,
+        "## Can these maps be trusted? Faithfulness and sanity checks",
+        "",
         f"On {described} ({len(summary.images)} images, every present label; {summary.perturbed_images} perturbed "
-        f"images evaluated in {summary.seconds / 60:.1f} min), made by", "", "```bash", command, "```", "",
+        f"images evaluated in {summary.seconds / 60:.1f} min), made by",
+        "",
+        "```bash",
+        command,
+        "```",
+        "",
         f"Deletion / insertion: the {len(summary.fractions) - 1} steps remove (insert) grid cells in the map's order; "
         f"a removed cell shows {fill}; scores are probabilities; AUC over the fraction of cells. ROAD: "
         f"pytorch-grad-cam's noisy linear imputation removing {', '.join(f'{100 * v:g} %' for v in o.road_levels)} "
         f"of the pixels, on the first {o.road_images} images (mean probability over the levels). Pointing game: "
         f"TorchRay's convention (maximum within {o.tolerance:g} px of a box of the label, per-label rate, then "
         "the mean). Randomisation cascade: " + " -> ".join(o.stages) + " re-initialised on a copy of the model.",
-        "", "Every value is the mean over labels of each label's mean over images, with a 95 % bootstrap interval "
-        "over images. Percent for probabilities and rates.", "",
+        "",
+        "Every value is the mean over labels of each label's mean over images, with a 95 % bootstrap interval "
+        "over images. Percent for probabilities and rates.",
+        "",
         "| measure | better | " + " | ".join(METHOD_NAMES[m] for m in methods) + " |",
-        "|---|---|" + "---|" * len(methods)]
+        "|---|---|" + "---|" * len(methods),
+    ]
     for row in overall_rows(summary):
         lines.append("| " + " | ".join(row.values()) + " |")
-    lines += ["", *verdicts(summary), "", "Per-label values, mean curves and label-pair similarities: "
-              "`faithfulness.json` beside this card.", END]
+    lines += [
+        "",
+        *verdicts(summary),
+        "",
+        "Per-label values, mean curves and label-pair similarities: `faithfulness.json` beside this card.",
+        END,
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -72,8 +87,10 @@ def verdicts(summary: FaithfulnessSummary, methods: Sequence[str] = ("attention"
                 continue
             better = describe(measure)[1]
             wins = own["mean"] > centre["mean"] if better == "higher" else own["mean"] < centre["mean"]
-            parts.append(f"{describe(measure)[0]} {100 * own['mean']:.1f} vs {100 * centre['mean']:.1f} "
-                         f"({'better' if wins else 'NOT better'})")
+            parts.append(
+                f"{describe(measure)[0]} {100 * own['mean']:.1f} vs {100 * centre['mean']:.1f} "
+                f"({'better' if wins else 'NOT better'})"
+            )
         if parts:
             out.append(f"- {METHOD_NAMES[method]} against the centre baseline: " + "; ".join(parts) + ".")
     return out

@@ -34,11 +34,13 @@ from .results import summarise
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "faithfulness", help="can these maps be trusted? deletion/insertion, ROAD, randomisation, localisation",
+        "faithfulness",
+        help="can these maps be trusted? deletion/insertion, ROAD, randomisation, localisation",
         description="Measure SRN's attention A, U = sigmoid(S) A, Grad-CAM of the main net and a centre and a "
-                    "random baseline on every present label (or --labels) of a set of images: deletion and "
-                    "insertion AUC, ROAD, the model-randomisation cascade, label specificity and, with boxes, "
-                    "pointing game, relevance mass and rank; bootstrap intervals over images.")
+        "random baseline on every present label (or --labels) of a set of images: deletion and "
+        "insertion AUC, ROAD, the model-randomisation cascade, label specificity and, with boxes, "
+        "pointing game, relevance mass and rank; bootstrap intervals over images.",
+    )
     parser.add_argument("--weights", required=True, type=Path, help="SRN checkpoint (.safetensors)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--images", type=Path, metavar="DIR_OR_MANIFEST", help="a folder of images or a dataset")
@@ -51,10 +53,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--fill", default="mean", choices=FILLS, help="what a removed cell shows (default mean)")
     parser.add_argument("--sigma", type=float, default=5.0, help="blur sigma in input pixels for --fill blur")
     parser.add_argument("--road-images", type=int, default=2, help="images that also get ROAD (slow; default 2)")
-    parser.add_argument("--road-levels", type=float, nargs="+", default=list(ROAD_LEVELS),
-                        help="ROAD: fractions of pixels removed (default 0.2 0.5 0.8)")
-    parser.add_argument("--stages", nargs="*", default=list(CASCADE), choices=CASCADE,
-                        help="randomisation cascade, top down (none: skip)")
+    parser.add_argument(
+        "--road-levels",
+        type=float,
+        nargs="+",
+        default=list(ROAD_LEVELS),
+        help="ROAD: fractions of pixels removed (default 0.2 0.5 0.8)",
+    )
+    parser.add_argument(
+        "--stages",
+        nargs="*",
+        default=list(CASCADE),
+        choices=CASCADE,
+        help="randomisation cascade, top down (none: skip)",
+    )
     parser.add_argument("--no-random-label", action="store_true", help="skip the label-specificity check")
     parser.add_argument("--tolerance", type=float, default=15.0, help="pointing game tolerance in pixels")
     parser.add_argument("--batch-size", type=int, default=64, help="perturbed images per forward pass")
@@ -76,10 +88,20 @@ def _defaults() -> dict:
 
 
 def _options(args: argparse.Namespace) -> FaithfulnessOptions:
-    return FaithfulnessOptions(methods=tuple(args.methods), labels=args.labels, steps=args.steps, fill=args.fill,
-                               sigma=args.sigma, batch_size=args.batch_size, road_images=args.road_images,
-                               road_levels=tuple(args.road_levels), stages=tuple(args.stages),
-                               random_label=not args.no_random_label, tolerance=args.tolerance, seed=args.seed)
+    return FaithfulnessOptions(
+        methods=tuple(args.methods),
+        labels=args.labels,
+        steps=args.steps,
+        fill=args.fill,
+        sigma=args.sigma,
+        batch_size=args.batch_size,
+        road_images=args.road_images,
+        road_levels=tuple(args.road_levels),
+        stages=tuple(args.stages),
+        random_label=not args.no_random_label,
+        tolerance=args.tolerance,
+        seed=args.seed,
+    )
 
 
 def command_line(args: argparse.Namespace, parser_defaults: dict | None = None) -> str:
@@ -143,8 +165,9 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_outputs(summary, args.out, args.formats, html=args.html)
     for measure in ("pointing", "deletion_fused", "insertion_fused"):
-        cells = [f"{m} {summary.overall(measure, m)['mean']:.3f}" for m in options.methods
-                 if summary.overall(measure, m)]
+        cells = [
+            f"{m} {summary.overall(measure, m)['mean']:.3f}" for m in options.methods if summary.overall(measure, m)
+        ]
         if cells:
             print(f"{measure}: " + ", ".join(cells))
     print(f"{len(parts)} images, {summary.perturbed_images} perturbed images, {summary.seconds:.0f} s")

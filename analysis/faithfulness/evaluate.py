@@ -53,8 +53,10 @@ class FaithfulnessOptions:
         if bad:
             raise ValueError(f"unknown randomisation stages {bad}; choose from {CASCADE}")
         if self.steps < 1 or self.batch_size < 1 or self.road_images < 0:
-            raise ValueError(f"steps and batch_size must be >= 1 and road_images >= 0, got {self.steps}, "
-                             f"{self.batch_size} and {self.road_images}")
+            raise ValueError(
+                f"steps and batch_size must be >= 1 and road_images >= 0, got {self.steps}, "
+                f"{self.batch_size} and {self.road_images}"
+            )
         if not all(0.0 < v < 1.0 for v in self.road_levels):
             raise ValueError(f"ROAD levels are fractions of pixels removed, in (0, 1); got {self.road_levels}")
 
@@ -82,9 +84,14 @@ class FaithfulnessEvaluator:
         self.options = options or FaithfulnessOptions()
         self.score = srn_scores(analyzer.model)
         wanted = [m for m in self.options.methods if m in MODEL_METHODS]
-        self.randomised = [(stage, Analyzer(model, analyzer.meta, analyzer.device))
-                           for stage, model in randomised_cascade(analyzer.model, self.options.stages,
-                                                                  self.options.seed)] if wanted else []
+        self.randomised = (
+            [
+                (stage, Analyzer(model, analyzer.meta, analyzer.device))
+                for stage, model in randomised_cascade(analyzer.model, self.options.stages, self.options.seed)
+            ]
+            if wanted
+            else []
+        )
 
     def labels_of(self, analysis: ImageAnalysis) -> list[int]:
         o = self.options
@@ -101,24 +108,27 @@ class FaithfulnessEvaluator:
         records: list[dict[str, Any]] = []
 
         def add(method: str, measure: str, values: Iterable[float]) -> None:
-            records.extend({"image": analysis.source, "label": label, "method": method, "measure": measure,
-                            "value": float(v)} for label, v in zip(chosen, values))
+            records.extend(
+                {"image": analysis.source, "label": label, "method": method, "measure": measure, "value": float(v)}
+                for label, v in zip(chosen, values)
+            )
 
         seed = o.seed + number
         cam_labels = list(range(len(names))) if o.random_label else labels
         cams = gradcam_maps(self.analyzer, analysis, cam_labels) if "gradcam" in o.methods and labels else None
         own_cams = cams[[cam_labels.index(i) for i in labels]] if cams is not None else None
         maps = method_maps(self.analyzer, analysis, labels, o.methods, seed, own_cams)
-        fractions = np.linspace(0.0, 1.0, min(o.steps, analysis.grid ** 2) + 1)
+        fractions = np.linspace(0.0, 1.0, min(o.steps, analysis.grid**2) + 1)
         curves: dict[str, dict[str, dict[str, np.ndarray]]] = {"deletion": {}, "insertion": {}}
         pairs: dict[str, np.ndarray] = {}
         perturbed = 0
         if labels:
             image = self.analyzer.preprocess(Image.fromarray(analysis.image)).to(self.analyzer.device)
             stacked = np.concatenate([maps[m] for m in o.methods])
-            steps = min(o.steps, analysis.grid ** 2)
-            result = perturbation_curves(self.score, image, stacked, labels * len(o.methods), steps, o.fill,
-                                         o.sigma, o.batch_size, seed)
+            steps = min(o.steps, analysis.grid**2)
+            result = perturbation_curves(
+                self.score, image, stacked, labels * len(o.methods), steps, o.fill, o.sigma, o.batch_size, seed
+            )
             fractions, perturbed = result.fractions, result.perturbed_images
             for kind in ("deletion", "insertion"):
                 aucs = result.auc(kind)
@@ -128,8 +138,9 @@ class FaithfulnessEvaluator:
                     for head in HEADS:
                         add(method, f"{kind}_{head}", aucs[head][part])
             if number < o.road_images:
-                road = road_scores(self.score, image, stacked, labels * len(o.methods), o.road_levels, seed,
-                                   o.batch_size)
+                road = road_scores(
+                    self.score, image, stacked, labels * len(o.methods), o.road_levels, seed, o.batch_size
+                )
                 for n, method in enumerate(o.methods):
                     part = slice(n * len(labels), (n + 1) * len(labels))
                     for kind in ("morf", "lerf"):
@@ -139,11 +150,18 @@ class FaithfulnessEvaluator:
             if o.random_label:
                 pairs = self._label_pairs(analysis, labels, cams, add)
             self._randomise(analysis, labels, maps, add)
-        return ImageFaithfulness(analysis.source, chosen, fractions, curves, records, pairs, perturbed,
-                                 time.perf_counter() - start)
+        return ImageFaithfulness(
+            analysis.source, chosen, fractions, curves, records, pairs, perturbed, time.perf_counter() - start
+        )
 
-    def _localise(self, analysis: ImageAnalysis, labels: list[int], maps: dict[str, np.ndarray],
-                  cams: np.ndarray | None, add: Callable) -> None:
+    def _localise(
+        self,
+        analysis: ImageAnalysis,
+        labels: list[int],
+        maps: dict[str, np.ndarray],
+        cams: np.ndarray | None,
+        add: Callable,
+    ) -> None:
         boxed = [analysis.label_names[i] for i in labels]
         if not any(b.label in boxed for b in analysis.boxes):
             return
@@ -151,12 +169,14 @@ class FaithfulnessEvaluator:
         for method, grid_maps in maps.items():
             full = cams if method == "gradcam" else upsample_to_input(grid_maps, size)
             points = peak_points(full if method == "gradcam" else grid_maps, analysis.image_size, method == "centre")
-            for measure, values in localisation(full, points, boxed, analysis.boxes, analysis.image_size,
-                                                self.options.tolerance).items():
+            for measure, values in localisation(
+                full, points, boxed, analysis.boxes, analysis.image_size, self.options.tolerance
+            ).items():
                 add(method, measure, values)
 
-    def _label_pairs(self, analysis: ImageAnalysis, labels: list[int], cams: np.ndarray | None,
-                     add: Callable) -> dict[str, np.ndarray]:
+    def _label_pairs(
+        self, analysis: ImageAnalysis, labels: list[int], cams: np.ndarray | None, add: Callable
+    ) -> dict[str, np.ndarray]:
         """Each chosen label's map against every other label's map of the same method and image."""
         count = analysis.num_labels
         pairs = {}
@@ -165,8 +185,11 @@ class FaithfulnessEvaluator:
                 add(method, "label_spearman", np.ones(len(labels)))
                 add(method, "label_ssim", np.ones(len(labels)))
                 continue
-            everything = (pool_to_grid(cams.astype(np.float64), analysis.grid) if method == "gradcam"
-                          else analysis.maps(method).astype(np.float64))
+            everything = (
+                pool_to_grid(cams.astype(np.float64), analysis.grid)
+                if method == "gradcam"
+                else analysis.maps(method).astype(np.float64)
+            )
             rho, sim = np.full((len(labels), count), np.nan), np.full((len(labels), count), np.nan)
             for k, i in enumerate(labels):
                 others = [j for j in range(count) if j != i]
@@ -178,8 +201,9 @@ class FaithfulnessEvaluator:
             pairs[method] = rho
         return pairs
 
-    def _randomise(self, analysis: ImageAnalysis, labels: list[int], maps: dict[str, np.ndarray],
-                   add: Callable) -> None:
+    def _randomise(
+        self, analysis: ImageAnalysis, labels: list[int], maps: dict[str, np.ndarray], add: Callable
+    ) -> None:
         methods = [m for m in self.options.methods if m in MODEL_METHODS]
         for stage, analyzer in self.randomised:
             copy = analyzer.analyse_one(analysis.image, analysis.source)

@@ -16,8 +16,13 @@ from .methods import METHOD_NAMES, MODEL_METHODS
 from .results import FaithfulnessSummary
 from .summary import ALL_LABELS
 
-COLOURS = {"attention": "#d62728", "weighted": "#ff7f0e", "gradcam": "#1f77b4", "centre": "#7f7f7f",
-           "random": "#bcbd22"}
+COLOURS = {
+    "attention": "#d62728",
+    "weighted": "#ff7f0e",
+    "gradcam": "#1f77b4",
+    "centre": "#7f7f7f",
+    "random": "#bcbd22",
+}
 
 
 def _auc(summary: FaithfulnessSummary, kind: str, method: str, head: str) -> str:
@@ -53,8 +58,12 @@ def curves_figure(summary: FaithfulnessSummary, head: str = "fused") -> Figure:
     axes = fig.subplots(1, 2, sharey=True)
     for ax, kind in zip(axes, ("deletion", "insertion")):
         for method, heads in summary.curves.get(kind, {}).items():
-            ax.plot(summary.fractions, heads[head], color=COLOURS[method],
-                    label=f"{METHOD_NAMES[method]} (AUC {_auc(summary, kind, method, head)})")
+            ax.plot(
+                summary.fractions,
+                heads[head],
+                color=COLOURS[method],
+                label=f"{METHOD_NAMES[method]} (AUC {_auc(summary, kind, method, head)})",
+            )
         ax.set_xlabel(f"fraction of cells {'removed' if kind == 'deletion' else 'revealed'}")
         ax.set_title(f"{kind} ({'lower' if kind == 'deletion' else 'higher'} is better)", fontsize=9)
         ax.set_ylim(0, 1)
@@ -71,9 +80,16 @@ def label_bars_figure(summary: FaithfulnessSummary, measure: str = "deletion_fus
     width = 0.8 / max(len(values), 1)
     x = np.arange(len(labels))
     for n, (method, v) in enumerate(values.items()):
-        ax.bar(x + (n - (len(values) - 1) / 2) * width, v[:, 0], width, color=COLOURS[method],
-               label=METHOD_NAMES[method],
-               yerr=np.abs(np.stack([v[:, 0] - v[:, 1], v[:, 2] - v[:, 0]])), capsize=2, error_kw={"linewidth": 0.8})
+        ax.bar(
+            x + (n - (len(values) - 1) / 2) * width,
+            v[:, 0],
+            width,
+            color=COLOURS[method],
+            label=METHOD_NAMES[method],
+            yerr=np.abs(np.stack([v[:, 0] - v[:, 1], v[:, 2] - v[:, 0]])),
+            capsize=2,
+            error_kw={"linewidth": 0.8},
+        )
     ax.set_xticks(x, [mpl_text(n) for n in labels], rotation=90, fontsize=7)
     title, better = describe(measure)
     ax.set_title(f"{title} ({better} is better)", fontsize=9)
@@ -99,15 +115,26 @@ def randomisation_figure(summary: FaithfulnessSummary, kind: str = "spearman") -
 
 
 def curves_plotly(summary: FaithfulnessSummary, head: str = "fused") -> go.Figure:
-    fig = make_subplots(1, 2, shared_yaxes=True, subplot_titles=("deletion (lower is better)",
-                                                                  "insertion (higher is better)"))
+    fig = make_subplots(
+        1, 2, shared_yaxes=True, subplot_titles=("deletion (lower is better)", "insertion (higher is better)")
+    )
     for col, kind in enumerate(("deletion", "insertion"), start=1):
         for method, heads in summary.curves.get(kind, {}).items():
-            fig.add_trace(go.Scatter(x=summary.fractions, y=heads[head], mode="lines", legendgroup=method,
-                                     showlegend=col == 1, line={"color": COLOURS[method]},
-                                     name=f"{METHOD_NAMES[method]} (deletion AUC "
-                                          f"{_auc(summary, 'deletion', method, head)}, insertion AUC "
-                                          f"{_auc(summary, 'insertion', method, head)})"), 1, col)
+            fig.add_trace(
+                go.Scatter(
+                    x=summary.fractions,
+                    y=heads[head],
+                    mode="lines",
+                    legendgroup=method,
+                    showlegend=col == 1,
+                    line={"color": COLOURS[method]},
+                    name=f"{METHOD_NAMES[method]} (deletion AUC "
+                    f"{_auc(summary, 'deletion', method, head)}, insertion AUC "
+                    f"{_auc(summary, 'insertion', method, head)})",
+                ),
+                1,
+                col,
+            )
     fig.update_yaxes(range=[0, 1], title_text=f"probability, {HEAD_NAMES.get(head, head)}", col=1)
     fig.update_xaxes(title_text="fraction of cells")
     return fig
@@ -116,9 +143,23 @@ def curves_plotly(summary: FaithfulnessSummary, head: str = "fused") -> go.Figur
 def label_bars_plotly(summary: FaithfulnessSummary, measure: str = "deletion_fused") -> go.Figure:
     labels, values = _bars(summary, measure)
     names = [plotly_text(n) for n in labels]
-    fig = go.Figure([go.Bar(x=names, y=v[:, 0], name=METHOD_NAMES[m], marker_color=COLOURS[m],
-                            error_y={"type": "data", "symmetric": False, "array": v[:, 2] - v[:, 0],
-                                     "arrayminus": v[:, 0] - v[:, 1]}) for m, v in values.items()])
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=names,
+                y=v[:, 0],
+                name=METHOD_NAMES[m],
+                marker_color=COLOURS[m],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": v[:, 2] - v[:, 0],
+                    "arrayminus": v[:, 0] - v[:, 1],
+                },
+            )
+            for m, v in values.items()
+        ]
+    )
     title, better = describe(measure)
     fig.update_layout(barmode="group", title=f"{title} ({better} is better)")
     return fig
@@ -128,10 +169,23 @@ def randomisation_plotly(summary: FaithfulnessSummary, kind: str = "spearman") -
     stages, values = _cascade(summary, kind)
     fig = go.Figure()
     for method, v in values.items():
-        fig.add_trace(go.Scatter(x=stages, y=v[:, 0], mode="lines+markers", name=METHOD_NAMES[method],
-                                 line={"color": COLOURS[method]},
-                                 error_y={"type": "data", "symmetric": False, "array": v[:, 2] - v[:, 0],
-                                          "arrayminus": v[:, 0] - v[:, 1]}))
-    fig.update_layout(title="model randomisation cascade (a faithful map falls towards 0)",
-                      yaxis={"title": "Spearman" if kind == "spearman" else "SSIM"})
+        fig.add_trace(
+            go.Scatter(
+                x=stages,
+                y=v[:, 0],
+                mode="lines+markers",
+                name=METHOD_NAMES[method],
+                line={"color": COLOURS[method]},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": v[:, 2] - v[:, 0],
+                    "arrayminus": v[:, 0] - v[:, 1],
+                },
+            )
+        )
+    fig.update_layout(
+        title="model randomisation cascade (a faithful map falls towards 0)",
+        yaxis={"title": "Spearman" if kind == "spearman" else "SSIM"},
+    )
     return fig

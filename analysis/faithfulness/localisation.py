@@ -70,10 +70,19 @@ def relevance_rank(maps: np.ndarray, masks: np.ndarray) -> np.ndarray:
     return out
 
 
-def localisation(maps: np.ndarray, points: np.ndarray, labels: Sequence[str], boxes: Sequence[Box],
-                 image_size: tuple[int, int], tolerance: float = POINTING_TOLERANCE) -> dict[str, np.ndarray]:
+def localisation(
+    maps: np.ndarray,
+    points: np.ndarray,
+    labels: Sequence[str],
+    boxes: Sequence[Box],
+    image_size: tuple[int, int],
+    tolerance: float = POINTING_TOLERANCE,
+) -> dict[str, np.ndarray]:
     """{'pointing', 'relevance_mass', 'relevance_rank'}: (K,) each, NaN where a label has no box.
     `maps` are (K, S, S) at the input resolution, `points` (K, 2) in original pixels."""
     masks = box_masks(boxes, labels, image_size, maps.shape[-1])
-    return {"pointing": pointing_game(points, labels, boxes, tolerance),
-            "relevance_mass": relevance_mass(maps, masks), "relevance_rank": relevance_rank(maps, masks)}
+    return {
+        "pointing": pointing_game(points, labels, boxes, tolerance),
+        "relevance_mass": relevance_mass(maps, masks),
+        "relevance_rank": relevance_rank(maps, masks),
+    }

@@ -11,7 +11,8 @@ FIXED = {
     "label_ssim": ("SSIM with the other labels' maps (same image)", "lower"),
 }
 PREFIXES = {
-    "deletion": ("deletion AUC", "lower"), "insertion": ("insertion AUC", "higher"),
+    "deletion": ("deletion AUC", "lower"),
+    "insertion": ("insertion AUC", "higher"),
     "road_morf": ("ROAD, most relevant removed first", "lower"),
     "road_lerf": ("ROAD, least relevant removed first", "higher"),
 }
@@ -22,7 +23,7 @@ def describe(measure: str) -> tuple[str, str]:
     if measure in FIXED:
         return FIXED[measure]
     if measure.startswith("randomised_"):
-        kind, stage = measure[len("randomised_"):].split(":", 1)
+        kind, stage = measure[len("randomised_") :].split(":", 1)
         return f"{'Spearman' if kind == 'spearman' else 'SSIM'} with the map after randomising up to {stage}", "lower"
     prefix, _, head = measure.rpartition("_")
     if prefix in PREFIXES:
@@ -33,6 +34,15 @@ def describe(measure: str) -> tuple[str, str]:
 
 def sort_key(measure: str) -> int:
     """Perturbation measures first, then localisation, label specificity, randomisation."""
-    order = ["deletion", "insertion", "road_morf", "road_lerf", "pointing", "relevance", "label", "randomised_spearman",
-             "randomised_ssim"]
+    order = [
+        "deletion",
+        "insertion",
+        "road_morf",
+        "road_lerf",
+        "pointing",
+        "relevance",
+        "label",
+        "randomised_spearman",
+        "randomised_ssim",
+    ]
     return next((n for n, p in enumerate(order) if measure.startswith(p)), len(order))

@@ -18,8 +18,13 @@ from ..session import Analyzer, ImageAnalysis
 METHODS = ("attention", "weighted", "gradcam", "centre", "random")
 MODEL_METHODS = ("attention", "weighted", "gradcam")
 BASELINES = ("centre", "random")
-METHOD_NAMES = {"attention": "A", "weighted": "U = sigmoid(S) A", "gradcam": "Grad-CAM (main net)",
-                "centre": "centre Gaussian", "random": "random"}
+METHOD_NAMES = {
+    "attention": "A",
+    "weighted": "U = sigmoid(S) A",
+    "gradcam": "Grad-CAM (main net)",
+    "centre": "centre Gaussian",
+    "random": "random",
+}
 
 
 def check_methods(methods: Sequence[str]) -> list[str]:
@@ -58,8 +63,14 @@ def upsample_to_input(maps: np.ndarray, size: int) -> np.ndarray:
     return np.repeat(np.repeat(maps, step, axis=1), step, axis=2)
 
 
-def method_maps(analyzer: Analyzer, analysis: ImageAnalysis, labels: Sequence[int], methods: Sequence[str],
-                seed: int = 0, cams: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def method_maps(
+    analyzer: Analyzer,
+    analysis: ImageAnalysis,
+    labels: Sequence[int],
+    methods: Sequence[str],
+    seed: int = 0,
+    cams: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """{method: (K, g, g) float64 grid map} for label indices `labels`.
 
     `cams` may pass precomputed Grad-CAM maps (K, S, S) of the same labels to skip the backward pass.

@@ -18,13 +18,27 @@ BAR_MEASURES = ("deletion_fused", "insertion_fused", "pointing", "relevance_mass
 def figure_specs(summary: FaithfulnessSummary) -> list[FigureSpec]:
     """Every faithfulness figure of `summary`, from the figure catalogue (built when asked)."""
     measured = set(summary.measures())
-    out = [build("faithfulness_curves", "curves_fused", "deletion and insertion curves (fused)", summary=summary)] \
-        if summary.curves.get("deletion") else []
-    out += [build("faithfulness_bars", f"bars_{m}", f"per label: {m}", summary=summary, measure=m)
-            for m in BAR_MEASURES if m in measured]
+    out = (
+        [build("faithfulness_curves", "curves_fused", "deletion and insertion curves (fused)", summary=summary)]
+        if summary.curves.get("deletion")
+        else []
+    )
+    out += [
+        build("faithfulness_bars", f"bars_{m}", f"per label: {m}", summary=summary, measure=m)
+        for m in BAR_MEASURES
+        if m in measured
+    ]
     if any(m.startswith("randomised_") for m in measured):
-        out += [build("faithfulness_randomisation", f"randomisation_{k}", f"randomisation cascade ({k})",
-                      summary=summary, kind=k) for k in ("spearman", "ssim")]
+        out += [
+            build(
+                "faithfulness_randomisation",
+                f"randomisation_{k}",
+                f"randomisation cascade ({k})",
+                summary=summary,
+                kind=k,
+            )
+            for k in ("spearman", "ssim")
+        ]
     for method, matrix in pair_matrices(summary).items():
         out.append(build("matrix", f"label_pairs_{method}", f"label pairs ({METHOD_NAMES[method]})", matrix=matrix))
     return out
@@ -33,14 +47,27 @@ def figure_specs(summary: FaithfulnessSummary) -> list[FigureSpec]:
 def pair_matrices(summary: FaithfulnessSummary) -> dict[str, LabelMatrix]:
     """{method: C x C mean Spearman of label i's map (rows, measured labels) with label j's}."""
     names = summary.label_names
-    return {m: LabelMatrix(values, names, names, f"Spearman of label maps, {METHOD_NAMES[m]}",
-                           "row: the measured label's map; column: another label's map on the same image; "
-                           "mean over images where the row label was measured (NaN: never)")
-            for m, values in summary.pairs.items()}
+    return {
+        m: LabelMatrix(
+            values,
+            names,
+            names,
+            f"Spearman of label maps, {METHOD_NAMES[m]}",
+            "row: the measured label's map; column: another label's map on the same image; "
+            "mean over images where the row label was measured (NaN: never)",
+        )
+        for m, values in summary.pairs.items()
+    }
 
 
-def write_outputs(summary: FaithfulnessSummary, out: str | Path, formats: Sequence[str] = ("png",), dpi: int = 150,
-                  html: bool = False, include_plotlyjs: bool | str = True) -> list[Path]:
+def write_outputs(
+    summary: FaithfulnessSummary,
+    out: str | Path,
+    formats: Sequence[str] = ("png",),
+    dpi: int = 150,
+    html: bool = False,
+    include_plotlyjs: bool | str = True,
+) -> list[Path]:
     """Every figure in `formats` (and as a plotly page with `html`), the table as CSV and all as JSON."""
     out = Path(out)
     files = save_data(summary, out / "faithfulness")
@@ -54,7 +81,13 @@ def write_outputs(summary: FaithfulnessSummary, out: str | Path, formats: Sequen
 def add_report_pages(writer: Any, summary: FaithfulnessSummary, folder: str = "faithfulness") -> None:
     """The report's faithfulness section: every figure with its data, and the whole table."""
     group = "Can these maps be trusted?"
-    writer.add("dataset", group, folder, "faithfulness_table", "faithfulness: every measure per label and method "
-               "(mean, 95 % bootstrap interval)", data=summary)
+    writer.add(
+        "dataset",
+        group,
+        folder,
+        "faithfulness_table",
+        "faithfulness: every measure per label and method (mean, 95 % bootstrap interval)",
+        data=summary,
+    )
     for spec in figure_specs(summary):
         writer.add("dataset", group, folder, spec.name, f"faithfulness: {spec.title}", spec.mpl(), spec.plotly())

@@ -33,10 +33,12 @@ ScoreFn = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 
 def srn_scores(model: SRN) -> ScoreFn:
     """images (B, 3, S, S) -> {head: (B, C) probabilities} for the main net, SRN branch and fused output."""
+
     def score(images: torch.Tensor) -> dict[str, torch.Tensor]:
         with torch.inference_mode():
             out = model(images)
         return {head: torch.sigmoid(logits) for head, logits in head_logits(out, HEADS).items()}
+
     return score
 
 
@@ -78,15 +80,22 @@ class Curves:
         return {head: np.trapezoid(values, self.fractions, axis=1) for head, values in curves.items()}
 
 
-def _forward_jobs(score_fn: ScoreFn, image: torch.Tensor, fill: torch.Tensor, ranks: torch.Tensor,
-                  jobs: np.ndarray, grid: int, batch_size: int) -> dict[str, np.ndarray]:
+def _forward_jobs(
+    score_fn: ScoreFn,
+    image: torch.Tensor,
+    fill: torch.Tensor,
+    ranks: torch.Tensor,
+    jobs: np.ndarray,
+    grid: int,
+    batch_size: int,
+) -> dict[str, np.ndarray]:
     """Each job (order, threshold, deletion?) shows the original where rank >= threshold (deletion) or
     rank < threshold (insertion) and the fill elsewhere; returns {head: (jobs, C)} probabilities."""
     step = image.shape[-1] // grid
     delta = (image - fill).unsqueeze(0)
     out: dict[str, list[np.ndarray]] = {}
     for start in range(0, len(jobs), batch_size):
-        part = torch.as_tensor(jobs[start:start + batch_size], device=image.device)
+        part = torch.as_tensor(jobs[start : start + batch_size], device=image.device)
         rank = ranks[part[:, 0]]
         threshold = part[:, 1:2]
         show = torch.where(part[:, 2:3].bool(), rank >= threshold, rank < threshold)
@@ -96,9 +105,17 @@ def _forward_jobs(score_fn: ScoreFn, image: torch.Tensor, fill: torch.Tensor, ra
     return {head: np.concatenate(parts) for head, parts in out.items()}
 
 
-def perturbation_curves(score_fn: ScoreFn, image: torch.Tensor, maps: np.ndarray, labels: Sequence[int],
-                        steps: int = 14, fill: str = "mean", sigma: float = 5.0, batch_size: int = 64,
-                        seed: int = 0) -> Curves:
+def perturbation_curves(
+    score_fn: ScoreFn,
+    image: torch.Tensor,
+    maps: np.ndarray,
+    labels: Sequence[int],
+    steps: int = 14,
+    fill: str = "mean",
+    sigma: float = 5.0,
+    batch_size: int = 64,
+    seed: int = 0,
+) -> Curves:
     """Deletion and insertion curves of N maps (N, g, g) of one preprocessed image (3, S, S); curve n
     follows label `labels[n]`. `steps` + 1 points from 0 to all g*g cells, evenly spaced in cells."""
     maps = np.asarray(maps)
@@ -106,8 +123,9 @@ def perturbation_curves(score_fn: ScoreFn, image: torch.Tensor, maps: np.ndarray
         raise ValueError(f"maps must be (N, g, g) with one label each, got {maps.shape} for {len(labels)} labels")
     grid = maps.shape[-1]
     if image.shape[-1] % grid or not 1 <= steps <= grid * grid:
-        raise ValueError(f"image side {image.shape[-1]} must be a multiple of the grid {grid}, "
-                         f"steps in 1..{grid * grid}")
+        raise ValueError(
+            f"image side {image.shape[-1]} must be a multiple of the grid {grid}, steps in 1..{grid * grid}"
+        )
     unique, inverse = np.unique(cell_ranks(maps, seed), axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     counts = np.round(np.linspace(0, grid * grid, steps + 1)).astype(np.int64)
@@ -122,18 +140,31 @@ def perturbation_curves(score_fn: ScoreFn, image: torch.Tensor, maps: np.ndarray
     for head, values in scores.items():
         original, filled = values[0], values[1]
         middle = values[2:].reshape(2, u_count, inner_steps, -1)
-        per_order = {kind: np.concatenate([np.broadcast_to(first, (u_count, 1, values.shape[1])), middle[k],
-                                           np.broadcast_to(last, (u_count, 1, values.shape[1]))], axis=1)
-                     for k, (kind, first, last) in enumerate((("deletion", original, filled),
-                                                              ("insertion", filled, original)))}
+        per_order = {
+            kind: np.concatenate(
+                [
+                    np.broadcast_to(first, (u_count, 1, values.shape[1])),
+                    middle[k],
+                    np.broadcast_to(last, (u_count, 1, values.shape[1])),
+                ],
+                axis=1,
+            )
+            for k, (kind, first, last) in enumerate((("deletion", original, filled), ("insertion", filled, original)))
+        }
         deletion[head] = per_order["deletion"][inverse, :, label_index]
         insertion[head] = per_order["insertion"][inverse, :, label_index]
     return Curves(counts / (grid * grid), deletion, insertion, len(jobs))
 
 
-def road_scores(score_fn: ScoreFn, image: torch.Tensor, maps: np.ndarray, labels: Sequence[int],
-                levels: Sequence[float] = ROAD_LEVELS, seed: int = 0, batch_size: int = 64
-                ) -> dict[str, dict[str, np.ndarray]]:
+def road_scores(
+    score_fn: ScoreFn,
+    image: torch.Tensor,
+    maps: np.ndarray,
+    labels: Sequence[int],
+    levels: Sequence[float] = ROAD_LEVELS,
+    seed: int = 0,
+    batch_size: int = 64,
+) -> dict[str, dict[str, np.ndarray]]:
     """ROAD with pytorch-grad-cam's imputer: {'morf'|'lerf': {head: (N, len(levels))}}, each label's
     probability after removing a fraction `levels` of the pixels, most ('morf') or least ('lerf')
     relevant first. `maps` (N, g, g) or (N, S, S) are taken to the input size (nearest)."""
@@ -160,7 +191,7 @@ def road_scores(score_fn: ScoreFn, image: torch.Tensor, maps: np.ndarray, labels
     batch = torch.stack(imputed).to(image.device, image.dtype)
     scores: dict[str, list[np.ndarray]] = {}
     for start in range(0, len(batch), batch_size):
-        for head, value in score_fn(batch[start:start + batch_size]).items():
+        for head, value in score_fn(batch[start : start + batch_size]).items():
             scores.setdefault(head, []).append(value.float().cpu().numpy())
     label_index = np.asarray(labels, dtype=np.int64)
     out: dict[str, dict[str, np.ndarray]] = {"morf": {}, "lerf": {}}

@@ -23,8 +23,15 @@ CASCADE = ("f_att", "conv1", "f_cls", "layer3", "layer2", "layer1", "stem")
 def stage_modules(model: SRN, stage: str) -> list[nn.Module]:
     """The modules one cascade stage re-initialises (f_cnn is stem, layer1, layer2, layer3)."""
     cnn = model.f_cnn
-    parts = {"f_att": [model.f_att], "conv1": [model.conv1], "f_cls": [model.f_cls],
-             "layer3": [cnn[6]], "layer2": [cnn[5]], "layer1": [cnn[4]], "stem": [cnn[0], cnn[1]]}
+    parts = {
+        "f_att": [model.f_att],
+        "conv1": [model.conv1],
+        "f_cls": [model.f_cls],
+        "layer3": [cnn[6]],
+        "layer2": [cnn[5]],
+        "layer1": [cnn[4]],
+        "stem": [cnn[0], cnn[1]],
+    }
     if stage not in parts:
         raise ValueError(f"unknown randomisation stage {stage!r}; choose from {CASCADE}")
     return parts[stage]

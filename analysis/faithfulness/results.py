@@ -58,26 +58,42 @@ class FaithfulnessSummary:
     def to_dict(self, include_records: bool = False) -> dict[str, Any]:
         options = asdict(self.options)
         options["labels"] = None if self.options.labels is None else [str(v) for v in self.options.labels]
-        data = {"options": options, "methods": {m: METHOD_NAMES[m] for m in self.options.methods},
-                "labels": self.label_names, "images": len(self.images), "perturbed_images": self.perturbed_images,
-                "seconds": self.seconds, "fractions": self.fractions.tolist(), "table": self.table,
-                "curves": {kind: {m: {h: v.tolist() for h, v in heads.items()} for m, heads in per.items()}
-                           for kind, per in self.curves.items()},
-                "label_pairs_spearman": {m: v.tolist() for m, v in self.pairs.items()}}
+        data = {
+            "options": options,
+            "methods": {m: METHOD_NAMES[m] for m in self.options.methods},
+            "labels": self.label_names,
+            "images": len(self.images),
+            "perturbed_images": self.perturbed_images,
+            "seconds": self.seconds,
+            "fractions": self.fractions.tolist(),
+            "table": self.table,
+            "curves": {
+                kind: {m: {h: v.tolist() for h, v in heads.items()} for m, heads in per.items()}
+                for kind, per in self.curves.items()
+            },
+            "label_pairs_spearman": {m: v.tolist() for m, v in self.pairs.items()},
+        }
         if include_records:
             data["records"] = self.records
         return data
 
 
-def summarise(parts: Sequence[ImageFaithfulness], label_names: Sequence[str], options: FaithfulnessOptions,
-              resamples: int = 1000) -> FaithfulnessSummary:
+def summarise(
+    parts: Sequence[ImageFaithfulness], label_names: Sequence[str], options: FaithfulnessOptions, resamples: int = 1000
+) -> FaithfulnessSummary:
     """Pool per-image results: bootstrap table, mean curves and mean label-pair similarities."""
     records = [r for p in parts for r in p.records]
     with_curves = [p for p in parts if p.labels]
     fractions = with_curves[0].fractions if with_curves else np.linspace(0, 1, options.steps + 1)
-    curves = {kind: {m: {h: np.concatenate([p.curves[kind][m][h] for p in with_curves]).mean(axis=0)
-                         for h in HEADS} for m in options.methods} if with_curves else {}
-              for kind in ("deletion", "insertion")}
+    curves = {
+        kind: {
+            m: {h: np.concatenate([p.curves[kind][m][h] for p in with_curves]).mean(axis=0) for h in HEADS}
+            for m in options.methods
+        }
+        if with_curves
+        else {}
+        for kind in ("deletion", "insertion")
+    }
     count = len(label_names)
     pairs = {}
     for method in {m for p in parts for m in p.pairs}:
@@ -90,14 +106,26 @@ def summarise(parts: Sequence[ImageFaithfulness], label_names: Sequence[str], op
                 seen[rows] += np.isfinite(values)
         with np.errstate(invalid="ignore", divide="ignore"):
             pairs[method] = total / seen
-    return FaithfulnessSummary(options, list(label_names), [p.source for p in parts], np.asarray(fractions),
-                               bootstrap_table(records, resamples, seed=options.seed), curves, pairs, records,
-                               sum(p.perturbed_images for p in parts), sum(p.seconds for p in parts))
+    return FaithfulnessSummary(
+        options,
+        list(label_names),
+        [p.source for p in parts],
+        np.asarray(fractions),
+        bootstrap_table(records, resamples, seed=options.seed),
+        curves,
+        pairs,
+        records,
+        sum(p.perturbed_images for p in parts),
+        sum(p.seconds for p in parts),
+    )
 
 
-def evaluate_faithfulness(analyzer: Analyzer, analyses: Iterable[ImageAnalysis],
-                          options: FaithfulnessOptions | None = None,
-                          progress: Callable[[Iterable], Iterable] | None = None) -> FaithfulnessSummary:
+def evaluate_faithfulness(
+    analyzer: Analyzer,
+    analyses: Iterable[ImageAnalysis],
+    options: FaithfulnessOptions | None = None,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> FaithfulnessSummary:
     """Measure every analysed image (with pixels) and summarise."""
     evaluator = FaithfulnessEvaluator(analyzer, options)
     analyses = list(analyses)

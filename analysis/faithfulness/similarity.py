@@ -19,7 +19,7 @@ def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = np.asarray(b, dtype=np.float64).reshape(len(b), -1)
     ra = rankdata(a, axis=1) - (a.shape[1] + 1) / 2
     rb = rankdata(b, axis=1) - (b.shape[1] + 1) / 2
-    na, nb = np.sqrt((ra ** 2).sum(axis=1)), np.sqrt((rb ** 2).sum(axis=1))
+    na, nb = np.sqrt((ra**2).sum(axis=1)), np.sqrt((rb**2).sum(axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = (ra * rb).sum(axis=1) / (na * nb)
     flat_a, flat_b = na == 0, nb == 0
@@ -43,7 +43,7 @@ def ssim(a: np.ndarray, b: np.ndarray, window: int = 7) -> np.ndarray:
     vx = cov * (uniform_filter(x * x, size) - mx * mx)
     vy = cov * (uniform_filter(y * y, size) - my * my)
     vxy = cov * (uniform_filter(x * y, size) - mx * my)
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    s = ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))
+    c1, c2 = 0.01**2, 0.03**2
+    s = ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
     pad = (window - 1) // 2
-    return s[:, pad:s.shape[1] - pad, pad:s.shape[2] - pad].mean(axis=(1, 2))
+    return s[:, pad : s.shape[1] - pad, pad : s.shape[2] - pad].mean(axis=(1, 2))

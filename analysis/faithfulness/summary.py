@@ -17,8 +17,9 @@ import numpy as np
 ALL_LABELS = "all labels"
 
 
-def bootstrap_table(records: Sequence[dict[str, Any]], resamples: int = 1000, level: float = 0.95,
-                    seed: int = 0) -> list[dict[str, Any]]:
+def bootstrap_table(
+    records: Sequence[dict[str, Any]], resamples: int = 1000, level: float = 0.95, seed: int = 0
+) -> list[dict[str, Any]]:
     """Records {image, label, method, measure, value} -> rows {label, method, measure, mean, low, high,
     images}, one per label and one 'all labels' row for every (method, measure). NaN values are left out."""
     images = sorted({r["image"] for r in records})
@@ -45,12 +46,30 @@ def bootstrap_table(records: Sequence[dict[str, Any]], resamples: int = 1000, le
         point = values.sum(axis=0) / present.sum(axis=0)
         for j, label in enumerate(labels):
             low, high = np.nanpercentile(boot[:, j], [tail, 100 - tail])
-            rows.append({"label": label, "method": method, "measure": measure, "mean": float(point[j]),
-                         "low": float(low), "high": float(high), "images": int(present[:, j].sum())})
+            rows.append(
+                {
+                    "label": label,
+                    "method": method,
+                    "measure": measure,
+                    "mean": float(point[j]),
+                    "low": float(low),
+                    "high": float(high),
+                    "images": int(present[:, j].sum()),
+                }
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             overall = np.nanmean(boot, axis=1)
         low, high = np.nanpercentile(overall, [tail, 100 - tail])
-        rows.append({"label": ALL_LABELS, "method": method, "measure": measure, "mean": float(point.mean()),
-                     "low": float(low), "high": float(high), "images": int(present.any(axis=1).sum())})
+        rows.append(
+            {
+                "label": ALL_LABELS,
+                "method": method,
+                "measure": measure,
+                "mean": float(point.mean()),
+                "low": float(low),
+                "high": float(high),
+                "images": int(present.any(axis=1).sum()),
+            }
+        )
     return rows

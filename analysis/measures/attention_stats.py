@@ -44,8 +44,9 @@ def pixel_to_cell(x: float, y: float, grid: int, image_size: tuple[int, int]) ->
     return row, col
 
 
-def shift_to_cell(analysis: ImageAnalysis, label: LabelRef, cell: tuple[int, int],
-                  kind: str = "weighted") -> tuple[int, int]:
+def shift_to_cell(
+    analysis: ImageAnalysis, label: LabelRef, cell: tuple[int, int], kind: str = "weighted"
+) -> tuple[int, int]:
     """(dx, dy) in cells (right, down) that moves the peak of `label`'s `kind` map onto `cell` = (row, col)."""
     peak = attention_stats(analysis, [label], kind).peak_cell[0]
     return int(cell[1] - peak[1]), int(cell[0] - peak[0])
@@ -73,13 +74,25 @@ class AttentionStats:
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per label (for CSV/JSON export)."""
-        return [{"label": name, "peak_row": int(self.peak_cell[k, 0]), "peak_col": int(self.peak_cell[k, 1]),
-                 "peak_x": float(self.peak_xy[k, 0]), "peak_y": float(self.peak_xy[k, 1]),
-                 "peak_value": float(self.peak_value[k]), "centroid_row": float(self.centroid_cell[k, 0]),
-                 "centroid_col": float(self.centroid_cell[k, 1]), "centroid_x": float(self.centroid_xy[k, 0]),
-                 "centroid_y": float(self.centroid_xy[k, 1]), "spread_cells": float(self.spread[k]),
-                 "spread_x": float(self.spread_xy[k, 0]), "spread_y": float(self.spread_xy[k, 1]),
-                 "mass": float(self.mass[k])} for k, name in enumerate(self.labels)]
+        return [
+            {
+                "label": name,
+                "peak_row": int(self.peak_cell[k, 0]),
+                "peak_col": int(self.peak_cell[k, 1]),
+                "peak_x": float(self.peak_xy[k, 0]),
+                "peak_y": float(self.peak_xy[k, 1]),
+                "peak_value": float(self.peak_value[k]),
+                "centroid_row": float(self.centroid_cell[k, 0]),
+                "centroid_col": float(self.centroid_cell[k, 1]),
+                "centroid_x": float(self.centroid_xy[k, 0]),
+                "centroid_y": float(self.centroid_xy[k, 1]),
+                "spread_cells": float(self.spread[k]),
+                "spread_x": float(self.spread_xy[k, 0]),
+                "spread_y": float(self.spread_xy[k, 1]),
+                "mass": float(self.mass[k]),
+            }
+            for k, name in enumerate(self.labels)
+        ]
 
 
 def map_stats(maps: np.ndarray, image_size: tuple[int, int], labels: Sequence[str] | None = None) -> AttentionStats:
@@ -104,16 +117,23 @@ def map_stats(maps: np.ndarray, image_size: tuple[int, int], labels: Sequence[st
     var_c = (weights.sum(axis=1) * (coords[None] - mean_c[:, None]) ** 2).sum(axis=1)
     width, height = image_size
     return AttentionStats(
-        labels=list(labels) if labels is not None else [str(i) for i in range(k)], grid=grid,
-        image_size=(int(width), int(height)), peak_cell=peak_cell,
+        labels=list(labels) if labels is not None else [str(i) for i in range(k)],
+        grid=grid,
+        image_size=(int(width), int(height)),
+        peak_cell=peak_cell,
         peak_xy=cell_to_pixel(peak_cell[:, 0], peak_cell[:, 1], grid, image_size),
-        peak_value=flat.max(axis=1), centroid_cell=np.stack([mean_r, mean_c], axis=1),
-        centroid_xy=cell_to_pixel(mean_r, mean_c, grid, image_size), spread=np.sqrt(var_r + var_c),
-        spread_xy=np.stack([np.sqrt(var_c) * width / grid, np.sqrt(var_r) * height / grid], axis=1), mass=mass)
+        peak_value=flat.max(axis=1),
+        centroid_cell=np.stack([mean_r, mean_c], axis=1),
+        centroid_xy=cell_to_pixel(mean_r, mean_c, grid, image_size),
+        spread=np.sqrt(var_r + var_c),
+        spread_xy=np.stack([np.sqrt(var_c) * width / grid, np.sqrt(var_r) * height / grid], axis=1),
+        mass=mass,
+    )
 
 
-def attention_stats(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None,
-                    kind: str = "attention") -> AttentionStats:
+def attention_stats(
+    analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None, kind: str = "attention"
+) -> AttentionStats:
     """Peak, centroid and spread of A, sigmoid(S) or U (`kind`) for `labels` (default all)."""
     index = analysis.indices(labels)
     return map_stats(analysis.maps(kind)[index], analysis.image_size, [analysis.label_names[i] for i in index])
@@ -130,8 +150,9 @@ def box_distance(points: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
     return np.hypot(dx, dy).min(axis=1)
 
 
-def pointing_game(points: np.ndarray, labels: Sequence[str], boxes: Sequence[Box],
-                  tolerance: float = POINTING_TOLERANCE) -> np.ndarray:
+def pointing_game(
+    points: np.ndarray, labels: Sequence[str], boxes: Sequence[Box], tolerance: float = POINTING_TOLERANCE
+) -> np.ndarray:
     """Hit (1.0) / miss (0.0) for each label's point, NaN where the image has no box of that label.
 
     A hit is a point within `tolerance` pixels of a ground-truth box of the same label (15 px in
@@ -146,8 +167,12 @@ def pointing_game(points: np.ndarray, labels: Sequence[str], boxes: Sequence[Box
     return out
 
 
-def attention_pointing(analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None, kind: str = "attention",
-                       tolerance: float = POINTING_TOLERANCE) -> np.ndarray:
+def attention_pointing(
+    analysis: ImageAnalysis,
+    labels: Iterable[LabelRef] | None = None,
+    kind: str = "attention",
+    tolerance: float = POINTING_TOLERANCE,
+) -> np.ndarray:
     """Pointing game of the analysed image's map peaks against its ground-truth boxes (NaN: no box)."""
     stats = attention_stats(analysis, labels, kind)
     return pointing_game(stats.peak_xy, stats.labels, analysis.boxes, tolerance)

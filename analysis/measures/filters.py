@@ -67,13 +67,29 @@ class Conv4Filters:
     def rows(self) -> list[dict[str, Any]]:
         """One row per filter (for CSV export; the weights themselves go to JSON)."""
         k, f = self.norm.shape
-        return [{"channel": c, "filter": j, "norm": float(self.norm[c, j]), "sum": float(self.total[c, j]),
-                 "sign": int(self.sign[c, j]), "positive_fraction": float(self.positive_fraction[c, j]),
-                 "bias": float(self.bias[c, j])} for c in range(k) for j in range(f)]
+        return [
+            {
+                "channel": c,
+                "filter": j,
+                "norm": float(self.norm[c, j]),
+                "sum": float(self.total[c, j]),
+                "sign": int(self.sign[c, j]),
+                "positive_fraction": float(self.positive_fraction[c, j]),
+                "bias": float(self.bias[c, j]),
+            }
+            for c in range(k)
+            for j in range(f)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"weights": self.weights, "bias": self.bias, "norm": self.norm, "sum": self.total,
-                "sign": self.sign, "positive_fraction": self.positive_fraction}
+        return {
+            "weights": self.weights,
+            "bias": self.bias,
+            "norm": self.norm,
+            "sum": self.total,
+            "sign": self.sign,
+            "positive_fraction": self.positive_fraction,
+        }
 
 
 def conv4_filters(model: SRN) -> Conv4Filters:
@@ -85,7 +101,7 @@ def conv4_filters(model: SRN) -> Conv4Filters:
     magnitude = np.abs(w).sum(axis=(2, 3))
     with np.errstate(invalid="ignore", divide="ignore"):
         positive = np.where(magnitude > 0, np.clip(w, 0, None).sum(axis=(2, 3)) / magnitude, np.nan)
-    return Conv4Filters(w, bias, np.sqrt((w ** 2).sum(axis=(2, 3))), total, np.sign(total).astype(np.int8), positive)
+    return Conv4Filters(w, bias, np.sqrt((w**2).sum(axis=(2, 3))), total, np.sign(total).astype(np.int8), positive)
 
 
 def weight_drive(model: SRN, label_names: Sequence[str]) -> LabelMatrix:
@@ -93,19 +109,25 @@ def weight_drive(model: SRN, label_names: Sequence[str]) -> LabelMatrix:
     w2 = model.f_sr.conv2.weight.detach().float().flatten(1)
     w3 = model.f_sr.conv3.weight.detach().float().flatten(1)
     values = (w3 @ w2).T.cpu().numpy()
-    return LabelMatrix(values, list(label_names), channel_names(values.shape[1]), "channel drive (weights)",
-                       "(W3 W2)[k, i]: linear effect of label i's attention on conv3 channel k, ReLUs ignored")
+    return LabelMatrix(
+        values,
+        list(label_names),
+        channel_names(values.shape[1]),
+        "channel drive (weights)",
+        "(W3 W2)[k, i]: linear effect of label i's attention on conv3 channel k, ReLUs ignored",
+    )
 
 
-def probe_attention(num_labels: int, grid: int, probe: str | tuple[int, int] = "uniform",
-                    mass: float = 1.0) -> torch.Tensor:
+def probe_attention(
+    num_labels: int, grid: int, probe: str | tuple[int, int] = "uniform", mass: float = 1.0
+) -> torch.Tensor:
     """(C + 1, C, g, g): an all-zero map, then for each label i a map holding only label i's probe.
 
     `probe`: 'uniform' (mass spread evenly), 'centre' (mass on the centre cell) or a (row, col) cell.
     """
     pattern = torch.zeros(grid, grid)
     if probe == "uniform":
-        pattern += mass / grid ** 2
+        pattern += mass / grid**2
     else:
         row, col = (grid // 2, grid // 2) if probe == "centre" else probe
         if not (0 <= row < grid and 0 <= col < grid):
@@ -133,13 +155,23 @@ class ProbeResult:
     logit_change: np.ndarray
 
     def channel_matrix(self) -> LabelMatrix:
-        return LabelMatrix(self.channel_drive, self.label_names, channel_names(self.channel_drive.shape[1]),
-                           "channel drive (measured)", "mean change of conv3 channel k (after ReLU) "
-                           f"when only label i holds attention ({self.probe}, mass {self.mass:g})")
+        return LabelMatrix(
+            self.channel_drive,
+            self.label_names,
+            channel_names(self.channel_drive.shape[1]),
+            "channel drive (measured)",
+            "mean change of conv3 channel k (after ReLU) "
+            f"when only label i holds attention ({self.probe}, mass {self.mass:g})",
+        )
 
     def logit_matrix(self) -> LabelMatrix:
-        return LabelMatrix(self.logit_change, self.label_names, self.label_names, "probe effect on y_sr",
-                           "change of label j's SRN logit (column) when only label i (row) holds attention")
+        return LabelMatrix(
+            self.logit_change,
+            self.label_names,
+            self.label_names,
+            "probe effect on y_sr",
+            "change of label j's SRN logit (column) when only label i (row) holds attention",
+        )
 
     def label_channels(self, label: LabelRef, k: int = 5) -> list[tuple[int, float]]:
         """The `k` channels label `label` drives most (largest measured change), as (channel, drive)."""
@@ -160,13 +192,19 @@ class ProbeResult:
         return self.channel_matrix().top_in_column(channel, k)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"labels": self.label_names, "probe": self.probe, "mass": self.mass,
-                "channel_drive": self.channel_drive, "filter_drive": self.filter_drive,
-                "logit_change": self.logit_change}
+        return {
+            "labels": self.label_names,
+            "probe": self.probe,
+            "mass": self.mass,
+            "channel_drive": self.channel_drive,
+            "filter_drive": self.filter_drive,
+            "logit_change": self.logit_change,
+        }
 
 
-def probe_sr(model: SRN, label_names: Sequence[str], probe: str | tuple[int, int] = "uniform",
-             mass: float = 1.0) -> ProbeResult:
+def probe_sr(
+    model: SRN, label_names: Sequence[str], probe: str | tuple[int, int] = "uniform", mass: float = 1.0
+) -> ProbeResult:
     """Feed f_sr one label at a time (one batch of C + 1 probes) and measure every stage's change."""
     channels, per_channel, grid = _shape(model)
     param = next(model.f_sr.parameters())
@@ -175,20 +213,32 @@ def probe_sr(model: SRN, label_names: Sequence[str], probe: str | tuple[int, int
     h3 = stages["h3"].float().mean(dim=(2, 3)).cpu().numpy()
     a4 = stages["a4"].float().cpu().numpy()
     y = stages["y"].float().cpu().numpy()
-    return ProbeResult(list(label_names), probe, float(mass), h3[1:] - h3[0],
-                       (a4[1:] - a4[0]).reshape(-1, channels, per_channel), y[1:] - y[0])
+    return ProbeResult(
+        list(label_names),
+        probe,
+        float(mass),
+        h3[1:] - h3[0],
+        (a4[1:] - a4[0]).reshape(-1, channels, per_channel),
+        y[1:] - y[0],
+    )
 
 
 def filter_readout(model: SRN, label_names: Sequence[str]) -> LabelMatrix:
     """Filters x labels: the fc weight W_fc[j, f], how label j's SRN logit reads conv4 filter f."""
     channels, per_channel, _ = _shape(model)
     values = model.f_sr.fc.weight.detach().float().cpu().numpy().T
-    return LabelMatrix(values, filter_names(channels, per_channel), list(label_names), "filter readout",
-                       "fc weight W_fc[j, f]: how much label j's SRN logit reads conv4 filter f")
+    return LabelMatrix(
+        values,
+        filter_names(channels, per_channel),
+        list(label_names),
+        "filter readout",
+        "fc weight W_fc[j, f]: how much label j's SRN logit reads conv4 filter f",
+    )
 
 
-def path_table(model: SRN, probes: ProbeResult, sources: Iterable[LabelRef] | None = None,
-               top: int = 20) -> list[dict[str, Any]]:
+def path_table(
+    model: SRN, probes: ProbeResult, sources: Iterable[LabelRef] | None = None, top: int = 20
+) -> list[dict[str, Any]]:
     """The strongest paths label i -> channel -> filter -> label j, `top` per source label i.
 
     contribution = da4_f(probe i) * W_fc[j, f], the exact share of filter f in the probe's change of
@@ -207,7 +257,16 @@ def path_table(model: SRN, probes: ProbeResult, sources: Iterable[LabelRef] | No
         for cell in best[np.argsort(-flat[best], kind="stable")]:
             f, j = divmod(int(cell), len(names))
             k = f // per_channel
-            rows.append({"source": names[i], "channel": k, "filter": f % per_channel, "target": names[j],
-                         "channel_drive": float(probes.channel_drive[i, k]), "filter_response": float(response[f]),
-                         "readout": float(readout[j, f]), "contribution": float(contribution[f, j])})
+            rows.append(
+                {
+                    "source": names[i],
+                    "channel": k,
+                    "filter": f % per_channel,
+                    "target": names[j],
+                    "channel_drive": float(probes.channel_drive[i, k]),
+                    "filter_response": float(response[f]),
+                    "readout": float(readout[j, f]),
+                    "contribution": float(contribution[f, j]),
+                }
+            )
     return rows

@@ -45,8 +45,13 @@ def target_layer(model: SRN, layer: str = "layer4") -> nn.Module:
     raise ValueError(f"unknown Grad-CAM layer {layer!r}; choose one of {GRADCAM_LAYERS}")
 
 
-def gradcam_maps(analyzer: Analyzer, analysis: ImageAnalysis, labels: Iterable[LabelRef] | None = None,
-                 layer: str = "layer4", batch_size: int = 8) -> np.ndarray:
+def gradcam_maps(
+    analyzer: Analyzer,
+    analysis: ImageAnalysis,
+    labels: Iterable[LabelRef] | None = None,
+    layer: str = "layer4",
+    batch_size: int = 8,
+) -> np.ndarray:
     """Grad-CAM of y_cls for each of `labels` (default all): float32 (K, S, S) in [0, 1], S = input size.
 
     The image is repeated once per label so that one forward and one backward serve a whole batch.
@@ -65,7 +70,7 @@ def gradcam_maps(analyzer: Analyzer, analysis: ImageAnalysis, labels: Iterable[L
     try:
         chunks = []
         for start in range(0, len(index), batch_size):
-            part = index[start:start + batch_size]
+            part = index[start : start + batch_size]
             batch = tensor.unsqueeze(0).expand(len(part), -1, -1, -1).contiguous()
             with torch.enable_grad():
                 chunks.append(cam(batch, [ClassifierOutputTarget(i) for i in part]))
@@ -109,23 +114,45 @@ class PointingComparison:
         total = int(self.trials.sum())
         if total == 0:
             return {"pairs": 0, "srn": float("nan"), "gradcam": float("nan")}
-        return {"pairs": total, "srn": float(self.srn_hits.sum() / total),
-                "gradcam": float(self.gradcam_hits.sum() / total)}
+        return {
+            "pairs": total,
+            "srn": float(self.srn_hits.sum() / total),
+            "gradcam": float(self.gradcam_hits.sum() / total),
+        }
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per label with its trials and both hit rates."""
-        return [{"label": name, "trials": int(self.trials[k]), "srn_hits": int(self.srn_hits[k]),
-                 "gradcam_hits": int(self.gradcam_hits[k]), "srn_rate": float(self.srn_rate[k]),
-                 "gradcam_rate": float(self.gradcam_rate[k])} for k, name in enumerate(self.labels)]
+        return [
+            {
+                "label": name,
+                "trials": int(self.trials[k]),
+                "srn_hits": int(self.srn_hits[k]),
+                "gradcam_hits": int(self.gradcam_hits[k]),
+                "srn_rate": float(self.srn_rate[k]),
+                "gradcam_rate": float(self.gradcam_rate[k]),
+            }
+            for k, name in enumerate(self.labels)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "layer": self.layer, "tolerance": self.tolerance, "overall": self.overall(),
-                "per_label": self.rows(), "records": self.records}
+        return {
+            "kind": self.kind,
+            "layer": self.layer,
+            "tolerance": self.tolerance,
+            "overall": self.overall(),
+            "per_label": self.rows(),
+            "records": self.records,
+        }
 
 
-def compare_pointing(analyzer: Analyzer, analyses: Iterable[ImageAnalysis], kind: str = "attention",
-                     layer: str = "layer4", tolerance: float = POINTING_TOLERANCE,
-                     progress: Callable[[Iterable], Iterable] | None = None) -> PointingComparison:
+def compare_pointing(
+    analyzer: Analyzer,
+    analyses: Iterable[ImageAnalysis],
+    kind: str = "attention",
+    layer: str = "layer4",
+    tolerance: float = POINTING_TOLERANCE,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> PointingComparison:
     """Pointing game of SRN's map peaks and Grad-CAM peaks, for every label that has a box in an image."""
     names = analyzer.label_names
     trials, srn_hits, cam_hits = (np.zeros(len(names), dtype=np.int64) for _ in range(3))
@@ -144,10 +171,18 @@ def compare_pointing(analyzer: Analyzer, analyses: Iterable[ImageAnalysis], kind
             trials[i] += 1
             srn_hits[i] += int(srn[k])
             cam_hits[i] += int(cam[k])
-            records.append({"image": analysis.source, "label": names[i], "srn_hit": bool(srn[k]),
-                            "gradcam_hit": bool(cam[k]), "srn_x": float(srn_points[k, 0]),
-                            "srn_y": float(srn_points[k, 1]), "gradcam_x": float(cam_points[k, 0]),
-                            "gradcam_y": float(cam_points[k, 1])})
+            records.append(
+                {
+                    "image": analysis.source,
+                    "label": names[i],
+                    "srn_hit": bool(srn[k]),
+                    "gradcam_hit": bool(cam[k]),
+                    "srn_x": float(srn_points[k, 0]),
+                    "srn_y": float(srn_points[k, 1]),
+                    "gradcam_x": float(cam_points[k, 0]),
+                    "gradcam_y": float(cam_points[k, 1]),
+                }
+            )
     return PointingComparison(list(names), kind, layer, float(tolerance), trials, srn_hits, cam_hits, records)
 
 
@@ -158,8 +193,20 @@ def merge_pointing(parts: Iterable[PointingComparison]) -> PointingComparison:
         raise ValueError("merge_pointing needs at least one comparison")
     first = parts[0]
     for part in parts[1:]:
-        if (part.labels, part.kind, part.layer, part.tolerance) != (first.labels, first.kind, first.layer, first.tolerance):
+        if (part.labels, part.kind, part.layer, part.tolerance) != (
+            first.labels,
+            first.kind,
+            first.layer,
+            first.tolerance,
+        ):
             raise ValueError("cannot merge pointing comparisons made with different labels or settings")
-    return PointingComparison(first.labels, first.kind, first.layer, first.tolerance,
-                              sum(p.trials for p in parts), sum(p.srn_hits for p in parts),
-                              sum(p.gradcam_hits for p in parts), [r for p in parts for r in p.records])
+    return PointingComparison(
+        first.labels,
+        first.kind,
+        first.layer,
+        first.tolerance,
+        sum(p.trials for p in parts),
+        sum(p.srn_hits for p in parts),
+        sum(p.gradcam_hits for p in parts),
+        [r for p in parts for r in p.records],
+    )

@@ -34,8 +34,9 @@ PROBE_OPS = ("remove", "move", "mirror", "add")
 VERDICTS = ("layout", "presence", "none")
 
 
-def bootstrap_ci(values: np.ndarray, confidence: float = 0.95, resamples: int = 1000, seed: int = 0
-                 ) -> tuple[float, float]:
+def bootstrap_ci(
+    values: np.ndarray, confidence: float = 0.95, resamples: int = 1000, seed: int = 0
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of `values` (NaN, NaN for fewer than 2 values)."""
     values = np.asarray(values, np.float64)
     if values.size < 2:
@@ -122,42 +123,73 @@ class RelationProbe:
         layout, presence = self.layout_effect, self.effects.get("remove")
         parts = []
         if presence is not None and presence.images:
-            parts.append(f"removing {'/'.join(self.partners)} changes {self.read}'s SRN logit by "
-                         f"{presence.srn_abs_change:.2f} on average")
+            parts.append(
+                f"removing {'/'.join(self.partners)} changes {self.read}'s SRN logit by "
+                f"{presence.srn_abs_change:.2f} on average"
+            )
         if layout is not None:
             parts.append(f"{layout.description} changes it by {layout.srn_abs_change:.2f}")
-        found = {"layout": "f_sr learned the layout (where the partner is)",
-                 "presence": "f_sr learned presence (removing the partner matters, where it sits does not clearly matter)",
-                 "none": "f_sr shows no relation between these labels"}[self.verdict]
-        return f"{found}: " + "; ".join(parts) + f" (threshold {self.threshold:g} logits, lower bound of the " \
-                                                 f"{100 * self.confidence:.0f} % interval)."
+        found = {
+            "layout": "f_sr learned the layout (where the partner is)",
+            "presence": "f_sr learned presence (removing the partner matters, where it sits does not clearly matter)",
+            "none": "f_sr shows no relation between these labels",
+        }[self.verdict]
+        return (
+            f"{found}: " + "; ".join(parts) + f" (threshold {self.threshold:g} logits, lower bound of the "
+            f"{100 * self.confidence:.0f} % interval)."
+        )
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"read": self.read, "partners": "+".join(self.partners), **e.row()} for e in self.effects.values()]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"read": self.read, "partners": self.partners, "anchor": self.anchor, "alpha": self.alpha,
-                "threshold": self.threshold, "confidence": self.confidence, "verdict": self.verdict,
-                "explanation": self.explanation(), "effects": [e.row() for e in self.effects.values()]}
+        return {
+            "read": self.read,
+            "partners": self.partners,
+            "anchor": self.anchor,
+            "alpha": self.alpha,
+            "threshold": self.threshold,
+            "confidence": self.confidence,
+            "verdict": self.verdict,
+            "explanation": self.explanation(),
+            "effects": [e.row() for e in self.effects.values()],
+        }
 
 
-def _effect(op: str, description: str, before: np.ndarray, after: np.ndarray, alpha: float, confidence: float,
-            seed: int) -> ProbeEffect:
+def _effect(
+    op: str, description: str, before: np.ndarray, after: np.ndarray, alpha: float, confidence: float, seed: int
+) -> ProbeEffect:
     change = np.asarray(after, np.float64) - np.asarray(before, np.float64)
     mean = float(change.mean()) if change.size else float("nan")
     absolute = np.abs(change)
     ci = bootstrap_ci(change, confidence, seed=seed)
-    return ProbeEffect(op, description, int(change.size), mean, ci,
-                       float(absolute.mean()) if change.size else float("nan"),
-                       bootstrap_ci(absolute, confidence, seed=seed), (1 - alpha) * mean,
-                       ((1 - alpha) * ci[0], (1 - alpha) * ci[1]))
+    return ProbeEffect(
+        op,
+        description,
+        int(change.size),
+        mean,
+        ci,
+        float(absolute.mean()) if change.size else float("nan"),
+        bootstrap_ci(absolute, confidence, seed=seed),
+        (1 - alpha) * mean,
+        ((1 - alpha) * ci[0], (1 - alpha) * ci[1]),
+    )
 
 
-def relation_probe(model: SRN, analyses: Sequence[ImageAnalysis], read: LabelRef,
-                   partner: LabelRef | Sequence[LabelRef], anchor: LabelRef | None = None,
-                   shift: tuple[int, int] = (3, 0), mirror_axes: str = "xy", add_offset: tuple[int, int] = (0, 0),
-                   ops: Sequence[str] = PROBE_OPS, threshold: float = 1.0, confidence: float = 0.95,
-                   seed: int = 0) -> RelationProbe:
+def relation_probe(
+    model: SRN,
+    analyses: Sequence[ImageAnalysis],
+    read: LabelRef,
+    partner: LabelRef | Sequence[LabelRef],
+    anchor: LabelRef | None = None,
+    shift: tuple[int, int] = (3, 0),
+    mirror_axes: str = "xy",
+    add_offset: tuple[int, int] = (0, 0),
+    ops: Sequence[str] = PROBE_OPS,
+    threshold: float = 1.0,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> RelationProbe:
     """Probe how `read`'s logits depend on `partner`'s map (one label, or several edited together).
 
     remove / move / mirror run on images where a partner is present (ground truth if known, else a
@@ -179,8 +211,9 @@ def relation_probe(model: SRN, analyses: Sequence[ImageAnalysis], read: LabelRef
     centre = ((grid - 1) / 2, (grid - 1) / 2)
     with_partner = [x for x in analyses if any(holds_label(x, p) for p in ps)]
     without = [x for x in analyses if not any(holds_label(x, p) for p in ps)]
-    mass = float(np.mean([x.weighted_attention[ps].sum(axis=(1, 2)).max() for x in with_partner])) \
-        if with_partner else 1.0
+    mass = (
+        float(np.mean([x.weighted_attention[ps].sum(axis=(1, 2)).max() for x in with_partner])) if with_partner else 1.0
+    )
     batches: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
     for op in ops:
         group = without if op == "add" else with_partner
@@ -203,18 +236,28 @@ def relation_probe(model: SRN, analyses: Sequence[ImageAnalysis], read: LabelRef
             befores.append(u)
             afters.append(edited)
         batches[op] = (befores, afters)
-    descriptions = {"remove": "removing the partner", "move": f"moving the partner by dx={shift[0]}, dy={shift[1]} "
-                    "cells", "mirror": f"mirroring the partner ({mirror_axes}) through "
-                    + ("the grid centre" if a is None else f"{names[a]}'s peak"),
-                    "add": f"adding the partner at dx={add_offset[0]}, dy={add_offset[1]} cells from "
-                    + ("the grid centre" if a is None else f"{names[a]}'s peak")}
+    descriptions = {
+        "remove": "removing the partner",
+        "move": f"moving the partner by dx={shift[0]}, dy={shift[1]} cells",
+        "mirror": f"mirroring the partner ({mirror_axes}) through "
+        + ("the grid centre" if a is None else f"{names[a]}'s peak"),
+        "add": f"adding the partner at dx={add_offset[0]}, dy={add_offset[1]} cells from "
+        + ("the grid centre" if a is None else f"{names[a]}'s peak"),
+    }
     effects = {}
     for n, (op, (befores, afters)) in enumerate(batches.items()):
         if befores:
             logits = sr_forward(model, np.stack(befores + afters))[:, r]
-            before, after = logits[:len(befores)], logits[len(befores):]
+            before, after = logits[: len(befores)], logits[len(befores) :]
         else:
             before = after = np.zeros(0)
         effects[op] = _effect(op, descriptions[op], before, after, analyses[0].alpha, confidence, seed + n)
-    return RelationProbe(names[r], [names[p] for p in ps], None if a is None else names[a], analyses[0].alpha,
-                         threshold, confidence, effects)
+    return RelationProbe(
+        names[r],
+        [names[p] for p in ps],
+        None if a is None else names[a],
+        analyses[0].alpha,
+        threshold,
+        confidence,
+        effects,
+    )

@@ -52,9 +52,15 @@ def row_counts(analyses: Sequence[ImageAnalysis], threshold: float = 0.5) -> np.
     return np.repeat(np.diag(together)[:, None], together.shape[1], axis=1)
 
 
-def relation_matrix(name: str, model: SRN, analyses: Sequence[ImageAnalysis], label_names: Sequence[str],
-                    threshold: float = 0.5, probes: ProbeResult | None = None,
-                    influence: Callable[[], LabelMatrix] | None = None) -> tuple[LabelMatrix, np.ndarray | None]:
+def relation_matrix(
+    name: str,
+    model: SRN,
+    analyses: Sequence[ImageAnalysis],
+    label_names: Sequence[str],
+    threshold: float = 0.5,
+    probes: ProbeResult | None = None,
+    influence: Callable[[], LabelMatrix] | None = None,
+) -> tuple[LabelMatrix, np.ndarray | None]:
     """The matrix `name` (one of MATRICES) over `analyses`, and the number of images behind each cell (None
     when every cell rests on all of them). `influence` supplies the influence matrix (the dashboard passes
     its cached computation); by default it is computed here, over the images where the row label is present."""
@@ -90,9 +96,15 @@ def anchor_alone(label_names: Sequence[str], grid: int, anchor: LabelRef) -> np.
     return point_attention(len(label_names), grid, {index: (grid // 2, grid // 2, 1.0)})
 
 
-def fields_around(model: SRN, weighted_attention: np.ndarray, label_names: Sequence[str], anchor: LabelRef,
-                  mass: float | None = None, batch: int = 4,
-                  progress: Callable[[int, int], None] | None = None) -> list[RelationField]:
+def fields_around(
+    model: SRN,
+    weighted_attention: np.ndarray,
+    label_names: Sequence[str],
+    anchor: LabelRef,
+    mass: float | None = None,
+    batch: int = 4,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[RelationField]:
     """Relation fields of every other label around `anchor` on U, `batch` labels per f_sr run;
     `progress(done, total)` is called after each run."""
     if batch < 1:
@@ -101,8 +113,9 @@ def fields_around(model: SRN, weighted_attention: np.ndarray, label_names: Seque
     moved = [n for n in label_names if n != anchor_name]
     fields: list[RelationField] = []
     for start in range(0, len(moved), batch):
-        fields += relation_fields(model, weighted_attention, label_names, anchor_name, moved[start:start + batch],
-                                  mass=mass)
+        fields += relation_fields(
+            model, weighted_attention, label_names, anchor_name, moved[start : start + batch], mass=mass
+        )
         if progress:
             progress(len(fields), len(moved))
     return fields

@@ -15,8 +15,13 @@ def score_table(analysis: ImageAnalysis, threshold: float = 0.5) -> list[dict[st
     probs = analysis.probabilities()
     rows = []
     for i in analysis.top_labels(analysis.num_labels):
-        row = {"label": analysis.label_names[i], "fused": float(probs["fused"][i]), "main net": float(probs["main"][i]),
-               "SRN": float(probs["srn"][i]), "predicted": bool(probs["fused"][i] > threshold)}
+        row = {
+            "label": analysis.label_names[i],
+            "fused": float(probs["fused"][i]),
+            "main net": float(probs["main"][i]),
+            "SRN": float(probs["srn"][i]),
+            "predicted": bool(probs["fused"][i] > threshold),
+        }
         if analysis.targets is not None:
             row["truth"] = bool(analysis.targets[i] == 1)
         rows.append(row)
@@ -30,8 +35,9 @@ def true_labels(analysis: ImageAnalysis) -> list[str] | None:
     return [analysis.label_names[i] for i in analysis.present_labels()]
 
 
-def largest_change_first(rows: list[dict[str, Any]], before: str = "srn_prob_before",
-                         after: str = "srn_prob_after") -> list[dict[str, Any]]:
+def largest_change_first(
+    rows: list[dict[str, Any]], before: str = "srn_prob_before", after: str = "srn_prob_after"
+) -> list[dict[str, Any]]:
     """`rows` (e.g. a what-if's) sorted by how far `after` moved from `before`, largest change first; ties keep
     their order."""
     return sorted(rows, key=lambda row: -abs(row[after] - row[before]))

@@ -33,8 +33,13 @@ def _check_targets(targets: np.ndarray, label_names: Sequence[str]) -> np.ndarra
 def cooccurrence(targets: np.ndarray, label_names: Sequence[str]) -> LabelMatrix:
     """Counts of images where labels i and j are both positive (1); the diagonal counts each label."""
     positive = (_check_targets(targets, label_names) == 1).astype(np.int64)
-    return LabelMatrix(positive.T @ positive, list(label_names), list(label_names), "co-occurrence",
-                       "number of images where labels i and j are both present")
+    return LabelMatrix(
+        positive.T @ positive,
+        list(label_names),
+        list(label_names),
+        "co-occurrence",
+        "number of images where labels i and j are both present",
+    )
 
 
 def conditional_probability(targets: np.ndarray, label_names: Sequence[str]) -> LabelMatrix:
@@ -47,8 +52,13 @@ def conditional_probability(targets: np.ndarray, label_names: Sequence[str]) -> 
     known = (targets >= 0).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         values = (positive.T @ positive) / (positive.T @ known)
-    return LabelMatrix(np.where(np.isfinite(values), values, np.nan), list(label_names), list(label_names),
-                       "P(j | i)", "probability that label j (column) is present given label i (row) is")
+    return LabelMatrix(
+        np.where(np.isfinite(values), values, np.nan),
+        list(label_names),
+        list(label_names),
+        "P(j | i)",
+        "probability that label j (column) is present given label i (row) is",
+    )
 
 
 def label_matrix_of(analyses: Sequence[ImageAnalysis], source: str = "truth", threshold: float = 0.5) -> np.ndarray:
@@ -81,8 +91,13 @@ def fsr_similarity(model: SRN, label_names: Sequence[str], probes: ProbeResult |
     else:
         vectors = probes.channel_drive
         how = "measured conv3 channel drives"
-    return LabelMatrix(_cosine(vectors.astype(np.float64)), list(label_names), list(label_names),
-                       "f_sr similarity", f"cosine similarity of the labels' {how}")
+    return LabelMatrix(
+        _cosine(vectors.astype(np.float64)),
+        list(label_names),
+        list(label_names),
+        "f_sr similarity",
+        f"cosine similarity of the labels' {how}",
+    )
 
 
 def gradient_x_input(model: SRN, weighted_attention: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -102,9 +117,14 @@ def influence_maps(model: SRN, analysis: ImageAnalysis) -> np.ndarray:
     return gradient_x_input(model, analysis.weighted_attention[None])[0].float().cpu().numpy()
 
 
-def influence_matrix(model: SRN, analyses: Iterable[ImageAnalysis], batch_size: int = 8,
-                     present_only: bool = False, threshold: float = 0.5,
-                     progress: Callable[[Iterable], Iterable] | None = None) -> LabelMatrix:
+def influence_matrix(
+    model: SRN,
+    analyses: Iterable[ImageAnalysis],
+    batch_size: int = 8,
+    present_only: bool = False,
+    threshold: float = 0.5,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> LabelMatrix:
     """I[i, j]: mean over images of sum_p U_i * dy_sr[j]/dU_i (signed; row i moves column j).
 
     With `present_only`, row i averages only the images where label i is present (ground truth
@@ -139,6 +159,11 @@ def influence_matrix(model: SRN, analyses: Iterable[ImageAnalysis], batch_size: 
         raise ValueError("influence_matrix needs at least one analysed image")
     with np.errstate(invalid="ignore", divide="ignore"):
         values = total / count[:, None]
-    return LabelMatrix(values, names, names, "influence",
-                       "mean over images of sum_p U_i dy_sr[j]/dU_i: how label i's (row) weighted "
-                       "attention moves label j's (column) SRN logit; positive raises it")
+    return LabelMatrix(
+        values,
+        names,
+        names,
+        "influence",
+        "mean over images of sum_p U_i dy_sr[j]/dU_i: how label i's (row) weighted "
+        "attention moves label j's (column) SRN logit; positive raises it",
+    )

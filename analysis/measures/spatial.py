@@ -8,11 +8,11 @@ Relation field (moved label i, anchor label j, read label r, default r = j): sta
 label r's SRN logit; do this for every cell. `map_relation_field` (the default view) does the same on
 real maps: label i's own map is shifted so its peak lands on each cell, in every image that holds
 both labels, and the logits are averaged. A field whose logits hardly vary (`contrast` below
-`min_contrast`) has no preferred offset: it carries a `warning` instead. Cells are indexed by their offset (dx, dy) from the
-anchor cell (label j's peak unless given), so the field shows where f_sr wants label i relative to
-label j. Only f_sr runs, never the backbone. The computation is exact and batched over all cells and
-all moved labels: conv2/conv3 act per position, so only the placed cell's column changes, and conv4
-is linear before its ReLU.
+`min_contrast`) has no preferred offset: it carries a `warning` instead. Cells are indexed by their
+offset (dx, dy) from the anchor cell (label j's peak unless given), so the field shows where f_sr
+wants label i relative to label j. Only f_sr runs, never the backbone. The computation is exact and
+batched over all cells and all moved labels: conv2/conv3 act per position, so only the placed cell's
+column changes, and conv4 is linear before its ReLU.
 """
 
 from __future__ import annotations
@@ -58,19 +58,33 @@ class OffsetStats:
     def rows(self) -> list[dict[str, Any]]:
         """One row per ordered pair seen together at least once."""
         names = self.label_names
-        return [{"anchor": names[i], "other": names[j], "count": int(self.count[i, j]),
-                 "mean_dx": float(self.mean[i, j, 0]), "mean_dy": float(self.mean[i, j, 1]),
-                 "std_dx": float(self.std[i, j, 0]), "std_dy": float(self.std[i, j, 1]),
-                 "consistency": float(self.consistency[i, j]), "units": self.units}
-                for i, j in sorted(self.offsets)]
+        return [
+            {
+                "anchor": names[i],
+                "other": names[j],
+                "count": int(self.count[i, j]),
+                "mean_dx": float(self.mean[i, j, 0]),
+                "mean_dy": float(self.mean[i, j, 1]),
+                "std_dx": float(self.std[i, j, 0]),
+                "std_dy": float(self.std[i, j, 1]),
+                "consistency": float(self.consistency[i, j]),
+                "units": self.units,
+            }
+            for i, j in sorted(self.offsets)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"units": self.units, "kind": self.kind, "pairs": self.rows(),
-                "offsets": {f"{self.label_names[i]}->{self.label_names[j]}": v for (i, j), v in self.offsets.items()}}
+        return {
+            "units": self.units,
+            "kind": self.kind,
+            "pairs": self.rows(),
+            "offsets": {f"{self.label_names[i]}->{self.label_names[j]}": v for (i, j), v in self.offsets.items()},
+        }
 
 
-def centroid_offsets(analyses: Iterable[ImageAnalysis], kind: str = "attention", units: str = "cells",
-                     threshold: float = 0.5) -> OffsetStats:
+def centroid_offsets(
+    analyses: Iterable[ImageAnalysis], kind: str = "attention", units: str = "cells", threshold: float = 0.5
+) -> OffsetStats:
     """Offsets between the centroids of `kind` maps of every pair of labels present in the same image.
 
     Present: ground truth when the image has targets, else fused score > `threshold`. `units`:
@@ -105,13 +119,15 @@ def centroid_offsets(analyses: Iterable[ImageAnalysis], kind: str = "attention",
         mean[i, j], std[i, j] = values.mean(axis=0), values.std(axis=0)
         length = np.linalg.norm(values, axis=1)
         moving = length > 1e-9
-        consistency[i, j] = (np.linalg.norm((values[moving] / length[moving, None]).mean(axis=0))
-                             if moving.any() else np.nan)
+        consistency[i, j] = (
+            np.linalg.norm((values[moving] / length[moving, None]).mean(axis=0)) if moving.any() else np.nan
+        )
     return OffsetStats(list(names), units, kind, count, mean, std, consistency, offsets)
 
 
-def placement_logits(model: SRN, weighted_attention: np.ndarray, moved: Sequence[int],
-                     masses: Sequence[float], chunk: int = 8) -> tuple[np.ndarray, np.ndarray]:
+def placement_logits(
+    model: SRN, weighted_attention: np.ndarray, moved: Sequence[int], masses: Sequence[float], chunk: int = 8
+) -> tuple[np.ndarray, np.ndarray]:
     """y_sr for every moved label k put as a point of mass masses[k] on every cell, the rest of U kept.
 
     Returns (placed (K, g, g, C), removed (K, C)): the logits with label k's point at cell (row, col),
@@ -126,8 +142,8 @@ def placement_logits(model: SRN, weighted_attention: np.ndarray, moved: Sequence
     placed, removed = [], []
     with torch.inference_mode():
         for start in range(0, len(moved), chunk):
-            ks = torch.as_tensor(list(moved[start:start + chunk]), device=u.device)
-            m = torch.as_tensor(list(masses[start:start + chunk]), device=u.device, dtype=u.dtype)
+            ks = torch.as_tensor(list(moved[start : start + chunk]), device=u.device)
+            m = torch.as_tensor(list(masses[start : start + chunk]), device=u.device, dtype=u.dtype)
             rows = torch.arange(len(ks), device=u.device)
             base = u.expand(len(ks), -1, -1, -1).clone()
             base[rows, ks] = 0.0
@@ -139,8 +155,10 @@ def placement_logits(model: SRN, weighted_attention: np.ndarray, moved: Sequence
             change = sr.cell_terms(sr.channel_maps(filled) - channels)
             placed.append(sr.readout(z4[:, None, :] + change.transpose(1, 2)))
     shape = (len(moved), grid, grid, labels)
-    return (torch.cat(placed).float().cpu().numpy().reshape(shape) if placed else np.zeros(shape, np.float32),
-            torch.cat(removed).float().cpu().numpy() if removed else np.zeros((0, labels), np.float32))
+    return (
+        torch.cat(placed).float().cpu().numpy().reshape(shape) if placed else np.zeros(shape, np.float32),
+        torch.cat(removed).float().cpu().numpy() if removed else np.zeros((0, labels), np.float32),
+    )
 
 
 @dataclass
@@ -176,8 +194,10 @@ class RelationField:
     def warning(self) -> str | None:
         """Why the field names no preferred offset (too little contrast), or None when it does."""
         if not self.contrast >= self.min_contrast:
-            return (f"no contrast: {self.read}'s SRN logit varies by only {self.contrast:.2f} (< {self.min_contrast:g}) "
-                    f"wherever {self.moved} sits, so the field has no preferred offset")
+            return (
+                f"no contrast: {self.read}'s SRN logit varies by only {self.contrast:.2f} (< {self.min_contrast:g}) "
+                f"wherever {self.moved} sits, so the field has no preferred offset"
+            )
         return None
 
     @property
@@ -191,19 +211,44 @@ class RelationField:
 
     def rows(self) -> list[dict[str, Any]]:
         dys, dxs = np.nonzero(np.isfinite(self.logits))
-        return [{"dx": int(self.offsets[x]), "dy": int(self.offsets[y]), "logit": float(self.logits[y, x]),
-                 "probability": float(sigmoid(self.logits[y, x]))} for y, x in zip(dys, dxs)]
+        return [
+            {
+                "dx": int(self.offsets[x]),
+                "dy": int(self.offsets[y]),
+                "logit": float(self.logits[y, x]),
+                "probability": float(sigmoid(self.logits[y, x])),
+            }
+            for y, x in zip(dys, dxs)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"moved": self.moved, "anchor": self.anchor, "read": self.read, "anchor_cell": list(self.anchor_cell),
-                "mass": self.mass, "offsets": self.offsets, "logits": self.logits, "removed": self.removed,
-                "original": self.original, "mode": self.mode, "images": self.images, "contrast": self.contrast,
-                "warning": self.warning}
+        return {
+            "moved": self.moved,
+            "anchor": self.anchor,
+            "read": self.read,
+            "anchor_cell": list(self.anchor_cell),
+            "mass": self.mass,
+            "offsets": self.offsets,
+            "logits": self.logits,
+            "removed": self.removed,
+            "original": self.original,
+            "mode": self.mode,
+            "images": self.images,
+            "contrast": self.contrast,
+            "warning": self.warning,
+        }
 
 
-def relation_fields(model: SRN, weighted_attention: np.ndarray, label_names: Sequence[str], anchor: LabelRef,
-                    moved: Iterable[LabelRef] | None = None, read: LabelRef | None = None,
-                    anchor_cell: tuple[int, int] | None = None, mass: float | None = None) -> list[RelationField]:
+def relation_fields(
+    model: SRN,
+    weighted_attention: np.ndarray,
+    label_names: Sequence[str],
+    anchor: LabelRef,
+    moved: Iterable[LabelRef] | None = None,
+    read: LabelRef | None = None,
+    anchor_cell: tuple[int, int] | None = None,
+    mass: float | None = None,
+) -> list[RelationField]:
     """Relation fields of several moved labels (default every label but the anchor) around one anchor.
 
     `mass`: the point's mass; None keeps each moved label's own mass in U (sum of its map).
@@ -226,15 +271,36 @@ def relation_fields(model: SRN, weighted_attention: np.ndarray, label_names: Seq
     fields = []
     for n, k in enumerate(ks):
         logits = np.full((2 * grid - 1, 2 * grid - 1), np.nan, dtype=np.float32)
-        logits[grid - 1 - cell[0]:2 * grid - 1 - cell[0], grid - 1 - cell[1]:2 * grid - 1 - cell[1]] = placed[n, :, :, r]
-        fields.append(RelationField(list(label_names), label_names[k], label_names[j], label_names[r], cell,
-                                    masses[n], offsets, logits, float(removed[n, r]), original))
+        logits[grid - 1 - cell[0] : 2 * grid - 1 - cell[0], grid - 1 - cell[1] : 2 * grid - 1 - cell[1]] = placed[
+            n, :, :, r
+        ]
+        fields.append(
+            RelationField(
+                list(label_names),
+                label_names[k],
+                label_names[j],
+                label_names[r],
+                cell,
+                masses[n],
+                offsets,
+                logits,
+                float(removed[n, r]),
+                original,
+            )
+        )
     return fields
 
 
-def relation_field(model: SRN, weighted_attention: np.ndarray, label_names: Sequence[str], moved: LabelRef,
-                   anchor: LabelRef, read: LabelRef | None = None, anchor_cell: tuple[int, int] | None = None,
-                   mass: float | None = None) -> RelationField:
+def relation_field(
+    model: SRN,
+    weighted_attention: np.ndarray,
+    label_names: Sequence[str],
+    moved: LabelRef,
+    anchor: LabelRef,
+    read: LabelRef | None = None,
+    anchor_cell: tuple[int, int] | None = None,
+    mass: float | None = None,
+) -> RelationField:
     """The relation field of one moved label around one anchor (see `relation_fields`)."""
     return relation_fields(model, weighted_attention, label_names, anchor, [moved], read, anchor_cell, mass)[0]
 
@@ -254,9 +320,16 @@ def holds_label(analysis: ImageAnalysis, index: int) -> bool:
     return bool(analysis.logits[index] > 0)
 
 
-def map_relation_field(model: SRN, analyses: Iterable[ImageAnalysis], moved: LabelRef, anchor: LabelRef,
-                       read: LabelRef | None = None, min_contrast: float = 0.5, max_images: int | None = None,
-                       min_share: float = 0.5) -> RelationField:
+def map_relation_field(
+    model: SRN,
+    analyses: Iterable[ImageAnalysis],
+    moved: LabelRef,
+    anchor: LabelRef,
+    read: LabelRef | None = None,
+    min_contrast: float = 0.5,
+    max_images: int | None = None,
+    min_share: float = 0.5,
+) -> RelationField:
     """The relation field on real maps, averaged over the images that hold both labels.
 
     In each image, label `moved`'s own U map is shifted (zero fill) so that its peak lands on every
@@ -296,6 +369,18 @@ def map_relation_field(model: SRN, analyses: Iterable[ImageAnalysis], moved: Lab
         mass.append(float(u[k].sum()))
     field = np.where(count >= max(1.0, min_share * len(both)), total / np.maximum(count, 1), np.nan)
     field = field.astype(np.float32)
-    return RelationField(list(names), names[k], names[j], names[r], (grid - 1, grid - 1), float(np.mean(mass)),
-                         np.arange(-(grid - 1), grid), field, float(np.mean(removed)), float(np.mean(original)),
-                         "map", len(both), min_contrast)
+    return RelationField(
+        list(names),
+        names[k],
+        names[j],
+        names[r],
+        (grid - 1, grid - 1),
+        float(np.mean(mass)),
+        np.arange(-(grid - 1), grid),
+        field,
+        float(np.mean(removed)),
+        float(np.mean(original)),
+        "map",
+        len(both),
+        min_contrast,
+    )

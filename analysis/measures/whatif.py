@@ -90,11 +90,20 @@ class WhatIf:
     def rows(self) -> list[dict[str, Any]]:
         """One row per label: logits and probabilities before and after."""
         fb, fa = self.fused_before, self.fused_after
-        return [{"label": name, "srn_logit_before": float(self.sr_before[i]), "srn_logit_after": float(self.sr_after[i]),
-                 "srn_prob_before": float(sigmoid(self.sr_before[i])), "srn_prob_after": float(sigmoid(self.sr_after[i])),
-                 "fused_logit_before": float(fb[i]), "fused_logit_after": float(fa[i]),
-                 "fused_prob_before": float(sigmoid(fb[i])), "fused_prob_after": float(sigmoid(fa[i]))}
-                for i, name in enumerate(self.label_names)]
+        return [
+            {
+                "label": name,
+                "srn_logit_before": float(self.sr_before[i]),
+                "srn_logit_after": float(self.sr_after[i]),
+                "srn_prob_before": float(sigmoid(self.sr_before[i])),
+                "srn_prob_after": float(sigmoid(self.sr_after[i])),
+                "fused_logit_before": float(fb[i]),
+                "fused_logit_after": float(fa[i]),
+                "fused_prob_before": float(sigmoid(fb[i])),
+                "fused_prob_after": float(sigmoid(fa[i])),
+            }
+            for i, name in enumerate(self.label_names)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {"edit": self.description, "alpha": self.alpha, "labels": self.rows()}
@@ -112,5 +121,14 @@ def what_if_each(model: SRN, analysis: ImageAnalysis, scenarios: Sequence[Sequen
     u = analysis.weighted_attention
     batch = np.stack([u] + [apply_edits(u, names, edits) for edits in scenarios])
     logits = sr_forward(model, batch)
-    return [WhatIf(names, "; ".join(e.describe(names) for e in edits) or "no edit", analysis.alpha,
-                   analysis.cls_logits, logits[0], logits[n + 1]) for n, edits in enumerate(scenarios)]
+    return [
+        WhatIf(
+            names,
+            "; ".join(e.describe(names) for e in edits) or "no edit",
+            analysis.alpha,
+            analysis.cls_logits,
+            logits[0],
+            logits[n + 1],
+        )
+        for n, edits in enumerate(scenarios)
+    ]

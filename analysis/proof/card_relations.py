@@ -32,58 +32,95 @@ def _num(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def relation_sections(relation: dict[str, Any], targets: list[dict[str, Any]], figure: str | None,
-                      notes: str = "") -> list[str]:
+def relation_sections(
+    relation: dict[str, Any], targets: list[dict[str, Any]], figure: str | None, notes: str = ""
+) -> list[str]:
     """Markdown lines: targets, AP per family, relation probes, position filters, relation fields."""
-    lines = ["## Spatial proof (relation benchmark v2)", "",
-             "Every interval is a 95 % bootstrap interval over the test images.", "",
-             "### Targets", "", "| target | measured | 95 % interval | met |", "|---|---|---|---|"]
+    lines = [
+        "## Spatial proof (relation benchmark v2)",
+        "",
+        "Every interval is a 95 % bootstrap interval over the test images.",
+        "",
+        "### Targets",
+        "",
+        "| target | measured | 95 % interval | met |",
+        "|---|---|---|---|",
+    ]
     for t in targets:
         lines.append(f"| {t['target']} | {_num(t['value'])} | {_ci(t.get('ci'))} | {'yes' if t['met'] else 'NO'} |")
     if notes.strip():
         lines += ["", notes.strip()]
-    lines += ["", "### AP per family (percent)", "",
-              "| family | labels | main | SRN | fused | fused - main | 95 % interval | SRN - main |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### AP per family (percent)",
+        "",
+        "| family | labels | main | SRN | fused | fused - main | 95 % interval | SRN - main |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for family, row in relation["families"].items():
-        lines.append(f"| {family} | {', '.join(row['labels']) if family != 'all' else 'all'} | {row['ap_main']:.1f} | "
-                     f"{row['ap_srn']:.1f} | {row['ap_fused']:.1f} | {row['fused_minus_main']:+.2f} | "
-                     f"{_ci(row['fused_minus_main_ci'])} | {row['srn_minus_main']:+.2f} |")
-    lines += ["", "### Relation probes: presence or layout?", "",
-              "Only the partner's weighted attention map is edited and f_sr rerun; the table gives the mean "
-              "absolute change of the read label's SRN logit (the main net does not read the maps; the fused "
-              "logit changes by half as much). Mirror: the partner's map reflected through the read label's peak "
-              "(through the grid centre for position labels); move: shifted by 3 cells; remove: taken out.", "",
-              "| family | rule | read | partner | images | mirror | move | remove | verdict |",
-              "|---|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {family} | {', '.join(row['labels']) if family != 'all' else 'all'} | {row['ap_main']:.1f} | "
+            f"{row['ap_srn']:.1f} | {row['ap_fused']:.1f} | {row['fused_minus_main']:+.2f} | "
+            f"{_ci(row['fused_minus_main_ci'])} | {row['srn_minus_main']:+.2f} |"
+        )
+    lines += [
+        "",
+        "### Relation probes: presence or layout?",
+        "",
+        "Only the partner's weighted attention map is edited and f_sr rerun; the table gives the mean "
+        "absolute change of the read label's SRN logit (the main net does not read the maps; the fused "
+        "logit changes by half as much). Mirror: the partner's map reflected through the read label's peak "
+        "(through the grid centre for position labels); move: shifted by 3 cells; remove: taken out.",
+        "",
+        "| family | rule | read | partner | images | mirror | move | remove | verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for p in relation["probes"]:
-        lines.append(f"| {p['family']} | {p['rule']} | {p['read']} | {'+'.join(p['partners'])} | {p['images']} | "
-                     f"{p['mirror_abs_change']:.2f} {_ci(p['mirror_abs_change_ci'])} | "
-                     f"{p['move_abs_change']:.2f} {_ci(p['move_abs_change_ci'])} | "
-                     f"{p['remove_abs_change']:.2f} {_ci(p['remove_abs_change_ci'])} | {p['verdict']} |")
-    lines += ["", "### conv4 filters of the position labels", "",
-              "The 3 filters carrying most of each position label's fc weight (|fc weight| x mean activation on "
-              "the test images), and the correlation of each filter, in the sign of its fc weight, with the "
-              "label's region on the 14 x 14 grid.", "",
-              "| label | region | filters (channel/filter: fc weight, correlation) | best correlation |",
-              "|---|---|---|---|"]
+        lines.append(
+            f"| {p['family']} | {p['rule']} | {p['read']} | {'+'.join(p['partners'])} | {p['images']} | "
+            f"{p['mirror_abs_change']:.2f} {_ci(p['mirror_abs_change_ci'])} | "
+            f"{p['move_abs_change']:.2f} {_ci(p['move_abs_change_ci'])} | "
+            f"{p['remove_abs_change']:.2f} {_ci(p['remove_abs_change_ci'])} | {p['verdict']} |"
+        )
+    lines += [
+        "",
+        "### conv4 filters of the position labels",
+        "",
+        "The 3 filters carrying most of each position label's fc weight (|fc weight| x mean activation on "
+        "the test images), and the correlation of each filter, in the sign of its fc weight, with the "
+        "label's region on the 14 x 14 grid.",
+        "",
+        "| label | region | filters (channel/filter: fc weight, correlation) | best correlation |",
+        "|---|---|---|---|",
+    ]
     for r in relation["position_filters"]:
-        parts = "; ".join(f"ch{f['channel']}/f{f['index']}: {f['fc_weight']:+.2f}, {f['region_correlation']:.2f}"
-                          for f in r["filters"])
+        parts = "; ".join(
+            f"ch{f['channel']}/f{f['index']}: {f['fc_weight']:+.2f}, {f['region_correlation']:.2f}"
+            for f in r["filters"]
+        )
         lines.append(f"| {r['label']} | {_num(r['region'])} | {parts} | {r['best_correlation']:.2f} |")
     if figure:
         lines += ["", f"![conv4 filters of the position labels]({figure})"]
-    lines += ["", "### Relation fields on real maps against the planted offsets", "",
-              "The moved label's own map is shifted over the grid around its anchor's peak in up to 60 test "
-              "images holding both, and the rule's label's SRN logit is averaged; the peak should lie within one "
-              "cell of the planted offset (cells of 16 px, y down).", "",
-              "| kind | rule | moved around anchor (read) | planted (cells) | peak | direction error (deg) | images | "
-              "contrast | hit |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### Relation fields on real maps against the planted offsets",
+        "",
+        "The moved label's own map is shifted over the grid around its anchor's peak in up to 60 test "
+        "images holding both, and the rule's label's SRN logit is averaged; the peak should lie within one "
+        "cell of the planted offset (cells of 16 px, y down).",
+        "",
+        "| kind | rule | moved around anchor (read) | planted (cells) | peak | direction error (deg) | images | "
+        "contrast | hit |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for f in relation["fields"]:
         peak = f"({f['peak_cells'][0]}, {f['peak_cells'][1]})" if f.get("peak_cells") else (f.get("warning") or "-")
-        lines.append(f"| {f['kind']} | {f['rule']} | {f.get('moved', '-')} around {f.get('anchor', '-')} "
-                     f"({f.get('read', '-')}) | ({f['planted_cells'][0]:.2f}, {f['planted_cells'][1]:.2f}) | {peak} | "
-                     f"{_num(f.get('direction_error_deg', float('nan')), 0)} | {f['images']} | {_num(f.get('contrast', float('nan')))} | {'yes' if f['hit'] else 'NO'} |")
+        lines.append(
+            f"| {f['kind']} | {f['rule']} | {f.get('moved', '-')} around {f.get('anchor', '-')} "
+            f"({f.get('read', '-')}) | ({f['planted_cells'][0]:.2f}, {f['planted_cells'][1]:.2f}) | {peak} | "
+            f"{_num(f.get('direction_error_deg', float('nan')), 0)} | {f['images']} | "
+            f"{_num(f.get('contrast', float('nan')))} | {'yes' if f['hit'] else 'NO'} |"
+        )
     return lines + [""]
 
 
@@ -103,8 +140,9 @@ def position_filters_figure(model: SRN, relation: dict[str, Any]) -> Figure:
             limit = float(np.abs(signed).max()) or 1.0
             ax.imshow(signed, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
             ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black", linewidth=1.5))
-            ax.set_title(f"{r['label']}: ch{f['channel']}/f{f['index']}\ncorr {f['region_correlation']:.2f}",
-                         fontsize=8)
+            ax.set_title(
+                f"{r['label']}: ch{f['channel']}/f{f['index']}\ncorr {f['region_correlation']:.2f}", fontsize=8
+            )
             ax.set_xticks([])
             ax.set_yticks([])
     return fig
@@ -124,5 +162,5 @@ def keep_faithfulness(new_text: str, old_path: Path) -> str:
     start, end = old.find(FAITHFULNESS_START), old.find(FAITHFULNESS_END)
     if start < 0 or end < start:
         return new_text
-    section = old[start:end + len(FAITHFULNESS_END)]
+    section = old[start : end + len(FAITHFULNESS_END)]
     return new_text.rstrip("\n") + "\n\n" + section + "\n"

@@ -20,10 +20,12 @@ from .scene_proof import Tolerances, run_scene_proof
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "scene-proof", help="check that the analysis recovers the relations planted in scene data",
+        "scene-proof",
+        help="check that the analysis recovers the relations planted in scene data",
         description="Analyse relation scenes (an existing scene manifest, or N fresh ones from a seed) and "
-                    "report every head's metrics, the pointing game, planted offsets against attention "
-                    "centroids, control pairs and co-occurrence rankings.")
+        "report every head's metrics, the pointing game, planted offsets against attention "
+        "centroids, control pairs and co-occurrence rankings.",
+    )
     parser.add_argument("--weights", required=True, type=Path, help="SRN checkpoint trained on scenes")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, help="scene manifest.json written by `python -m srn_core generate`")
@@ -35,8 +37,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--card", type=Path, help="write a model card (markdown) to this file")
     parser.add_argument("--recipe", default="scripts/train_demo_model.sh", help="command quoted in the card")
     parser.add_argument("--notes", type=Path, help="markdown put in the card under the targets (what was tried)")
-    parser.add_argument("--wall-time-min", type=float,
-                        help="wall time of the recipe's training steps (data and four stages), for the card")
+    parser.add_argument(
+        "--wall-time-min",
+        type=float,
+        help="wall time of the recipe's training steps (data and four stages), for the card",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
     parser.set_defaults(run=run)
 
@@ -61,16 +66,28 @@ def run(args: argparse.Namespace) -> int:
     if args.card:
         figure = None
         if proof.relation and proof.relation["position_filters"]:
-            figure = save_position_filters(analyzer.model, proof.relation,
-                                           args.card.with_name("position_filters.png")).name
+            figure = save_position_filters(
+                analyzer.model, proof.relation, args.card.with_name("position_filters.png")
+            ).name
         notes = args.notes.read_text(encoding="utf-8") if args.notes else ""
-        text = render_model_card(read_metadata(args.weights), proof, args.weights, args.recipe, described,
-                                 [rule.label for rule in spec.context], figure, notes, args.wall_time_min)
+        text = render_model_card(
+            read_metadata(args.weights),
+            proof,
+            args.weights,
+            args.recipe,
+            described,
+            [rule.label for rule in spec.context],
+            figure,
+            notes,
+            args.wall_time_min,
+        )
         atomic_write_text(args.card, keep_faithfulness(text, args.card))
-    print(f"fused mAP {proof.metrics['fused']['mAP']:.1f}, main mAP {proof.metrics['main']['mAP']:.1f}, "
-          f"pointing {100 * proof.pointing_rate:.1f} %, offsets recovered "
-          f"{sum(r['recovered'] for r in proof.offsets)}/{len(proof.offsets)}, control pairs related "
-          f"{sum(r['related'] for r in proof.controls)}/{len(proof.controls)}")
+    print(
+        f"fused mAP {proof.metrics['fused']['mAP']:.1f}, main mAP {proof.metrics['main']['mAP']:.1f}, "
+        f"pointing {100 * proof.pointing_rate:.1f} %, offsets recovered "
+        f"{sum(r['recovered'] for r in proof.offsets)}/{len(proof.offsets)}, control pairs related "
+        f"{sum(r['related'] for r in proof.controls)}/{len(proof.controls)}"
+    )
     for target in proof.targets or []:
         print(f"{'met ' if target['met'] else 'MISS'}  {target['target']}: {target['value']}")
     return 1 if failures else 0

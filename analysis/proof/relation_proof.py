@@ -57,8 +57,9 @@ def _family_gain(scores: dict[str, np.ndarray], targets: np.ndarray, columns: li
     return {h: 100.0 * float(np.mean(v)) for h, v in aps.items()}
 
 
-def family_ap(analyses: Sequence[ImageAnalysis], spec: SceneSpec, resamples: int = 200,
-              confidence: float = 0.95, seed: int = 0) -> dict[str, dict[str, Any]]:
+def family_ap(
+    analyses: Sequence[ImageAnalysis], spec: SceneSpec, resamples: int = 200, confidence: float = 0.95, seed: int = 0
+) -> dict[str, dict[str, Any]]:
     """Per family: mean AP of each head and fused - main (also "srn - main") with bootstrap intervals
     over images; the key "spatial" pools the position and arrangement labels."""
     names = analyses[0].label_names
@@ -92,24 +93,64 @@ def probe_pairs(spec: SceneSpec) -> list[dict[str, Any]]:
     for c in spec.classes:
         if c.region is not None:
             siblings = [d.name for d in spec.classes if d.glyph == c.glyph]
-            pairs.append({"family": "position", "rule": c.name, "read": c.name, "partners": siblings,
-                          "anchor": None, "expect": "layout"})
+            pairs.append(
+                {
+                    "family": "position",
+                    "rule": c.name,
+                    "read": c.name,
+                    "partners": siblings,
+                    "anchor": None,
+                    "expect": "layout",
+                }
+            )
     for r in spec.arrangement:
-        pairs.append({"family": "arrangement", "rule": r.id, "read": r.label, "partners": [r.other],
-                      "anchor": r.anchor, "expect": "layout"})
+        pairs.append(
+            {
+                "family": "arrangement",
+                "rule": r.id,
+                "read": r.label,
+                "partners": [r.other],
+                "anchor": r.anchor,
+                "expect": "layout",
+            }
+        )
     for r in spec.context:
         family = "support" if r.decoy_p > 0 else "context"
-        pairs.append({"family": family, "rule": r.id, "read": r.label, "partners": [r.beside], "anchor": r.label,
-                      "expect": "layout"})
+        pairs.append(
+            {
+                "family": family,
+                "rule": r.id,
+                "read": r.label,
+                "partners": [r.beside],
+                "anchor": r.label,
+                "expect": "layout",
+            }
+        )
     layouts = {frozenset((r.anchor, r.other)) for r in spec.layout}
     for r in spec.cooccurrence:
         family = "layout + co-occurrence" if frozenset((r.given, r.then)) in layouts else "co-occurrence"
-        pairs.append({"family": family, "rule": r.id, "read": r.then, "partners": [r.given], "anchor": r.then,
-                      "expect": "presence" if family == "co-occurrence" else None})
+        pairs.append(
+            {
+                "family": family,
+                "rule": r.id,
+                "read": r.then,
+                "partners": [r.given],
+                "anchor": r.then,
+                "expect": "presence" if family == "co-occurrence" else None,
+            }
+        )
     if len(spec.controls) >= 2:
         a, b = spec.controls[:2]
-        pairs.append({"family": "control", "rule": f"controls {a}, {b}", "read": a, "partners": [b], "anchor": a,
-                      "expect": "none"})
+        pairs.append(
+            {
+                "family": "control",
+                "rule": f"controls {a}, {b}",
+                "read": a,
+                "partners": [b],
+                "anchor": a,
+                "expect": "none",
+            }
+        )
     return pairs
 
 
@@ -122,20 +163,38 @@ def planted_presets(label_names: Sequence[str], spec: SceneSpec | None = None) -
     return {f"{p['family']}: {p['read']} by {'+'.join(p['partners'])}": p for p in probe_pairs(spec)}
 
 
-def probe_table(model: SRN, analyses: Sequence[ImageAnalysis], spec: SceneSpec, threshold: float = 1.0
-                ) -> list[dict[str, Any]]:
+def probe_table(
+    model: SRN, analyses: Sequence[ImageAnalysis], spec: SceneSpec, threshold: float = 1.0
+) -> list[dict[str, Any]]:
     """Relation probes of every planted pair, with the mirror and remove effects and the verdict."""
     rows = []
     for n, pair in enumerate(probe_pairs(spec)):
-        probe = relation_probe(model, analyses, pair["read"], pair["partners"], pair["anchor"],
-                               ops=("remove", "mirror", "move"), shift=(0, 3) if pair["family"] == "position" else (3, 0),
-                               threshold=threshold, seed=n)
+        probe = relation_probe(
+            model,
+            analyses,
+            pair["read"],
+            pair["partners"],
+            pair["anchor"],
+            ops=("remove", "mirror", "move"),
+            shift=(0, 3) if pair["family"] == "position" else (3, 0),
+            threshold=threshold,
+            seed=n,
+        )
         mirror, remove, move = (probe.effects[op] for op in ("mirror", "remove", "move"))
-        rows.append({**pair, "images": mirror.images, "mirror_abs_change": mirror.srn_abs_change,
-                     "mirror_abs_change_ci": list(mirror.srn_abs_change_ci),
-                     "move_abs_change": move.srn_abs_change, "move_abs_change_ci": list(move.srn_abs_change_ci),
-                     "remove_abs_change": remove.srn_abs_change, "remove_abs_change_ci": list(remove.srn_abs_change_ci),
-                     "verdict": probe.verdict, "explanation": probe.explanation()})
+        rows.append(
+            {
+                **pair,
+                "images": mirror.images,
+                "mirror_abs_change": mirror.srn_abs_change,
+                "mirror_abs_change_ci": list(mirror.srn_abs_change_ci),
+                "move_abs_change": move.srn_abs_change,
+                "move_abs_change_ci": list(move.srn_abs_change_ci),
+                "remove_abs_change": remove.srn_abs_change,
+                "remove_abs_change_ci": list(remove.srn_abs_change_ci),
+                "verdict": probe.verdict,
+                "explanation": probe.explanation(),
+            }
+        )
     return rows
 
 
@@ -147,8 +206,9 @@ def region_mask(region: Sequence[float], grid: int) -> np.ndarray:
     return (inside_y[:, None] & inside_x[None, :]).astype(np.float64)
 
 
-def position_filters(model: SRN, analyses: Sequence[ImageAnalysis], spec: SceneSpec, top: int = 3
-                     ) -> list[dict[str, Any]]:
+def position_filters(
+    model: SRN, analyses: Sequence[ImageAnalysis], spec: SceneSpec, top: int = 3
+) -> list[dict[str, Any]]:
     """For each position label: its `top` conv4 filters by contribution (|fc weight| x mean activation
     over the images) and the correlation of each filter, in the sign of its fc weight, with the region."""
     names = analyses[0].label_names
@@ -171,21 +231,36 @@ def position_filters(model: SRN, analyses: Sequence[ImageAnalysis], spec: SceneS
         for f in best:
             signed = np.sign(fc[label, f]) * weights[f].ravel()
             corr = float(np.corrcoef(signed, mask)[0, 1]) if signed.std() > 0 else float("nan")
-            filters.append({"filter": int(f), "channel": int(f // per_channel), "index": int(f % per_channel),
-                            "fc_weight": float(fc[label, f]), "mean_activation": float(activation[f]),
-                            "region_correlation": corr})
-        rows.append({"label": c.name, "region": list(c.region), "filters": filters,
-                     "best_correlation": max((x["region_correlation"] for x in filters), default=float("nan"))})
+            filters.append(
+                {
+                    "filter": int(f),
+                    "channel": int(f // per_channel),
+                    "index": int(f % per_channel),
+                    "fc_weight": float(fc[label, f]),
+                    "mean_activation": float(activation[f]),
+                    "region_correlation": corr,
+                }
+            )
+        rows.append(
+            {
+                "label": c.name,
+                "region": list(c.region),
+                "filters": filters,
+                "best_correlation": max((x["region_correlation"] for x in filters), default=float("nan")),
+            }
+        )
     return rows
 
 
-def field_recovery(model: SRN, analyses: Sequence[ImageAnalysis], spec: SceneSpec, cell_px: float,
-                   max_images: int = 60) -> list[dict[str, Any]]:
+def field_recovery(
+    model: SRN, analyses: Sequence[ImageAnalysis], spec: SceneSpec, cell_px: float, max_images: int = 60
+) -> list[dict[str, Any]]:
     """For each placement rule, the peak of the relation field on real maps (moved label around its anchor,
     read: the rule's own label) against the planted offset, in cells; hit = within one cell (Chebyshev)."""
     rules = [("layout", r.id, r.other, r.anchor, r.other, r.offset) for r in spec.layout]
-    rules += [("support" if r.decoy_p > 0 else "context", r.id, r.label, r.beside, r.label, r.offset)
-              for r in spec.context]
+    rules += [
+        ("support" if r.decoy_p > 0 else "context", r.id, r.label, r.beside, r.label, r.offset) for r in spec.context
+    ]
     rules += [("arrangement", r.id, r.other, r.anchor, r.label, r.offset) for r in spec.arrangement]
     rows = []
     for kind, rule, moved, anchor, read, offset in rules:
@@ -193,8 +268,9 @@ def field_recovery(model: SRN, analyses: Sequence[ImageAnalysis], spec: SceneSpe
         try:
             field = map_relation_field(model, analyses, moved, anchor, read, max_images=max_images)
         except ValueError as exc:
-            rows.append({"kind": kind, "rule": rule, "planted_cells": planted, "images": 0, "hit": False,
-                         "warning": str(exc)})
+            rows.append(
+                {"kind": kind, "rule": rule, "planted_cells": planted, "images": 0, "hit": False, "warning": str(exc)}
+            )
             continue
         best = field.preferred_offset() if field.warning is None else None
         hit = best is not None and max(abs(best[0] - planted[0]), abs(best[1] - planted[1])) <= 1.0 + 1e-9
@@ -202,10 +278,22 @@ def field_recovery(model: SRN, analyses: Sequence[ImageAnalysis], spec: SceneSpe
         if best is not None and any(best):
             cos = (best[0] * planted[0] + best[1] * planted[1]) / (np.hypot(*best) * np.hypot(*planted))
             angle = float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
-        rows.append({"kind": kind, "rule": rule, "moved": moved, "anchor": anchor, "read": read,
-                     "planted_cells": planted, "peak_cells": list(best) if best else None, "images": field.images,
-                     "contrast": field.contrast, "direction_error_deg": angle, "hit": bool(hit),
-                     "warning": field.warning})
+        rows.append(
+            {
+                "kind": kind,
+                "rule": rule,
+                "moved": moved,
+                "anchor": anchor,
+                "read": read,
+                "planted_cells": planted,
+                "peak_cells": list(best) if best else None,
+                "images": field.images,
+                "contrast": field.contrast,
+                "direction_error_deg": angle,
+                "hit": bool(hit),
+                "warning": field.warning,
+            }
+        )
     return rows
 
 
@@ -214,13 +302,17 @@ def relation_proof(model: SRN, analyses: Sequence[ImageAnalysis], spec: SceneSpe
     if not analyses or any(a.targets is None for a in analyses):
         raise ValueError("the relation proof needs analysed scenes with their ground truth")
     cell_px = spec.image_size / analyses[0].grid
-    return {"families": family_ap(analyses, spec), "probes": probe_table(model, analyses, spec),
-            "position_filters": position_filters(model, analyses, spec),
-            "fields": field_recovery(model, analyses, spec, cell_px)}
+    return {
+        "families": family_ap(analyses, spec),
+        "probes": probe_table(model, analyses, spec),
+        "position_filters": position_filters(model, analyses, spec),
+        "fields": field_recovery(model, analyses, spec, cell_px),
+    }
 
 
-def proof_targets(result: dict[str, Any], pointing: dict[str, dict[str, float]], context_labels: Sequence[str],
-                  controls_related: int) -> list[dict[str, Any]]:
+def proof_targets(
+    result: dict[str, Any], pointing: dict[str, dict[str, float]], context_labels: Sequence[str], controls_related: int
+) -> list[dict[str, Any]]:
     """The issue's targets, each with its measured value and whether it is met."""
     fam = result["families"]
     spatial = fam.get("spatial", {})
@@ -235,25 +327,43 @@ def proof_targets(result: dict[str, Any], pointing: dict[str, dict[str, float]],
     for p in spatial_probes:
         families_change.setdefault(p["family"], []).append(max(p["mirror_abs_change"], p["move_abs_change"]))
     return [
-        {"target": "fused - main AP over the spatial families >= 3", "value": spatial.get("fused_minus_main"),
-         "ci": spatial.get("fused_minus_main_ci"), "met": bool(spatial.get("fused_minus_main", -1e9) >= 3)},
-        {"target": "fused - main mAP overall >= -0.5", "value": overall.get("fused_minus_main"),
-         "ci": overall.get("fused_minus_main_ci"), "met": bool(overall.get("fused_minus_main", -1e9) >= -0.5)},
-        {"target": "moving/mirroring the partner changes the SRN logit by >= 3 on average, per spatial family",
-         "value": {k: float(np.mean(v)) for k, v in families_change.items()},
-         "met": bool(families_change) and all(np.mean(v) >= 3 for v in families_change.values())},
-        {"target": "co-occurrence-only pairs: mirroring changes the SRN logit by < 1",
-         "value": [p["mirror_abs_change"] for p in cooc], "met": bool(cooc) and all(p["mirror_abs_change"] < 1
-                                                                                    for p in cooc)},
-        {"target": "each position label: a top-3 filter correlates >= 0.5 with its region",
-         "value": {r["label"]: r["best_correlation"] for r in result["position_filters"]},
-         "met": all(r["best_correlation"] >= 0.5 for r in result["position_filters"])},
-        {"target": "relation fields peak within one cell of the planted offset for >= 80 % of layout and "
-                   "arrangement rules", "value": f"{sum(f['hit'] for f in field_rules)}/{len(field_rules)}",
-         "met": bool(field_rules) and sum(f["hit"] for f in field_rules) >= 0.8 * len(field_rules)},
-        {"target": "pointing game >= 90 % for every label but the context labels",
-         "value": f"lowest: {worst[0]} {100 * worst[1]['rate']:.1f} %",
-         "met": all(v["rate"] >= 0.9 for v in pointing_labels.values())},
-        {"target": "control pairs never reported as related", "value": controls_related,
-         "met": controls_related == 0},
+        {
+            "target": "fused - main AP over the spatial families >= 3",
+            "value": spatial.get("fused_minus_main"),
+            "ci": spatial.get("fused_minus_main_ci"),
+            "met": bool(spatial.get("fused_minus_main", -1e9) >= 3),
+        },
+        {
+            "target": "fused - main mAP overall >= -0.5",
+            "value": overall.get("fused_minus_main"),
+            "ci": overall.get("fused_minus_main_ci"),
+            "met": bool(overall.get("fused_minus_main", -1e9) >= -0.5),
+        },
+        {
+            "target": "moving/mirroring the partner changes the SRN logit by >= 3 on average, per spatial family",
+            "value": {k: float(np.mean(v)) for k, v in families_change.items()},
+            "met": bool(families_change) and all(np.mean(v) >= 3 for v in families_change.values()),
+        },
+        {
+            "target": "co-occurrence-only pairs: mirroring changes the SRN logit by < 1",
+            "value": [p["mirror_abs_change"] for p in cooc],
+            "met": bool(cooc) and all(p["mirror_abs_change"] < 1 for p in cooc),
+        },
+        {
+            "target": "each position label: a top-3 filter correlates >= 0.5 with its region",
+            "value": {r["label"]: r["best_correlation"] for r in result["position_filters"]},
+            "met": all(r["best_correlation"] >= 0.5 for r in result["position_filters"]),
+        },
+        {
+            "target": "relation fields peak within one cell of the planted offset for >= 80 % of layout and "
+            "arrangement rules",
+            "value": f"{sum(f['hit'] for f in field_rules)}/{len(field_rules)}",
+            "met": bool(field_rules) and sum(f["hit"] for f in field_rules) >= 0.8 * len(field_rules),
+        },
+        {
+            "target": "pointing game >= 90 % for every label but the context labels",
+            "value": f"lowest: {worst[0]} {100 * worst[1]['rate']:.1f} %",
+            "met": all(v["rate"] >= 0.9 for v in pointing_labels.values()),
+        },
+        {"target": "control pairs never reported as related", "value": controls_related, "met": controls_related == 0},
     ]

@@ -14,8 +14,9 @@ from srn_core.sources import align_dataset
 from ..session import Analyzer, ImageAnalysis
 
 
-def analyse_scenes(analyzer: Analyzer, generate: int | None, seed: int, spec: Path | None,
-                   manifest: Path | None) -> tuple[list[ImageAnalysis], dict[str, str]]:
+def analyse_scenes(
+    analyzer: Analyzer, generate: int | None, seed: int, spec: Path | None, manifest: Path | None
+) -> tuple[list[ImageAnalysis], dict[str, str]]:
     """Analyses of `generate` fresh scenes of `seed` and `spec` (rendered into a scratch folder that is
     removed afterwards), or of the scenes a manifest lists; and the images that failed, {path: reason}."""
     with tempfile.TemporaryDirectory(prefix="srn-scenes-") as scratch:

@@ -34,7 +34,6 @@ from ..session import Analyzer, ImageAnalysis, sigmoid
 from .relation_proof import proof_targets, relation_proof
 
 
-
 @dataclass(frozen=True)
 class Tolerances:
     """What counts as "recovered" and as "related"; stated in the model card next to the numbers."""
@@ -77,8 +76,11 @@ class SceneProof:
         return _pooled(self.pointing_tolerant)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "pointing_rate": self.pointing_rate,
-                "pointing_rate_tolerant": self.pointing_rate_tolerant}
+        return {
+            **asdict(self),
+            "pointing_rate": self.pointing_rate,
+            "pointing_rate_tolerant": self.pointing_rate_tolerant,
+        }
 
 
 def _pooled(per_label: dict[str, dict[str, float]]) -> float:
@@ -109,8 +111,14 @@ def pointing_by_label(analyses: Iterable[ImageAnalysis], tolerance: float = 0.0)
                 name = analysis.label_names[index]
                 trials[name] = trials.get(name, 0) + 1
                 hits[name] = hits.get(name, 0) + int(hit)
-    return {name: {"trials": trials[name], "hits": hits[name], "rate": hits[name] / trials[name]}
-            for name in sorted(trials, key=analyses[0].label_names.index)} if trials else {}
+    return (
+        {
+            name: {"trials": trials[name], "hits": hits[name], "rate": hits[name] / trials[name]}
+            for name in sorted(trials, key=analyses[0].label_names.index)
+        }
+        if trials
+        else {}
+    )
 
 
 def _angle(a: Sequence[float], b: Sequence[float]) -> float:
@@ -125,8 +133,9 @@ def planted_offsets(spec: SceneSpec) -> list[tuple[str, str, str, tuple[float, f
     return rules + [(r.id, r.beside, r.label, tuple(r.offset)) for r in spec.context]
 
 
-def spatial_recovery(analyses: Sequence[ImageAnalysis], spec: SceneSpec, tol: Tolerances,
-                     pointing: dict[str, dict[str, float]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def spatial_recovery(
+    analyses: Sequence[ImageAnalysis], spec: SceneSpec, tol: Tolerances, pointing: dict[str, dict[str, float]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Planted offsets against measured attention-centroid offsets; and every control pair's consistency.
 
     Control pairs leave out position labels: their object sits in one region of the image by
@@ -141,15 +150,22 @@ def spatial_recovery(analyses: Sequence[ImageAnalysis], spec: SceneSpec, tol: To
     for rule, anchor, other, planted in planted_offsets(spec):
         i, j = names.index(anchor), names.index(other)
         measured = stats.mean[i, j]
-        row = {"rule": rule, "anchor": anchor, "other": other, "planted": list(planted),
-               "count": int(stats.count[i, j]), "measured": [float(v) for v in measured],
-               "consistency": float(stats.consistency[i, j]),
-               "localised": all(pointing.get(n, {}).get("rate", 0.0) >= tol.localised_rate for n in (anchor, other))}
+        row = {
+            "rule": rule,
+            "anchor": anchor,
+            "other": other,
+            "planted": list(planted),
+            "count": int(stats.count[i, j]),
+            "measured": [float(v) for v in measured],
+            "consistency": float(stats.consistency[i, j]),
+            "localised": all(pointing.get(n, {}).get("rate", 0.0) >= tol.localised_rate for n in (anchor, other)),
+        }
         if row["count"]:
             row["angle_error_deg"] = _angle(measured, planted)
             row["distance_ratio"] = float(math.hypot(*measured) / math.hypot(*planted))
-            row["recovered"] = bool(row["angle_error_deg"] <= tol.angle_deg
-                                    and abs(row["distance_ratio"] - 1.0) <= tol.distance_ratio)
+            row["recovered"] = bool(
+                row["angle_error_deg"] <= tol.angle_deg and abs(row["distance_ratio"] - 1.0) <= tol.distance_ratio
+            )
         else:
             row.update(angle_error_deg=float("nan"), distance_ratio=float("nan"), recovered=False)
         offsets.append(row)
@@ -161,9 +177,15 @@ def spatial_recovery(analyses: Sequence[ImageAnalysis], spec: SceneSpec, tol: To
             for i, j in ((c, other), (other, c)):
                 if i != j and stats.count[i, j] >= tol.min_pairs:
                     consistency = float(stats.consistency[i, j])
-                    controls.append({"anchor": names[i], "other": names[j], "count": int(stats.count[i, j]),
-                                     "consistency": consistency,
-                                     "related": bool(consistency >= tol.related_consistency)})
+                    controls.append(
+                        {
+                            "anchor": names[i],
+                            "other": names[j],
+                            "count": int(stats.count[i, j]),
+                            "consistency": consistency,
+                            "related": bool(consistency >= tol.related_consistency),
+                        }
+                    )
     return offsets, controls
 
 
@@ -173,7 +195,9 @@ def _unrelated_pairs(spec: SceneSpec, names: Sequence[str]) -> list[tuple[int, i
     return [(i, j) for i in range(len(names)) for j in range(len(names)) if i != j and (i in controls or j in controls)]
 
 
-def cooccurrence_ranking(model: torch.nn.Module, analyses: Sequence[ImageAnalysis], spec: SceneSpec) -> dict[str, list[dict[str, Any]]]:
+def cooccurrence_ranking(
+    model: torch.nn.Module, analyses: Sequence[ImageAnalysis], spec: SceneSpec
+) -> dict[str, list[dict[str, Any]]]:
     """For each semantic measure, each planted pair's value and the share of unrelated pairs below it."""
     names = analyses[0].label_names
     measures = {
@@ -190,15 +214,27 @@ def cooccurrence_ranking(model: torch.nn.Module, analyses: Sequence[ImageAnalysi
         rows = []
         for rule in spec.cooccurrence:
             value = float(values[names.index(rule.given), names.index(rule.then)])
-            rows.append({"rule": rule.id, "given": rule.given, "then": rule.then, "value": value,
-                         "unrelated_below": float((background < value).mean()) if background.size else float("nan"),
-                         "unrelated_max": float(background.max()) if background.size else float("nan")})
+            rows.append(
+                {
+                    "rule": rule.id,
+                    "given": rule.given,
+                    "then": rule.then,
+                    "value": value,
+                    "unrelated_below": float((background < value).mean()) if background.size else float("nan"),
+                    "unrelated_max": float(background.max()) if background.size else float("nan"),
+                }
+            )
         ranking[measure] = rows
     return ranking
 
 
-def run_scene_proof(analyzer: Analyzer, analyses: Sequence[ImageAnalysis], spec: SceneSpec,
-                    tolerances: Tolerances = Tolerances(), gradcam_images: int = 0) -> SceneProof:
+def run_scene_proof(
+    analyzer: Analyzer,
+    analyses: Sequence[ImageAnalysis],
+    spec: SceneSpec,
+    tolerances: Tolerances = Tolerances(),
+    gradcam_images: int = 0,
+) -> SceneProof:
     """All the proof measures over analysed scenes (each with its targets and boxes).
 
     With `gradcam_images` > 0, the pointing game of the main net's Grad-CAM is also measured on that
@@ -215,13 +251,31 @@ def run_scene_proof(analyzer: Analyzer, analyses: Sequence[ImageAnalysis], spec:
     tolerant = pointing_by_label(analyses, tolerances.tolerant_px)
     gradcam = None
     if gradcam_images > 0:
-        comparison = compare_pointing(analyzer, analyses[:gradcam_images], "attention", tolerance=tolerances.pointing_px)
-        gradcam = {"images": min(gradcam_images, len(analyses)), "overall": comparison.overall(),
-                   "labels": [row for row in comparison.rows() if row["trials"]]}
+        comparison = compare_pointing(
+            analyzer, analyses[:gradcam_images], "attention", tolerance=tolerances.pointing_px
+        )
+        gradcam = {
+            "images": min(gradcam_images, len(analyses)),
+            "overall": comparison.overall(),
+            "labels": [row for row in comparison.rows() if row["trials"]],
+        }
     offsets, controls = spatial_recovery(analyses, spec, tolerances, tolerant)
     ranking = cooccurrence_ranking(analyzer.model, analyses, spec)
     relation = relation_proof(analyzer.model, analyses, spec)
-    targets = proof_targets(relation, tolerant, [r.label for r in spec.context if r.decoy_p == 0],
-                            sum(row["related"] for row in controls))
-    return SceneProof(len(analyses), tolerances, metrics, per_label, pointing, tolerant, offsets, controls, ranking,
-                      gradcam, relation, targets)
+    targets = proof_targets(
+        relation, tolerant, [r.label for r in spec.context if r.decoy_p == 0], sum(row["related"] for row in controls)
+    )
+    return SceneProof(
+        len(analyses),
+        tolerances,
+        metrics,
+        per_label,
+        pointing,
+        tolerant,
+        offsets,
+        controls,
+        ranking,
+        gradcam,
+        relation,
+        targets,
+    )

@@ -95,8 +95,17 @@ class ReportWriter:
         """The file-name part for label `name`: unique per label, even where slugs of two names agree."""
         return self.file_names.get(name) or slug(name)
 
-    def add(self, section: str, group: str, folder: str, name: str, title: str, mpl: Any = None,
-            plotly: Any = None, data: Any = None) -> None:
+    def add(
+        self,
+        section: str,
+        group: str,
+        folder: str,
+        name: str,
+        title: str,
+        mpl: Any = None,
+        plotly: Any = None,
+        data: Any = None,
+    ) -> None:
         stem = self.out / folder / name
         files = save_figure(mpl, stem, self.options.formats, self.options.dpi) if mpl is not None else []
         if plotly is not None and self.options.html:
@@ -130,20 +139,28 @@ def _image_pages(writer: ReportWriter, analyzer: Analyzer, analysis: ImageAnalys
     its Grad-CAM when asked), and the peak / centroid / spread table."""
     o, group = writer.options, analysis.source
     top = analysis.top_labels(o.top_k)
-    view = ImageView(top[0], mode=o.mode, cmap=o.cmap, opacity=o.opacity, top_k=SCORE_BARS, grid_labels=top,
-                     grid_kinds=MAP_KINDS)
+    view = ImageView(
+        top[0], mode=o.mode, cmap=o.cmap, opacity=o.opacity, top_k=SCORE_BARS, grid_labels=top, grid_kinds=MAP_KINDS
+    )
     inputs = ImageInputs(analyzer.model, analysis, view)
     cams = gradcam_maps(analyzer, analysis, top, o.gradcam_layer) if o.gradcam else [None] * len(top)
     for entry in entries("image"):
         for label, cam in zip(top, cams, strict=True) if entry.per_label else [(top[0], None)]:
             image = inputs.for_label(label, cam)
             writer.add_figure("images", group, folder, entry.spec(_image_stem(writer, entry, image), image=image))
-    writer.add("images", group, folder, "attention_stats", "peak, centroid and spread of A",
-               data=attention_stats(analysis, top))
+    writer.add(
+        "images",
+        group,
+        folder,
+        "attention_stats",
+        "peak, centroid and spread of A",
+        data=attention_stats(analysis, top),
+    )
 
 
-def _matrix(writer: ReportWriter, name: str, matrix: LabelMatrix, folder: str = "dataset",
-            section: str = "dataset") -> None:
+def _matrix(
+    writer: ReportWriter, name: str, matrix: LabelMatrix, folder: str = "dataset", section: str = "dataset"
+) -> None:
     writer.add_figure(section, "", folder, build("matrix", name, matrix=matrix))
 
 
@@ -154,8 +171,9 @@ def _top_pairs(counts: np.ndarray, limit: int) -> list[tuple[int, int]]:
     return [(int(i), int(j)) for i, j in zip(*np.unravel_index(order, upper.shape), strict=True) if upper[i, j] > 0]
 
 
-def _dataset_pages(writer: ReportWriter, analyzer: Analyzer, analyses: list[ImageAnalysis],
-                   pointing: PointingComparison | None) -> None:
+def _dataset_pages(
+    writer: ReportWriter, analyzer: Analyzer, analyses: list[ImageAnalysis], pointing: PointingComparison | None
+) -> None:
     """Relations over all analysed images."""
     names, model, o = analyzer.label_names, analyzer.model, writer.options
     predicted = label_matrix_of(analyses, "prediction", o.threshold)
@@ -172,8 +190,9 @@ def _dataset_pages(writer: ReportWriter, analyzer: Analyzer, analyses: list[Imag
     pairs = _top_pairs(offsets.count, o.pairs)
     title = "centroid offsets of co-present labels (cells)"
     if pairs:
-        writer.add_figure("dataset", "", "dataset", build("offsets", "centroid_offsets", title, stats=offsets,
-                                                          pairs=pairs))
+        writer.add_figure(
+            "dataset", "", "dataset", build("offsets", "centroid_offsets", title, stats=offsets, pairs=pairs)
+        )
     else:
         writer.add("dataset", "", "dataset", "centroid_offsets", title, data=offsets)
     grid = analyses[0].grid
@@ -195,20 +214,39 @@ def _model_pages(writer: ReportWriter, analyzer: Analyzer) -> None:
     spec = build("conv4_filters", filters=filters, channels=channels, readout=readout)
     writer.add_figure("model", "", "model", spec)
     probes = probe_sr(model, names)
-    for name, matrix in (("channel_drive_weights", weight_drive(model, names)),
-                         ("channel_drive_measured", probes.channel_matrix())):
-        shown = LabelMatrix(matrix.values[:, channels], matrix.row_names, [matrix.col_names[c] for c in channels],
-                            f"{matrix.title}, channels {channels}", matrix.description)
+    for name, matrix in (
+        ("channel_drive_weights", weight_drive(model, names)),
+        ("channel_drive_measured", probes.channel_matrix()),
+    ):
+        shown = LabelMatrix(
+            matrix.values[:, channels],
+            matrix.row_names,
+            [matrix.col_names[c] for c in channels],
+            f"{matrix.title}, channels {channels}",
+            matrix.description,
+        )
         spec = build("matrix", name, matrix.title, matrix=shown)
         writer.add_figure("model", "", "model", dataclasses.replace(spec, rows=matrix.rows, data=lambda m=matrix: m))
     _matrix(writer, "probe_logit_change", probes.logit_matrix(), "model", "model")
     writer.add("model", "", "model", "filter_readout", "fc readout of every conv4 filter", data=readout)
-    writer.add("model", "", "model", "paths", "strongest paths label -> channel -> filter -> label",
-               data=path_table(model, probes, top=10))
+    writer.add(
+        "model",
+        "",
+        "model",
+        "paths",
+        "strongest paths label -> channel -> filter -> label",
+        data=path_table(model, probes, top=10),
+    )
 
 
-def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, options: ReportOptions | None = None,
-               progress: bool = True, log: Callable[[str], None] = print) -> ReportSummary:
+def run_report(
+    analyzer: Analyzer,
+    inputs: ReportInputs,
+    out: str | Path,
+    options: ReportOptions | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> ReportSummary:
     """Analyse every input image and write all figures, data files, report.json and index.html to `out`."""
     out = Path(out)
     options = options or ReportOptions()
@@ -220,20 +258,25 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
     failures: dict[str, str] = {}
     unlike: dict[str, float] = {}
     trust: list[ImageFaithfulness] = []
-    evaluator = FaithfulnessEvaluator(analyzer, FaithfulnessOptions(threshold=options.threshold,
-                                                                    tolerance=options.tolerance)) \
-        if options.faithfulness else None
+    evaluator = (
+        FaithfulnessEvaluator(analyzer, FaithfulnessOptions(threshold=options.threshold, tolerance=options.tolerance))
+        if options.faithfulness
+        else None
+    )
     for n, item in enumerate(tqdm(inputs.items, desc="images", unit="image", disable=not progress)):
         try:
             analysis = _analyse(analyzer, item)
             if analysis.domain is not None and analysis.domain.outside:
                 unlike[str(item.path)] = analysis.domain.distance
-                log(f"warning: {item.path} looks unlike the training images (feature distance "
-                    f"{analysis.domain.distance:.1f} > {analysis.domain.threshold:.1f}); its labels are guesses")
+                log(
+                    f"warning: {item.path} looks unlike the training images (feature distance "
+                    f"{analysis.domain.distance:.1f} > {analysis.domain.threshold:.1f}); its labels are guesses"
+                )
             _image_pages(writer, analyzer, analysis, f"images/{n:04d}_{slug(item.path.stem)}")
             if options.gradcam and analysis.boxes:
-                pointing.append(compare_pointing(analyzer, [analysis], layer=options.gradcam_layer,
-                                                 tolerance=options.tolerance))
+                pointing.append(
+                    compare_pointing(analyzer, [analysis], layer=options.gradcam_layer, tolerance=options.tolerance)
+                )
             if evaluator is not None:
                 trust.append(evaluator.image(analysis, n))
             analyses.append(analysis.without_pixels())
@@ -244,11 +287,23 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
             failures[str(item.path)] = f"{type(exc).__name__}: {exc}"
             log(f"failed: {item.path}: {type(exc).__name__}: {exc}")
     notes = list(inputs.notes)
-    pages = [("relations over the data set", lambda: _dataset_pages(
-        writer, analyzer, analyses, merge_pointing(pointing) if pointing else None))] if analyses else []
+    pages = (
+        [
+            (
+                "relations over the data set",
+                lambda: _dataset_pages(writer, analyzer, analyses, merge_pointing(pointing) if pointing else None),
+            )
+        ]
+        if analyses
+        else []
+    )
     if trust:
-        pages.append(("faithfulness", lambda: add_report_pages(
-            writer, summarise(trust, analyzer.label_names, evaluator.options))))
+        pages.append(
+            (
+                "faithfulness",
+                lambda: add_report_pages(writer, summarise(trust, analyzer.label_names, evaluator.options)),
+            )
+        )
     for what, draw in [*pages, ("model pages", lambda: _model_pages(writer, analyzer))]:
         try:
             draw()
@@ -257,14 +312,27 @@ def run_report(analyzer: Analyzer, inputs: ReportInputs, out: str | Path, option
             log(f"failed: {what}: {type(exc).__name__}: {exc}")
     domain = analyzer.domain
     line = describe(domain.description if domain else None, analyzer.label_names) + (
-        "" if domain else ". The checkpoint records no statistics of its training images, so images unlike "
-                          "them cannot be flagged (python -m srn_core domain adds them).")
+        ""
+        if domain
+        else ". The checkpoint records no statistics of its training images, so images unlike "
+        "them cannot be flagged (python -m srn_core domain adds them)."
+    )
     summary = ReportSummary(out, len(inputs.items), len(analyses), failures, writer.entries, notes, line, unlike)
-    save_json(out / "report.json", {"images": summary.images, "analysed": summary.analysed, "failures": failures,
-                                    "notes": notes, "options": asdict(options), "domain": summary.domain,
-                                    "domain_threshold": domain.threshold if domain else None,
-                                    "unlike_training": unlike,
-                                    "labels": analyzer.label_names, "entries": [asdict(e) for e in writer.entries]})
+    save_json(
+        out / "report.json",
+        {
+            "images": summary.images,
+            "analysed": summary.analysed,
+            "failures": failures,
+            "notes": notes,
+            "options": asdict(options),
+            "domain": summary.domain,
+            "domain_threshold": domain.threshold if domain else None,
+            "unlike_training": unlike,
+            "labels": analyzer.label_names,
+            "entries": [asdict(e) for e in writer.entries],
+        },
+    )
     write_index(out, summary, options.formats)
     return summary
 

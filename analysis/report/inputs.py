@@ -50,8 +50,11 @@ def gather_inputs(source: str | Path, label_names: Sequence[str], image_dir: str
     if image_dir is not None and not Path(image_dir).is_dir():
         raise ValueError(f"{image_dir}: the image folder does not exist")
     if not _is_dataset(source):
-        paths = sorted(p for p in source.iterdir()
-                       if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES)
+        paths = sorted(
+            p
+            for p in source.iterdir()
+            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
+        )
         if not paths:
             raise ValueError(f"{source}: folder holds no image files ({', '.join(IMAGE_SUFFIXES)})")
         return ReportInputs([ReportItem(p) for p in paths], "folder")
@@ -62,12 +65,17 @@ def gather_inputs(source: str | Path, label_names: Sequence[str], image_dir: str
         raise ValueError(f"{source}: an image folder (--image-dir) applies to COCO annotations only") from None
     except DatasetError as exc:
         if "need image_dir=" in str(exc):
-            raise DatasetError(f"{source}: COCO annotations need the folder of their images: pass --image-dir DIR "
-                               "(image_dir= in Python)") from None
+            raise DatasetError(
+                f"{source}: COCO annotations need the folder of their images: pass --image-dir DIR "
+                "(image_dir= in Python)"
+            ) from None
         raise
     dataset = align_dataset(dataset, label_names)
-    notes = [f"{dataset.skipped_missing} images listed in {source} do not exist and were skipped"] \
-        if dataset.skipped_missing else []
+    notes = (
+        [f"{dataset.skipped_missing} images listed in {source} do not exist and were skipped"]
+        if dataset.skipped_missing
+        else []
+    )
     items = [ReportItem(s.path, np.asarray(s.targets, np.int8), list(s.boxes)) for s in dataset.samples]
     if not items:
         raise ValueError(f"{source}: the dataset lists no existing images")

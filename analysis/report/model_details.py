@@ -27,18 +27,26 @@ def _short(value: Any, depth: int = 0) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     text = str(value)
-    return text if len(text) <= MAX_CHARS else text[:MAX_CHARS - 3] + "..."
+    return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 3] + "..."
 
 
 def architecture_rows(meta: CheckpointMeta) -> list[dict[str, str]]:
     """Backbone, widths, input size and grid, alpha and branch widths, one row each."""
     config = meta.config
-    return [{"setting": k, "value": _short(v)} for k, v in (
-        ("backbone", config.backbone), ("widths", list(config.widths) if config.widths else "-"),
-        ("input size (px)", config.input_size), ("attention grid", f"{config.grid} x {config.grid}"),
-        ("alpha (fused = alpha main + (1 - alpha) SRN)", config.alpha), ("f_att channels", config.att_channels),
-        ("f_sr channels x filters", f"{config.sr_channels} x {config.filters_per_channel}"),
-        ("labels", len(meta.label_names)), ("format version", meta.format_version))]
+    return [
+        {"setting": k, "value": _short(v)}
+        for k, v in (
+            ("backbone", config.backbone),
+            ("widths", list(config.widths) if config.widths else "-"),
+            ("input size (px)", config.input_size),
+            ("attention grid", f"{config.grid} x {config.grid}"),
+            ("alpha (fused = alpha main + (1 - alpha) SRN)", config.alpha),
+            ("f_att channels", config.att_channels),
+            ("f_sr channels x filters", f"{config.sr_channels} x {config.filters_per_channel}"),
+            ("labels", len(meta.label_names)),
+            ("format version", meta.format_version),
+        )
+    ]
 
 
 def _summary(meta: CheckpointMeta) -> Mapping[str, Any]:
@@ -51,14 +59,21 @@ def stage_rows(meta: CheckpointMeta) -> list[dict[str, Any]]:
     """One row per training stage recorded: what it trained, how long, the last epoch's loss."""
     stages = _summary(meta).get("stages")
     rows = []
-    for key, stage in (stages.items() if isinstance(stages, Mapping) else ()):
+    for key, stage in stages.items() if isinstance(stages, Mapping) else ():
         if not isinstance(stage, Mapping):
             continue
         losses = stage.get("epoch_losses") or []
-        rows.append({"stage": str(stage.get("stage", key)), "name": _short(stage.get("name", "")),
-                     "trains": _short(stage.get("trainable", "")), "epochs": _short(stage.get("epochs", "")),
-                     "lr": _short(stage.get("lr", "")), "images/s": _short(stage.get("images_per_s", "")),
-                     "last loss": _short(losses[-1]) if losses else ""})
+        rows.append(
+            {
+                "stage": str(stage.get("stage", key)),
+                "name": _short(stage.get("name", "")),
+                "trains": _short(stage.get("trainable", "")),
+                "epochs": _short(stage.get("epochs", "")),
+                "lr": _short(stage.get("lr", "")),
+                "images/s": _short(stage.get("images_per_s", "")),
+                "last loss": _short(losses[-1]) if losses else "",
+            }
+        )
     return rows
 
 
@@ -67,7 +82,7 @@ def metric_rows(meta: CheckpointMeta) -> list[dict[str, Any]]:
     final = _summary(meta).get("final_metrics")
     heads = final.get("heads") if isinstance(final, Mapping) else None
     rows = []
-    for head, metrics in (heads.items() if isinstance(heads, Mapping) else ()):
+    for head, metrics in heads.items() if isinstance(heads, Mapping) else ():
         if isinstance(metrics, Mapping):
             rows.append({"head": str(head), **{m: _short(metrics[m]) for m in METRICS if m in metrics}})
     return rows

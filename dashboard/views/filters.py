@@ -16,19 +16,27 @@ from ..fragments import guarded_fragment
 from ..sidebar import Selection
 
 SORTS = ("drive by the label", "filter norm")
-EXPLAIN = ("conv4 gives each of f_sr's channels its own spatial filters, each spanning the whole grid: a "
-           "template of **where** things sit. A channel's drive by a label is measured by feeding f_sr that "
-           "label's attention alone (spread evenly) and reading the channel's change. Red weights excite, "
-           "blue inhibit.")
+EXPLAIN = (
+    "conv4 gives each of f_sr's channels its own spatial filters, each spanning the whole grid: a "
+    "template of **where** things sit. A channel's drive by a label is measured by feeding f_sr that "
+    "label's attention alone (spread evenly) and reading the channel's change. Red weights excite, "
+    "blue inhibit."
+)
 
 
 def _browser(sel: Selection, tools: state.ModelTools, label: str) -> None:
     filters, probes = tools.filters, tools.probes
     count = filters.weights.shape[0]
     row = st.container(horizontal=True, wrap=True, gap="medium", vertical_alignment="bottom")
-    how = row.radio("Sort channels by", SORTS, horizontal=True, key="keep.f_sort", width="content",
-                    help="drive: how strongly the chosen label drives each channel (measured); norm: how "
-                         "large the channel's filters are, whichever label uses them.")
+    how = row.radio(
+        "Sort channels by",
+        SORTS,
+        horizontal=True,
+        key="keep.f_sort",
+        width="content",
+        help="drive: how strongly the chosen label drives each channel (measured); norm: how "
+        "large the channel's filters are, whichever label uses them.",
+    )
     per_page = row.select_slider("Channels per page", (2, 4, 6, 8, 12), key="keep.f_per_page", width=220)
     pages = page_count(count, per_page)
     if st.session_state.get("keep.f_page", 1) > pages:
@@ -36,11 +44,24 @@ def _browser(sel: Selection, tools: state.ModelTools, label: str) -> None:
     number = row.number_input(f"Page (of {pages})", 1, pages, step=1, key="keep.f_page", width=140)
     order, scores = rank_channels(filters, probes, label if how == SORTS[0] else None)
     channels = channel_page(order, number, per_page)
-    st.dataframe(channel_rows(filters, probes, channels, scores), hide_index=True, key="channel_table",
-                 column_config={"score": st.column_config.NumberColumn(
-                     "score", help="filter norm, or the label's measured drive", format="%.4g")})
-    spec = build("conv4_filters", f"conv4_page{number}_{'norm' if how == SORTS[1] else label}",
-                 f"filters of page {number}", filters=filters, channels=channels, readout=tools.readout)
+    st.dataframe(
+        channel_rows(filters, probes, channels, scores),
+        hide_index=True,
+        key="channel_table",
+        column_config={
+            "score": st.column_config.NumberColumn(
+                "score", help="filter norm, or the label's measured drive", format="%.4g"
+            )
+        },
+    )
+    spec = build(
+        "conv4_filters",
+        f"conv4_page{number}_{'norm' if how == SORTS[1] else label}",
+        f"filters of page {number}",
+        filters=filters,
+        channels=channels,
+        readout=tools.readout,
+    )
     st.plotly_chart(state.figure("filters", (sel.model.key, tuple(channels)), spec.plotly), key="filters_page")
     figure_downloads(spec, "filters_page")
 
@@ -50,17 +71,25 @@ def _path(sel: Selection, tools: state.ModelTools, label: str) -> None:
     k = st.slider("Channels to follow", 1, 8, key="keep.f_channels")
     drives = tools.probes.label_channels(label, k)
     channels = [c for c, _ in drives]
-    st.markdown("The channels **" + md(label) + "** drives most: " +
-                ", ".join(f"ch{c} ({d:+.3g})" for c, d in drives))
-    spec = build("conv4_filters", f"conv4_{label}", f"filters of {label}'s channels", filters=tools.filters,
-                 channels=channels, readout=tools.readout)
+    st.markdown("The channels **" + md(label) + "** drives most: " + ", ".join(f"ch{c} ({d:+.3g})" for c, d in drives))
+    spec = build(
+        "conv4_filters",
+        f"conv4_{label}",
+        f"filters of {label}'s channels",
+        filters=tools.filters,
+        channels=channels,
+        readout=tools.readout,
+    )
     st.plotly_chart(state.figure("filters", (sel.model.key, tuple(channels)), spec.plotly), key="filters_label")
-    st.markdown("What the fc layer reads each of these filters into (the labels whose SRN logit it raises "
-                "and lowers most):")
+    st.markdown(
+        "What the fc layer reads each of these filters into (the labels whose SRN logit it raises and lowers most):"
+    )
     st.dataframe(spec.rows(), hide_index=True, key="readout_table")
     figure_downloads(spec, "filters_label")
-    st.markdown(f"**Strongest paths** from {md(label)}: the contribution of each filter to each label's SRN logit "
-                f"when only {md(label)} holds attention (they add up to the probe's whole effect).")
+    st.markdown(
+        f"**Strongest paths** from {md(label)}: the contribution of each filter to each label's SRN logit "
+        f"when only {md(label)} holds attention (they add up to the probe's whole effect)."
+    )
     paths = path_table(sel.model.model, tools.probes, [label], top=20)
     st.dataframe(paths, hide_index=True, key="path_table")
     table_download(lambda: paths, f"paths_{label}", "paths")

@@ -64,8 +64,15 @@ def _scores(sel: Selection) -> None:
     analysis = sel.analysis
     controls = st.container(horizontal=True, wrap=True, gap="medium")
     controls.slider("Threshold (fused probability)", 0.0, 1.0, step=0.01, key="keep.threshold", width=320)
-    controls.slider("Top-k labels", 1, analysis.num_labels, key="keep.top_k", width=320,
-                    help="How many labels the bars and the map grid show.", on_change=_top_k_moved)
+    controls.slider(
+        "Top-k labels",
+        1,
+        analysis.num_labels,
+        key="keep.top_k",
+        width=320,
+        help="How many labels the bars and the map grid show.",
+        on_change=_top_k_moved,
+    )
     if st.session_state.pop("_top_k_moved", False):
         st.rerun()
     view = view_settings(analysis)
@@ -81,30 +88,61 @@ def _scores(sel: Selection) -> None:
     row = st.container(horizontal=True, wrap=True, gap="medium")
     with row.container(width=450):
         bar, tick = st.column_config.ProgressColumn, st.column_config.CheckboxColumn
-        st.dataframe(rows, hide_index=True, height=min(35 * len(rows) + 40, 420), key="scores_table",
-                     column_config={**{k: bar(k, min_value=0.0, max_value=1.0, format="%.2f", width="small")
-                                       for k in ("fused", "main net", "SRN")},
-                                    **{k: tick(k, width="small") for k in ("predicted", "truth")}})
+        st.dataframe(
+            rows,
+            hide_index=True,
+            height=min(35 * len(rows) + 40, 420),
+            key="scores_table",
+            column_config={
+                **{
+                    k: bar(k, min_value=0.0, max_value=1.0, format="%.2f", width="small")
+                    for k in ("fused", "main net", "SRN")
+                },
+                **{k: tick(k, width="small") for k in ("predicted", "truth")},
+            },
+        )
     with row.container(width=440):
-        st.plotly_chart(state.figure("scores", (sel.model.key, sel.item.key, view.top_k), spec.plotly),
-                        key="score_bars")
+        st.plotly_chart(
+            state.figure("scores", (sel.model.key, sel.item.key, view.top_k), spec.plotly), key="score_bars"
+        )
         figure_downloads(spec, "scores")
 
 
 def _map_controls() -> None:
-    st.radio("Map", list(settings.KIND_NAMES), format_func=settings.KIND_NAMES.get, horizontal=True,
-             key="keep.kind", help="A: where each label looks (sums to 1); sigmoid(S): how confident each "
-                                   "position is; U = sigmoid(S) A: what f_sr reads.")
+    st.radio(
+        "Map",
+        list(settings.KIND_NAMES),
+        format_func=settings.KIND_NAMES.get,
+        horizontal=True,
+        key="keep.kind",
+        help="A: where each label looks (sums to 1); sigmoid(S): how confident each "
+        "position is; U = sigmoid(S) A: what f_sr reads.",
+    )
     row = st.container(horizontal=True, wrap=True, gap="medium", vertical_alignment="bottom")
-    row.selectbox("Colour map", settings.COLOUR_MAPS, key="keep.cmap", width=160,
-                  help="viridis and the next ones are perceptually uniform: equal steps of value look like "
-                       "equal steps of colour. jet is the paper's.")
+    row.selectbox(
+        "Colour map",
+        settings.COLOUR_MAPS,
+        key="keep.cmap",
+        width=160,
+        help="viridis and the next ones are perceptually uniform: equal steps of value look like "
+        "equal steps of colour. jet is the paper's.",
+    )
     row.slider("Opacity", 0.0, 1.0, step=0.05, key="keep.opacity", width=200)
-    row.radio("Upsampling", settings.UPSAMPLING, horizontal=True, key="keep.mode", width="content",
-              help="bilinear and bicubic interpolate between the 14 x 14 cells; nearest shows the cells as "
-                   "blocks, as the paper does.")
-    row.checkbox("Fade low values", key="keep.fade", width="content",
-                 help="Opacity grows with the value, so low values leave the image visible.")
+    row.radio(
+        "Upsampling",
+        settings.UPSAMPLING,
+        horizontal=True,
+        key="keep.mode",
+        width="content",
+        help="bilinear and bicubic interpolate between the 14 x 14 cells; nearest shows the cells as "
+        "blocks, as the paper does.",
+    )
+    row.checkbox(
+        "Fade low values",
+        key="keep.fade",
+        width="content",
+        help="Opacity grows with the value, so low values leave the image visible.",
+    )
     row.button("Paper style (jet, nearest)", on_click=_paper_style, key="paper_style", type="tertiary")
 
 
@@ -128,16 +166,23 @@ def _grid(sel: Selection, view: ImageView, labels: list[int]) -> None:
             mark = " ✓" if analysis.targets is not None and analysis.targets[i] == 1 else ""
             with st.container(width=settings.THUMBNAIL_PX, gap=None):
                 st.image(picture, caption=f"{md(name, LABEL_CHARS)}{mark}: {probs[i]:.2f}", width="stretch")
-                st.button(f"Enlarge {md(name, LABEL_CHARS)}", key=f"enlarge-{name}", on_click=_pick, args=(name,), type="tertiary",
-                          icon=":material/zoom_in:")
+                st.button(
+                    f"Enlarge {md(name, LABEL_CHARS)}",
+                    key=f"enlarge-{name}",
+                    on_click=_pick,
+                    args=(name,),
+                    type="tertiary",
+                    icon=":material/zoom_in:",
+                )
     _colour_key(view)
 
 
 def _label_figure(sel: Selection, view: ImageView, key: str) -> None:
     analysis = sel.analysis
     if st.session_state.get("keep.gradcam"):
-        view.gradcam = state.gradcam(sel.model.key, sel.item.key, analysis.label_names.index(view.label),
-                                     sel.model, analysis)
+        view.gradcam = state.gradcam(
+            sel.model.key, sel.item.key, analysis.label_names.index(view.label), sel.model, analysis
+        )
     spec = image_figures(sel.model.model, analysis, view)["label"]
     shown = (sel.model.key, sel.item.key, view.label, _style(view)[1:], view.gradcam is not None)
     figure = state.figure("label", shown, spec.plotly)
@@ -164,8 +209,12 @@ def _maps(sel: Selection) -> None:
     st.subheader("One label, large")
     row = st.container(horizontal=True, wrap=True, gap="medium", vertical_alignment="bottom")
     row.selectbox("Label to see large", analysis.label_names, key="keep.label", width=260)
-    row.checkbox("Add Grad-CAM of the main net", key="keep.gradcam", width="content",
-                 help="Where the main net's own logit for this label looks (layer4), beside SRN's maps.")
+    row.checkbox(
+        "Add Grad-CAM of the main net",
+        key="keep.gradcam",
+        width="content",
+        help="Where the main net's own logit for this label looks (layer4), beside SRN's maps.",
+    )
     view.label = st.session_state["keep.label"]
     _label_figure(sel, view, "label_maps")
     if st.session_state.pop("_enlarge", None) == view.label:
@@ -175,13 +224,20 @@ def _maps(sel: Selection) -> None:
 
 def _zip(sel: Selection, view: ImageView) -> None:
     row = st.container(horizontal=True, wrap=True, gap="medium", vertical_alignment="center")
-    vector = row.checkbox("with PDF and SVG", key="keep.zip_vector", width="content",
-                          help="Vector copies of every figure: a larger archive that takes longer to pack.")
+    vector = row.checkbox(
+        "with PDF and SVG",
+        key="keep.zip_vector",
+        width="content",
+        help="Vector copies of every figure: a larger archive that takes longer to pack.",
+    )
     formats = {"formats": FILE_FORMATS} if vector else {}
     with row:
-        zip_download("Download everything for this image (ZIP)",
-                     lambda: image_bundle(sel.model.model, sel.analysis, view, **formats),
-                     f"{slug(sel.item.name)}_srn.zip", "zip_all")
+        zip_download(
+            "Download everything for this image (ZIP)",
+            lambda: image_bundle(sel.model.model, sel.analysis, view, **formats),
+            f"{slug(sel.item.name)}_srn.zip",
+            "zip_all",
+        )
 
 
 def render(sel: Selection) -> None:

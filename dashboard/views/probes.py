@@ -35,8 +35,14 @@ def _controls(names: list[str], grid: int, presets: dict[str, dict]) -> dict:
         st.session_state["keep.p_read"], st.session_state["keep.p_partners"] = names[0], [names[1 % len(names)]]
         st.session_state["keep.p_anchor"] = CENTRE
         _apply_preset(presets)
-    st.selectbox("Planted pair", [CUSTOM, *presets], key="keep.p_preset", on_change=_apply_preset, args=(presets,),
-                 help="The pairs the scene spec planted (when the model's labels are the spec's).")
+    st.selectbox(
+        "Planted pair",
+        [CUSTOM, *presets],
+        key="keep.p_preset",
+        on_change=_apply_preset,
+        args=(presets,),
+        help="The pairs the scene spec planted (when the model's labels are the spec's).",
+    )
     read, partners, anchor = st.columns(3)
     read.selectbox("Read label (its scores)", names, key="keep.p_read")
     st.session_state["keep.p_partners"] = [p for p in st.session_state.get("keep.p_partners", []) if p in names]
@@ -46,20 +52,28 @@ def _controls(names: list[str], grid: int, presets: dict[str, dict]) -> dict:
     for key in ("keep.p_dx", "keep.p_dy", "keep.p_ax", "keep.p_ay"):
         st.session_state.setdefault(key, 3 if key == "keep.p_dx" else 0)
     span = grid - 1
-    return {"shift": (dx.slider("move dx (cells)", -span, span, key="keep.p_dx"),
-                      dy.slider("move dy (cells, down)", -span, span, key="keep.p_dy")),
-            "add_offset": (ax.slider("add at dx from pivot", -span, span, key="keep.p_ax"),
-                           ay.slider("add at dy from pivot", -span, span, key="keep.p_ay"))}
+    return {
+        "shift": (
+            dx.slider("move dx (cells)", -span, span, key="keep.p_dx"),
+            dy.slider("move dy (cells, down)", -span, span, key="keep.p_dy"),
+        ),
+        "add_offset": (
+            ax.slider("add at dx from pivot", -span, span, key="keep.p_ax"),
+            ay.slider("add at dy from pivot", -span, span, key="keep.p_ay"),
+        ),
+    }
 
 
 def render(sel: Selection) -> None:
     """Draw the relation probes view."""
     names, grid = sel.model.label_names, sel.analysis.grid
-    st.caption("Only the partner's weighted attention map U is edited and f_sr runs again: the main net never "
-               "reads U (its change is 0), the fused logit moves by (1 - alpha) times the SRN change. Mirroring "
-               "keeps the partner present but on the other side of the pivot: a large change means f_sr learned "
-               "where the partner is (layout), a change only on removal means it learned that it is there "
-               "(presence).")
+    st.caption(
+        "Only the partner's weighted attention map U is edited and f_sr runs again: the main net never "
+        "reads U (its change is 0), the fused logit moves by (1 - alpha) times the SRN change. Mirroring "
+        "keeps the partner present but on the other side of the pivot: a large change means f_sr learned "
+        "where the partner is (layout), a change only on removal means it learned that it is there "
+        "(presence)."
+    )
     source, pairs = pick_image_set(sel, "keep.p_source", "Each probe is averaged over these images.")
     analyses = [analysis for _, analysis in pairs]
     settings = _controls(names, grid, planted_presets(names))
@@ -68,8 +82,9 @@ def render(sel: Selection) -> None:
     if not partners:
         st.info("Pick at least one partner label.")
         return
-    probe = relation_probe(sel.model.model, analyses, read, partners, anchor, settings["shift"], "xy",
-                           settings["add_offset"], PROBE_OPS)
+    probe = relation_probe(
+        sel.model.model, analyses, read, partners, anchor, settings["shift"], "xy", settings["add_offset"], PROBE_OPS
+    )
     VERDICT_STYLE[probe.verdict](f"**{probe.verdict}** over {len(analyses)} {source}: {probe.explanation()}")
     name = f"probe_{read}_by_{'+'.join(partners)}_{source}"
     spec = build("probe", name, probe=probe)

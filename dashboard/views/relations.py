@@ -26,9 +26,15 @@ from ..sidebar import Selection
 
 def _matrix(sel: Selection, name: str, analyses, keys: tuple[str, ...]) -> tuple[LabelMatrix, np.ndarray | None]:
     model = sel.model
-    return relation_matrix(name, model.model, analyses, model.label_names, threshold(),
-                           probes=state.model_tools(model.key, model).probes if name == "f_sr similarity" else None,
-                           influence=lambda: state.influence(model, analyses, keys, present_only=True))
+    return relation_matrix(
+        name,
+        model.model,
+        analyses,
+        model.label_names,
+        threshold(),
+        probes=state.model_tools(model.key, model).probes if name == "f_sr similarity" else None,
+        influence=lambda: state.influence(model, analyses, keys, present_only=True),
+    )
 
 
 def _on_click() -> None:
@@ -44,9 +50,15 @@ def _heatmap(matrix: LabelMatrix, counts: np.ndarray | None, spec: FigureSpec) -
     fig.update_yaxes(dtick=1)
     fig.update_layout(height=600, width=None, margin={"l": 10, "r": 40, "b": 10})
     value = "%{customdata[0]:.4g} (n=%{customdata[1]})" if counts is not None else "%{customdata:.4g}"
-    add_click_layer(fig, [plotly_text(n) for n in matrix.col_names], [plotly_text(n) for n in matrix.row_names],
-                    matrix.values, f"row %{{y}}, column %{{x}}: {value}<extra>click to open the pair</extra>", size=18,
-                    counts=counts)
+    add_click_layer(
+        fig,
+        [plotly_text(n) for n in matrix.col_names],
+        [plotly_text(n) for n in matrix.row_names],
+        matrix.values,
+        f"row %{{y}}, column %{{x}}: {value}<extra>click to open the pair</extra>",
+        size=18,
+        counts=counts,
+    )
     st.plotly_chart(fig, key="matrix_click", on_select=_on_click, selection_mode="points")
 
 
@@ -56,8 +68,11 @@ def _follow_images(matrix: LabelMatrix, analyses, source: str, keys: tuple[str, 
     names = matrix.row_names
     fresh = state.new_image("relations", f"{source}|{hash(keys)}")
     current = (st.session_state.get("keep.r_anchor"), st.session_state.get("keep.r_other"))
-    if current[0] not in names or current[1] not in names or \
-            (fresh and not images_with(analyses, list(current), level)):
+    if (
+        current[0] not in names
+        or current[1] not in names
+        or (fresh and not images_with(analyses, list(current), level))
+    ):
         st.session_state["keep.r_anchor"], st.session_state["keep.r_other"] = default_pair(matrix, analyses, level)
 
 
@@ -71,18 +86,19 @@ def _view(sel: Selection) -> None:
     names = sel.model.label_names
     controls = st.container(horizontal=True, wrap=True, gap="large")
     with controls:
-        source, pairs = pick_image_set(sel, "keep.r_source",
-                                       "The matrices and offsets are measured over these images.")
+        source, pairs = pick_image_set(sel, "keep.r_source", "The matrices and offsets are measured over these images.")
     analyses = [analysis for _, analysis in pairs]
     keys = tuple(item.key for item, _ in pairs)
     presence = presence_source(analyses)
     st.session_state.setdefault("keep.r_matrix", MATRICES[0])
     name = controls.radio("Matrix", MATRICES, horizontal=True, key="keep.r_matrix", width="content")
     matrix, counts = _matrix(sel, name, analyses, keys)
-    st.caption(f"**{name}**: {MEANING[name]}. Over {len(analyses)} {source} "
-               f"(present = {'ground truth' if presence == 'truth' else 'fused score above the threshold'})"
-               + ("; n, the number of images behind each value, shows on hover" if counts is not None else "")
-               + ". Click a cell to open that pair below.")
+    st.caption(
+        f"**{name}**: {MEANING[name]}. Over {len(analyses)} {source} "
+        f"(present = {'ground truth' if presence == 'truth' else 'fused score above the threshold'})"
+        + ("; n, the number of images behind each value, shows on hover" if counts is not None else "")
+        + ". Click a cell to open that pair below."
+    )
     spec = build("matrix", f"{name}_{source}", f"the {name} matrix", matrix=matrix, counts=counts)
     row = st.container(horizontal=True, wrap=True, gap="small")
     with row.container(width=520):
@@ -92,8 +108,10 @@ def _view(sel: Selection) -> None:
         st.session_state.setdefault("keep.r_edges", 15)
         edges = st.slider("Edges in the label graph", 3, 40, key="keep.r_edges")
         graph_spec = build("label_graph", f"graph_{name}_{source}", "the label graph", matrix=matrix, top=edges)
-        st.plotly_chart(state.figure("graph", (sel.model.key, keys, name, edges, presence, threshold()),
-                                     graph_spec.plotly), key="label_graph")
+        st.plotly_chart(
+            state.figure("graph", (sel.model.key, keys, name, edges, presence, threshold()), graph_spec.plotly),
+            key="label_graph",
+        )
         figure_downloads(graph_spec, "graph")
     _follow_images(matrix, analyses, source, keys)
     st.subheader("A pair")

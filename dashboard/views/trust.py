@@ -31,8 +31,14 @@ from ..sidebar import Selection
 from ..state import ImageItem, LoadedModel
 
 SCOPES = ("this image", "sample set")
-DEFAULTS = {"keep.t_scope": SCOPES[0], "keep.t_methods": list(METHODS), "keep.t_head": "fused",
-            "keep.t_fill": "mean", "keep.t_steps": 14, "keep.t_random": True}
+DEFAULTS = {
+    "keep.t_scope": SCOPES[0],
+    "keep.t_methods": list(METHODS),
+    "keep.t_head": "fused",
+    "keep.t_fill": "mean",
+    "keep.t_steps": 14,
+    "keep.t_random": True,
+}
 
 
 @st.cache_resource(max_entries=4, show_spinner="Randomising copies of the model ...")
@@ -41,8 +47,9 @@ def _evaluator(model_key: str, options: tuple, _model: LoadedModel) -> Faithfuln
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _measure(model_key: str, item_key: str, options: tuple, number: int, _model: LoadedModel,
-             _analysis: ImageAnalysis) -> ImageFaithfulness:
+def _measure(
+    model_key: str, item_key: str, options: tuple, number: int, _model: LoadedModel, _analysis: ImageAnalysis
+) -> ImageFaithfulness:
     return _evaluator(model_key, options, _model).image(_analysis, number)
 
 
@@ -51,23 +58,44 @@ def _options(names: list[str]) -> FaithfulnessOptions:
         st.session_state.setdefault(key, value)
     st.session_state["keep.t_labels"] = [n for n in st.session_state.get("keep.t_labels", []) if n in names]
     scope, methods, head = st.columns([2, 5, 2])
-    scope.radio("Images", SCOPES, horizontal=True, key="keep.t_scope",
-                help="The sample set is measured image by image when you press the button; results are kept.")
+    scope.radio(
+        "Images",
+        SCOPES,
+        horizontal=True,
+        key="keep.t_scope",
+        help="The sample set is measured image by image when you press the button; results are kept.",
+    )
     methods.multiselect("Maps", METHODS, format_func=METHOD_NAMES.get, key="keep.t_methods")
     head.selectbox("Score", HEADS, format_func=HEAD_NAMES.get, key="keep.t_head")
     fill, steps, random = st.columns([2, 3, 3])
-    fill.radio("Removed cells show", FILLS, horizontal=True, key="keep.t_fill",
-               help="mean: the image's mean colour; blur: the image blurred (Gaussian, sigma 5 px).")
+    fill.radio(
+        "Removed cells show",
+        FILLS,
+        horizontal=True,
+        key="keep.t_fill",
+        help="mean: the image's mean colour; blur: the image blurred (Gaussian, sigma 5 px).",
+    )
     steps.slider("Deletion / insertion steps", 4, 28, step=1, key="keep.t_steps")
-    random.toggle("Randomisation cascade", key="keep.t_random",
-                  help="Re-initialise f_att, conv1, f_cls and the backbone stages on copies of the model.")
-    st.multiselect("Labels (none chosen: each image's present labels)", names, key="keep.t_labels",
-                   help="Present: ground truth for samples, else fused score > 0.5. Any label can be measured.")
+    random.toggle(
+        "Randomisation cascade",
+        key="keep.t_random",
+        help="Re-initialise f_att, conv1, f_cls and the backbone stages on copies of the model.",
+    )
+    st.multiselect(
+        "Labels (none chosen: each image's present labels)",
+        names,
+        key="keep.t_labels",
+        help="Present: ground truth for samples, else fused score > 0.5. Any label can be measured.",
+    )
     chosen = tuple(st.session_state["keep.t_methods"]) or METHODS
     stages = FaithfulnessOptions.stages if st.session_state["keep.t_random"] else ()
-    return FaithfulnessOptions(methods=chosen, labels=tuple(st.session_state["keep.t_labels"]) or None,
-                               fill=st.session_state["keep.t_fill"],
-                               steps=int(st.session_state["keep.t_steps"]), stages=stages)
+    return FaithfulnessOptions(
+        methods=chosen,
+        labels=tuple(st.session_state["keep.t_labels"]) or None,
+        fill=st.session_state["keep.t_fill"],
+        steps=int(st.session_state["keep.t_steps"]),
+        stages=stages,
+    )
 
 
 def _parts(sel: Selection, options: FaithfulnessOptions) -> list[ImageFaithfulness] | None:
@@ -78,8 +106,9 @@ def _parts(sel: Selection, options: FaithfulnessOptions) -> list[ImageFaithfulne
             st.info("There are no sample images with this model.")
             return None
         pairs = sel.samples
-        if not st.button(f"Measure the {len(pairs)} sample images", key="t_run", type="primary") and \
-                not st.session_state.get("_t_ran") == (sel.model.key, key):
+        if not st.button(
+            f"Measure the {len(pairs)} sample images", key="t_run", type="primary"
+        ) and st.session_state.get("_t_ran") != (sel.model.key, key):
             st.caption("About 10 s per image on a CPU (the randomisation cascade about doubles it).")
             return None
         st.session_state["_t_ran"] = (sel.model.key, key)
@@ -99,10 +128,12 @@ def _figure(spec: FigureSpec, key: str) -> None:
 
 def render(sel: Selection) -> None:
     st.subheader("Can this map be trusted?")
-    st.caption("Deletion removes the image's grid cells in the map's order (most relevant first) and follows "
-               "the label's score; insertion reveals them on an empty canvas. A faithful map makes deletion "
-               "fall fast (low AUC) and insertion rise fast (high AUC), better than the centre and random "
-               "baselines; its map changes when the model's weights are randomised; and labels' maps differ.")
+    st.caption(
+        "Deletion removes the image's grid cells in the map's order (most relevant first) and follows "
+        "the label's score; insertion reveals them on an empty canvas. A faithful map makes deletion "
+        "fall fast (low AUC) and insertion rise fast (high AUC), better than the centre and random "
+        "baselines; its map changes when the model's weights are randomised; and labels' maps differ."
+    )
     options = _options(sel.model.label_names)
     parts = _parts(sel, options)
     if parts is None:
@@ -125,5 +156,6 @@ def render(sel: Selection) -> None:
     if measure:
         _figure(build("faithfulness_bars", f"{name}_bars", summary=summary, measure=measure), "bars")
     if options.stages:
-        _figure(build("faithfulness_randomisation", f"{name}_randomisation", summary=summary, kind="spearman"),
-                "random")
+        _figure(
+            build("faithfulness_randomisation", f"{name}_randomisation", summary=summary, kind="spearman"), "random"
+        )

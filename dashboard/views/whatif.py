@@ -39,25 +39,37 @@ def _on_click(analysis: ImageAnalysis, label: int) -> None:
 
 
 def _map_figure(analysis: ImageAnalysis, label: int, after, description: str, view) -> go.Figure:
-    fig = edit_maps_figure_plotly(analysis, label, after, description, view.mode, view.cmap, view.opacity, view.fade,
-                           settings.LARGE_SIDE)
+    fig = edit_maps_figure_plotly(
+        analysis, label, after, description, view.mode, view.cmap, view.opacity, view.fade, settings.LARGE_SIDE
+    )
     fig.update_traces(hoverinfo="skip", selector={"type": "heatmap"})
     grid = analysis.grid
     xs, ys = cell_centres(grid, _shown_size(analysis))
-    add_click_layer(fig, xs, ys, analysis.weighted_attention[label],
-                    "U %{customdata:.4g}<extra>click: move the peak here</extra>",
-                    size=max(6, int(0.8 * settings.LARGE_SIDE / grid)))
+    add_click_layer(
+        fig,
+        xs,
+        ys,
+        analysis.weighted_attention[label],
+        "U %{customdata:.4g}<extra>click: move the peak here</extra>",
+        size=max(6, int(0.8 * settings.LARGE_SIDE / grid)),
+    )
     return fig
 
 
 def _edit_controls(names: list[str], grid: int) -> Edit:
     label, op = st.columns([1, 2])
     chosen = label.selectbox("Label to edit", names, key="keep.w_label")
-    operation = op.radio("Edit", list(OPERATIONS.values()), horizontal=True, key="keep.w_op",
-                         format_func={v: k for k, v in OPERATIONS.items()}.get)
+    operation = op.radio(
+        "Edit",
+        list(OPERATIONS.values()),
+        horizontal=True,
+        key="keep.w_op",
+        format_func={v: k for k, v in OPERATIONS.items()}.get,
+    )
     factor, dx, dy = st.columns(3)
-    scale = factor.slider("Factor (weaken < 1 < strengthen)", 0.0, 3.0, step=0.05, key="keep.w_factor",
-                          disabled=operation != "scale")
+    scale = factor.slider(
+        "Factor (weaken < 1 < strengthen)", 0.0, 3.0, step=0.05, key="keep.w_factor", disabled=operation != "scale"
+    )
     shift_x = dx.slider("Move dx (cells, right)", -(grid - 1), grid - 1, key="keep.w_dx", disabled=operation != "move")
     shift_y = dy.slider("Move dy (cells, down)", -(grid - 1), grid - 1, key="keep.w_dy", disabled=operation != "move")
     return Edit(chosen, operation, float(scale), (int(shift_x), int(shift_y)))
@@ -79,8 +91,10 @@ def render(sel: Selection) -> None:
 def _view(sel: Selection) -> None:
     analysis, model = sel.analysis, sel.model.model
     names, grid = analysis.label_names, analysis.grid
-    st.caption("f_sr reads U = sigmoid(S) A. Edit one label's U and f_sr runs again on the edited maps; the main "
-               "net's logits do not depend on U, so fused = alpha main + (1 - alpha) SRN moves with SRN alone.")
+    st.caption(
+        "f_sr reads U = sigmoid(S) A. Edit one label's U and f_sr runs again on the edited maps; the main "
+        "net's logits do not depend on U, so fused = alpha main + (1 - alpha) SRN moves with SRN alone."
+    )
     edit = _edit_controls(names, grid)
     i = names.index(str(edit.label))
     view = view_settings(analysis)

@@ -10,5 +10,14 @@ from .executor import SUPPORTED_TYPES, CaffeExecutor
 from .mapping import Conversion, convert
 from .reader import CaffeNet, read_net
 
-__all__ = ["CaffeImportError", "MappingError", "UnsupportedLayerError", "SUPPORTED_TYPES", "CaffeExecutor",
-           "Conversion", "convert", "CaffeNet", "read_net"]
+__all__ = [
+    "CaffeImportError",
+    "MappingError",
+    "UnsupportedLayerError",
+    "SUPPORTED_TYPES",
+    "CaffeExecutor",
+    "Conversion",
+    "convert",
+    "CaffeNet",
+    "read_net",
+]

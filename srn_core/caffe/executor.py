@@ -83,11 +83,14 @@ def build_graph(net: CaffeNet) -> Graph:
         if layer.type not in SUPPORTED_TYPES:
             raise UnsupportedLayerError(
                 f"{net.source}: layer {layer.name!r} has type {layer.type!r}, which the importer does not support "
-                f"(supported: {', '.join(SUPPORTED_TYPES)})")
+                f"(supported: {', '.join(SUPPORTED_TYPES)})"
+            )
         missing = [b for b in layer.bottoms if b not in current]
         if missing:
-            raise CaffeImportError(f"{net.source}: {layer.describe()} reads blob {missing[0]!r}, which no input or "
-                                   f"earlier layer produces (the tops do not connect)")
+            raise CaffeImportError(
+                f"{net.source}: {layer.describe()} reads blob {missing[0]!r}, which no input or "
+                f"earlier layer produces (the tops do not connect)"
+            )
         if layer.type not in INPUT_LAYERS and not layer.bottoms and layer.type != "Silence":
             raise CaffeImportError(f"{net.source}: {layer.describe()} has no bottom blob")
         if layer.type not in ("Silence",) and not layer.tops:
@@ -116,8 +119,10 @@ class CaffeExecutor:
     def __init__(self, net: CaffeNet, device: str | torch.device = "cpu") -> None:
         self.graph = build_graph(net)
         self.device = torch.device(device)
-        self.blobs = [[torch.from_numpy(np.ascontiguousarray(b)).to(self.device) for b in node.layer.blobs]
-                      for node in self.graph.nodes]
+        self.blobs = [
+            [torch.from_numpy(np.ascontiguousarray(b)).to(self.device) for b in node.layer.blobs]
+            for node in self.graph.nodes
+        ]
         self._checked: set[tuple] = set()
 
     @property
@@ -128,7 +133,9 @@ class CaffeExecutor:
     def input_shape(self, value: int | None = None) -> tuple[int, ...] | None:
         return self.graph.inputs[self.image_input if value is None else value]
 
-    def _feeds(self, inputs: torch.Tensor | Mapping[str, torch.Tensor], device: torch.device) -> dict[int, torch.Tensor]:
+    def _feeds(
+        self, inputs: torch.Tensor | Mapping[str, torch.Tensor], device: torch.device
+    ) -> dict[int, torch.Tensor]:
         given = {self.graph.value_names[self.image_input]: inputs} if isinstance(inputs, torch.Tensor) else dict(inputs)
         feeds = {}
         for value, shape in self.graph.inputs.items():
@@ -137,15 +144,20 @@ class CaffeExecutor:
                 feeds[value] = given[name].to(device)
             elif shape is not None and all(d > 0 for d in shape):
                 if math.prod(shape) > MAX_BLOB_ELEMENTS:
-                    raise CaffeImportError(f"{self.graph.net.source}: input {name!r} declares shape {shape}, more than "
-                                           f"{MAX_BLOB_ELEMENTS} values")
+                    raise CaffeImportError(
+                        f"{self.graph.net.source}: input {name!r} declares shape {shape}, more than "
+                        f"{MAX_BLOB_ELEMENTS} values"
+                    )
                 feeds[value] = torch.zeros(shape, device=device)
             elif self.graph.consumers.get(value):
-                raise CaffeImportError(f"{self.graph.net.source}: input {name!r} has no declared shape; pass a tensor for it")
+                raise CaffeImportError(
+                    f"{self.graph.net.source}: input {name!r} has no declared shape; pass a tensor for it"
+                )
         return feeds
 
-    def run_values(self, inputs: torch.Tensor | Mapping[str, torch.Tensor],
-                   device: torch.device | None = None) -> dict[int, torch.Tensor]:
+    def run_values(
+        self, inputs: torch.Tensor | Mapping[str, torch.Tensor], device: torch.device | None = None
+    ) -> dict[int, torch.Tensor]:
         """Every value of the graph (by value id) after one forward pass in TEST mode."""
         device = device or self.device
         values = self._feeds(inputs, device)
@@ -162,8 +174,9 @@ class CaffeExecutor:
                     raise
                 except (RuntimeError, ValueError, IndexError) as exc:
                     shapes = [tuple(b.shape) for b in bottoms]
-                    raise CaffeImportError(f"{node.layer.describe()}: cannot run on inputs of shapes {shapes}: "
-                                           f"{str(exc).splitlines()[0]}") from None
+                    raise CaffeImportError(
+                        f"{node.layer.describe()}: cannot run on inputs of shapes {shapes}: {str(exc).splitlines()[0]}"
+                    ) from None
                 values.update(zip(node.outputs, tops))
         return values
 
@@ -173,12 +186,15 @@ class CaffeExecutor:
         if key in self._checked:
             return
         names = self.graph.value_names
-        meta = self.run_values({names[v]: torch.empty(t.shape, device="meta") for v, t in feeds.items()},
-                               torch.device("meta"))
+        meta = self.run_values(
+            {names[v]: torch.empty(t.shape, device="meta") for v, t in feeds.items()}, torch.device("meta")
+        )
         for value, tensor in meta.items():
             if tensor.numel() > MAX_BLOB_ELEMENTS:
-                raise CaffeImportError(f"{self.graph.net.source}: blob {names[value]!r} would hold {tensor.numel()} "
-                                       f"values (shape {tuple(tensor.shape)}), more than {MAX_BLOB_ELEMENTS}")
+                raise CaffeImportError(
+                    f"{self.graph.net.source}: blob {names[value]!r} would hold {tensor.numel()} "
+                    f"values (shape {tuple(tensor.shape)}), more than {MAX_BLOB_ELEMENTS}"
+                )
         self._checked.add(key)
 
     def run(self, inputs: torch.Tensor | Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

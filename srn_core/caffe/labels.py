@@ -29,7 +29,9 @@ NUS_WIDE = (
     "rainbow reflection road rocks running sand sign sky snow soccer sports statue street sun sunset surf swimmers "
     "tattoo temple tiger tower town toy train tree valley vehicle water waterfall wedding whales window zebra"
 )
-WIDER_ATTRIBUTE = "Male longHair sunglass Hat Tshirt longSleeve formal shorts jeans longPants skirt faceMask logo stripe"
+WIDER_ATTRIBUTE = (
+    "Male longHair sunglass Hat Tshirt longSleeve formal shorts jeans longPants skirt faceMask logo stripe"
+)
 
 BUILTIN = {"coco": COCO, "nus_wide": NUS_WIDE, "wider_att": WIDER_ATTRIBUTE}
 

@@ -35,8 +35,10 @@ def check_blobs(layer: Layer, blobs: Tensors, expected: Sequence[Sequence[int]])
     out = []
     for index, (blob, shape) in enumerate(zip(blobs, expected)):
         if _strip(blob.shape) != _strip(shape):
-            raise CaffeImportError(f"{layer.describe()}: blob {index} has shape {tuple(blob.shape)}, "
-                                   f"its parameters and input imply {tuple(shape)}")
+            raise CaffeImportError(
+                f"{layer.describe()}: blob {index} has shape {tuple(blob.shape)}, "
+                f"its parameters and input imply {tuple(shape)}"
+            )
         out.append(blob.reshape(tuple(shape)))
     return out
 
@@ -72,8 +74,10 @@ def convolution(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
     dilation = (int(p.dilation[0]), int(p.dilation[-1])) if len(p.dilation) else (1, 1)
     group, out_ch, in_ch = int(p.group), int(p.num_output), int(x.shape[1])
     if min(kernel) <= 0 or out_ch <= 0 or group <= 0 or in_ch % group or out_ch % group:
-        raise CaffeImportError(f"{layer.describe()}: invalid kernel {kernel}, num_output {out_ch} or group {group} "
-                               f"for {in_ch} input channels")
+        raise CaffeImportError(
+            f"{layer.describe()}: invalid kernel {kernel}, num_output {out_ch} or group {group} "
+            f"for {in_ch} input channels"
+        )
     shapes = [(out_ch, in_ch // group, *kernel)] + ([(out_ch,)] if p.bias_term else [])
     params = check_blobs(layer, blobs, shapes)
     bias = params[1] if p.bias_term else None
@@ -132,6 +136,7 @@ def _elementwise(fn: Callable[[torch.Tensor], torch.Tensor]) -> LayerFn:
     def forward(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
         check_blobs(layer, blobs, [])
         return [fn(bottoms[0])]
+
     return forward
 
 
@@ -158,7 +163,9 @@ def pooling(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
         sh, sw = hw_pair(p, "stride", "stride_h", "stride_w", 1)
         ph, pw = hw_pair(p, "pad", "pad_h", "pad_w", 0)
     if min(kh, kw, sh, sw) <= 0 or ph >= kh or pw >= kw:
-        raise CaffeImportError(f"{layer.describe()}: invalid kernel ({kh}, {kw}), stride ({sh}, {sw}) or pad ({ph}, {pw})")
+        raise CaffeImportError(
+            f"{layer.describe()}: invalid kernel ({kh}, {kw}), stride ({sh}, {sw}) or pad ({ph}, {pw})"
+        )
     out_h = math.ceil((height + 2 * ph - kh) / sh) + 1
     out_w = math.ceil((width + 2 * pw - kw) / sw) + 1
     if ph or pw:
@@ -227,7 +234,9 @@ def reshape(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
     start = p.axis if p.axis >= 0 else ndim + p.axis + 1
     end = ndim if p.num_axes == -1 else start + p.num_axes
     if not 0 <= start <= end <= ndim:
-        raise CaffeImportError(f"{layer.describe()}: axis {p.axis} / num_axes {p.num_axes} out of range for {ndim}-D input")
+        raise CaffeImportError(
+            f"{layer.describe()}: axis {p.axis} / num_axes {p.num_axes} out of range for {ndim}-D input"
+        )
     dims = [int(d) for d in p.shape.dim]
     new = [int(x.shape[start + i]) if d == 0 else d for i, d in enumerate(dims)]
     shape = list(x.shape[:start]) + new + list(x.shape[end:])
@@ -239,8 +248,9 @@ def reshape(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
             raise CaffeImportError(f"{layer.describe()}: cannot infer -1 in {dims} for input {tuple(x.shape)}")
         shape[shape.index(-1)] = x.numel() // known
     if math.prod(shape) != x.numel():
-        raise CaffeImportError(f"{layer.describe()}: shape {tuple(shape)} does not hold the {x.numel()} values "
-                               f"of input {tuple(x.shape)}")
+        raise CaffeImportError(
+            f"{layer.describe()}: shape {tuple(shape)} does not hold the {x.numel()} values of input {tuple(x.shape)}"
+        )
     return [x.reshape(shape)]
 
 
@@ -309,9 +319,12 @@ def batch_reduction(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
         return [out / x.shape[axis] if r.operation == 4 else out]
     ticks = [level * level for level in levels]
     if sum(ticks) != x.shape[axis]:
-        raise CaffeImportError(f"{layer.describe()}: levels {levels} cover {sum(ticks)} entries, axis has {x.shape[axis]}")
-    parts = [chunk.sum(dim=axis) / (tick if r.operation == 4 else 1)
-             for chunk, tick in zip(x.split(ticks, dim=axis), ticks)]
+        raise CaffeImportError(
+            f"{layer.describe()}: levels {levels} cover {sum(ticks)} entries, axis has {x.shape[axis]}"
+        )
+    parts = [
+        chunk.sum(dim=axis) / (tick if r.operation == 4 else 1) for chunk, tick in zip(x.split(ticks, dim=axis), ticks)
+    ]
     return [torch.stack(parts, dim=axis)]
 
 
@@ -338,10 +351,27 @@ def silence(layer: Layer, bottoms: Tensors, blobs: Tensors) -> Tensors:
 
 
 LAYERS: dict[str, LayerFn] = {
-    "Convolution": convolution, "BN": bn, "BatchNorm": batch_norm, "Scale": scale, "ReLU": relu,
-    "Sigmoid": _elementwise(torch.sigmoid), "TanH": _elementwise(torch.tanh), "Pooling": pooling,
-    "Eltwise": eltwise, "InnerProduct": inner_product, "Softmax": softmax, "Reshape": reshape, "Flatten": flatten,
-    "Concat": concat, "Slice": slice_layer, "Split": split, "Tile": tile, "BatchReduction": batch_reduction,
-    "Reduction": reduction, "Power": power, "Dropout": _elementwise(lambda x: x), "Silence": silence,
+    "Convolution": convolution,
+    "BN": bn,
+    "BatchNorm": batch_norm,
+    "Scale": scale,
+    "ReLU": relu,
+    "Sigmoid": _elementwise(torch.sigmoid),
+    "TanH": _elementwise(torch.tanh),
+    "Pooling": pooling,
+    "Eltwise": eltwise,
+    "InnerProduct": inner_product,
+    "Softmax": softmax,
+    "Reshape": reshape,
+    "Flatten": flatten,
+    "Concat": concat,
+    "Slice": slice_layer,
+    "Split": split,
+    "Tile": tile,
+    "BatchReduction": batch_reduction,
+    "Reduction": reduction,
+    "Power": power,
+    "Dropout": _elementwise(lambda x: x),
+    "Silence": silence,
 }
 """Layer types computed by the executor (inputs and data layers are handled by the executor itself)."""

@@ -51,7 +51,9 @@ def _conv(unit: ConvUnit) -> tuple[np.ndarray, np.ndarray]:
     """The conv weight (float32, as stored) and its bias (float64, zeros without a bias term)."""
     blobs = unit.conv.layer.blobs
     out = int(unit.conv.layer.param.convolution_param.num_output)
-    bias = blobs[1].reshape(out).astype(np.float64) if unit.conv.layer.param.convolution_param.bias_term else np.zeros(out)
+    bias = (
+        blobs[1].reshape(out).astype(np.float64) if unit.conv.layer.param.convolution_param.bias_term else np.zeros(out)
+    )
     return blobs[0].reshape((out, -1) + blobs[0].shape[-2:]), bias
 
 
@@ -90,15 +92,21 @@ def _set_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d, unit: ConvUnit, flip_input
     scale, shift = _affine(unit, bias)
     _copy(conv.weight, weight, unit)
     bn.eps = TORCH_BN_EPS
-    for name, value in (("weight", scale), ("bias", shift), ("running_mean", np.zeros_like(scale)),
-                        ("running_var", np.full_like(scale, 1.0 - TORCH_BN_EPS))):
+    for name, value in (
+        ("weight", scale),
+        ("bias", shift),
+        ("running_mean", np.zeros_like(scale)),
+        ("running_var", np.full_like(scale, 1.0 - TORCH_BN_EPS)),
+    ):
         _copy(getattr(bn, name), value, unit)
 
 
 def _copy(target: torch.Tensor, value: np.ndarray, unit: ConvUnit) -> None:
     if tuple(target.shape) != tuple(value.shape):
-        raise MappingError(f"{unit.conv.layer.describe()}: weights of shape {tuple(value.shape)} do not fit "
-                           f"{tuple(target.shape)} in the converted model")
+        raise MappingError(
+            f"{unit.conv.layer.describe()}: weights of shape {tuple(value.shape)} do not fit "
+            f"{tuple(target.shape)} in the converted model"
+        )
     with torch.no_grad():
         target.copy_(_tensor(value))
 
@@ -131,25 +139,42 @@ def build_model(structure: SRNStructure, shapes: dict[int, tuple[int, ...]], vie
     blocks = tuple(len(stage) for stage in structure.stages)
     backbone = next((name for name, layout in CAFFE_RESNETS.items() if layout == blocks), None)
     if backbone is None:
-        raise MappingError(f"the ResNet has {blocks} blocks per stage; the mapping knows "
-                           + ", ".join(f"{name} {layout}" for name, layout in CAFFE_RESNETS.items()))
+        raise MappingError(
+            f"the ResNet has {blocks} blocks per stage; the mapping knows "
+            + ", ".join(f"{name} {layout}" for name, layout in CAFFE_RESNETS.items())
+        )
     widths = tuple(int(stage[0].units[0].conv.layer.param.convolution_param.num_output) for stage in structure.stages)
     stem_ch = int(structure.stem.conv.layer.param.convolution_param.num_output)
     if stem_ch != widths[0]:
-        raise MappingError(f"the stem has {stem_ch} channels but stage 1 is {widths[0]} wide; the Caffe-style "
-                           f"backbone ties them")
+        raise MappingError(
+            f"the stem has {stem_ch} channels but stage 1 is {widths[0]} wide; the Caffe-style backbone ties them"
+        )
     input_size = shapes[structure.image][-1]
     a_cls, a_sr = _fusion_weights(structure, view_source)
     if a_cls <= 0 or a_sr <= 0:
-        raise MappingError(f"{structure.fusion.layer.describe()}: fusion coefficients ({a_cls}, {a_sr}) must be positive")
+        raise MappingError(
+            f"{structure.fusion.layer.describe()}: fusion coefficients ({a_cls}, {a_sr}) must be positive"
+        )
     total = a_cls + a_sr
-    notes = [] if abs(total - 1.0) < 1e-6 else [
-        f"the file fuses y = {a_cls:g} * y_cls + {a_sr:g} * y_sr; mapped as alpha {a_cls / total:g} with both "
-        f"classifiers scaled by {total:g}, so main-net and SRN-branch logits are {total:g} x the file's"]
+    notes = (
+        []
+        if abs(total - 1.0) < 1e-6
+        else [
+            f"the file fuses y = {a_cls:g} * y_cls + {a_sr:g} * y_sr; mapped as alpha {a_cls / total:g} with both "
+            f"classifiers scaled by {total:g}, so main-net and SRN-branch logits are {total:g} x the file's"
+        ]
+    )
     conv4 = structure.sr[2].conv.layer.param.convolution_param
-    model = SRN(int(structure.fc_cls.layer.param.inner_product_param.num_output), backbone, a_cls / total, input_size,
-                widths, int(structure.att[0].conv.layer.param.convolution_param.num_output), int(conv4.group),
-                int(conv4.num_output) // int(conv4.group))
+    model = SRN(
+        int(structure.fc_cls.layer.param.inner_product_param.num_output),
+        backbone,
+        a_cls / total,
+        input_size,
+        widths,
+        int(structure.att[0].conv.layer.param.convolution_param.num_output),
+        int(conv4.group),
+        int(conv4.num_output) // int(conv4.group),
+    )
     _set_conv_bn(model.f_cnn[0], model.f_cnn[1], structure.stem, flip_input=True)
     for stage, target in zip(structure.stages, (model.f_cnn[4], model.f_cnn[5], model.f_cnn[6], model.f_cls.layer4)):
         for block, module in zip(stage, target):
@@ -166,41 +191,56 @@ def build_model(structure: SRNStructure, shapes: dict[int, tuple[int, ...]], vie
 
 def part_names(structure: SRNStructure) -> dict[str, list[str]]:
     """Which Caffe layers went into which part of our SRN (for the summary and the provenance)."""
+
     def names(units: list[ConvUnit]) -> list[str]:
         return [u.conv.layer.name for u in units]
 
     stages = {f"stage{i + 1}": [b.units[0].conv.layer.name for b in stage] for i, stage in enumerate(structure.stages)}
-    return {"stem": names([structure.stem]), **stages, "f_att": names(structure.att),
-            "confidence": names([structure.confidence]), "f_sr": names(structure.sr),
-            "classifiers": [structure.fc_cls.layer.name, structure.fc_sr.layer.name],
-            "fusion": [structure.fusion.layer.name]}
+    return {
+        "stem": names([structure.stem]),
+        **stages,
+        "f_att": names(structure.att),
+        "confidence": names([structure.confidence]),
+        "f_sr": names(structure.sr),
+        "classifiers": [structure.fc_cls.layer.name, structure.fc_sr.layer.name],
+        "fusion": [structure.fusion.layer.name],
+    }
 
 
-def compare(executor: CaffeExecutor, structure: SRNStructure, model: SRN, total_scale: float,
-            seed: int = 0) -> dict[str, float]:
+def compare(
+    executor: CaffeExecutor, structure: SRNStructure, model: SRN, total_scale: float, seed: int = 0
+) -> dict[str, float]:
     """Max |difference| between the converted model and the Caffe graph on one random input per output."""
     size = model.config.input_size
     generator = torch.Generator().manual_seed(seed)
-    image = torch.rand((1, 3, size, size), generator=generator) * 255.0 - torch.tensor(OFFICIAL_MEAN_BGR).view(1, 3, 1, 1)
+    image = torch.rand((1, 3, size, size), generator=generator) * 255.0 - torch.tensor(OFFICIAL_MEAN_BGR).view(
+        1, 3, 1, 1
+    )
     values = executor.run_values(image)
     with torch.no_grad():
         ours = model(image.flip(1))
-    pairs = {"logits": (ours.logits, values[structure.fusion.outputs[0]]),
-             "cls_logits": (ours.cls_logits / total_scale, values[structure.fc_cls.outputs[0]]),
-             "sr_logits": (ours.sr_logits / total_scale, values[structure.fc_sr.outputs[0]]),
-             "attention": (ours.attention, values[structure.attention]),
-             "confidence_logits": (ours.confidence_logits, values[structure.confidence.conv.outputs[0]]),
-             "weighted_attention": (ours.weighted_attention, values[structure.weighted_attention])}
+    pairs = {
+        "logits": (ours.logits, values[structure.fusion.outputs[0]]),
+        "cls_logits": (ours.cls_logits / total_scale, values[structure.fc_cls.outputs[0]]),
+        "sr_logits": (ours.sr_logits / total_scale, values[structure.fc_sr.outputs[0]]),
+        "attention": (ours.attention, values[structure.attention]),
+        "confidence_logits": (ours.confidence_logits, values[structure.confidence.conv.outputs[0]]),
+        "weighted_attention": (ours.weighted_attention, values[structure.weighted_attention]),
+    }
     diffs = {}
     for name, (mine, theirs) in pairs.items():
         if mine.numel() != theirs.numel():
-            raise MappingError(f"{name}: the converted model gives {tuple(mine.shape)}, the Caffe graph {tuple(theirs.shape)}")
+            raise MappingError(
+                f"{name}: the converted model gives {tuple(mine.shape)}, the Caffe graph {tuple(theirs.shape)}"
+            )
         diff = float((mine.reshape(-1) - theirs.reshape(-1)).abs().max())
         scale = float(theirs.abs().max()) + 1e-6
         if not diff <= RELATIVE_TOLERANCE * max(scale, 1.0):
-            raise MappingError(f"the converted model differs from the Caffe graph in {name}: max |difference| "
-                               f"{diff:.3g} (values up to {scale:.3g}); the file computes this output differently "
-                               f"from SRN_SPEC.md")
+            raise MappingError(
+                f"the converted model differs from the Caffe graph in {name}: max |difference| "
+                f"{diff:.3g} (values up to {scale:.3g}); the file computes this output differently "
+                f"from SRN_SPEC.md"
+            )
         diffs[name] = diff
     return diffs
 

@@ -22,22 +22,55 @@ MAX_CAFFEMODEL_BYTES = 4 * 1024 * 1024 * 1024
 TEST_PHASE = 1
 
 _V1_NAMES = {
-    "ABSVAL": "AbsVal", "ACCURACY": "Accuracy", "ARGMAX": "ArgMax", "BNLL": "BNLL", "CONCAT": "Concat",
-    "CONTRASTIVE_LOSS": "ContrastiveLoss", "CONVOLUTION": "Convolution", "DATA": "Data",
-    "DECONVOLUTION": "Deconvolution", "DROPOUT": "Dropout", "DUMMY_DATA": "DummyData",
-    "EUCLIDEAN_LOSS": "EuclideanLoss", "ELTWISE": "Eltwise", "EXP": "Exp", "FLATTEN": "Flatten",
-    "HDF5_DATA": "HDF5Data", "HDF5_OUTPUT": "HDF5Output", "HINGE_LOSS": "HingeLoss", "IM2COL": "Im2col",
-    "IMAGE_DATA": "ImageData", "INFOGAIN_LOSS": "InfogainLoss", "INNER_PRODUCT": "InnerProduct", "LRN": "LRN",
-    "MEMORY_DATA": "MemoryData", "MULTINOMIAL_LOGISTIC_LOSS": "MultinomialLogisticLoss", "MVN": "MVN",
-    "POOLING": "Pooling", "POWER": "Power", "RELU": "ReLU", "SIGMOID": "Sigmoid",
-    "SIGMOID_CROSS_ENTROPY_LOSS": "SigmoidCrossEntropyLoss", "SILENCE": "Silence", "SOFTMAX": "Softmax",
-    "SOFTMAX_LOSS": "SoftmaxWithLoss", "SPLIT": "Split", "SLICE": "Slice", "TANH": "TanH",
-    "WINDOW_DATA": "WindowData", "THRESHOLD": "Threshold",
+    "ABSVAL": "AbsVal",
+    "ACCURACY": "Accuracy",
+    "ARGMAX": "ArgMax",
+    "BNLL": "BNLL",
+    "CONCAT": "Concat",
+    "CONTRASTIVE_LOSS": "ContrastiveLoss",
+    "CONVOLUTION": "Convolution",
+    "DATA": "Data",
+    "DECONVOLUTION": "Deconvolution",
+    "DROPOUT": "Dropout",
+    "DUMMY_DATA": "DummyData",
+    "EUCLIDEAN_LOSS": "EuclideanLoss",
+    "ELTWISE": "Eltwise",
+    "EXP": "Exp",
+    "FLATTEN": "Flatten",
+    "HDF5_DATA": "HDF5Data",
+    "HDF5_OUTPUT": "HDF5Output",
+    "HINGE_LOSS": "HingeLoss",
+    "IM2COL": "Im2col",
+    "IMAGE_DATA": "ImageData",
+    "INFOGAIN_LOSS": "InfogainLoss",
+    "INNER_PRODUCT": "InnerProduct",
+    "LRN": "LRN",
+    "MEMORY_DATA": "MemoryData",
+    "MULTINOMIAL_LOGISTIC_LOSS": "MultinomialLogisticLoss",
+    "MVN": "MVN",
+    "POOLING": "Pooling",
+    "POWER": "Power",
+    "RELU": "ReLU",
+    "SIGMOID": "Sigmoid",
+    "SIGMOID_CROSS_ENTROPY_LOSS": "SigmoidCrossEntropyLoss",
+    "SILENCE": "Silence",
+    "SOFTMAX": "Softmax",
+    "SOFTMAX_LOSS": "SoftmaxWithLoss",
+    "SPLIT": "Split",
+    "SLICE": "Slice",
+    "TANH": "TanH",
+    "WINDOW_DATA": "WindowData",
+    "THRESHOLD": "Threshold",
 }
 _V1_SHARED_FIELDS = ("name", "bottom", "top", "include", "exclude", "blobs", "loss_weight")
 _NET_FIELDS = {field.number for field in NetParameter.DESCRIPTOR.fields}
-_FOREIGN_MAGIC = {b"PK\x03\x04": "a ZIP archive (a PyTorch .pth file?)", b"\x80": "a Python pickle",
-                  b"\x89HDF": "an HDF5 file", b"\x1f\x8b": "a gzip archive", b"\x93NUMPY": "a NumPy .npy file"}
+_FOREIGN_MAGIC = {
+    b"PK\x03\x04": "a ZIP archive (a PyTorch .pth file?)",
+    b"\x80": "a Python pickle",
+    b"\x89HDF": "an HDF5 file",
+    b"\x1f\x8b": "a gzip archive",
+    b"\x93NUMPY": "a NumPy .npy file",
+}
 
 
 @dataclass
@@ -135,9 +168,10 @@ def _declared_inputs(net, source: str) -> dict[str, tuple[int, ...]]:
         raise CaffeImportError(f"{source}: gives both input_dim and input_shape")
     if len(net.input_dim):
         if len(net.input_dim) != 4 * len(names):
-            raise CaffeImportError(f"{source}: {len(names)} inputs need {4 * len(names)} input_dim values, "
-                                   f"found {len(net.input_dim)}")
-        return {name: tuple(net.input_dim[4 * i:4 * i + 4]) for i, name in enumerate(names)}
+            raise CaffeImportError(
+                f"{source}: {len(names)} inputs need {4 * len(names)} input_dim values, found {len(net.input_dim)}"
+            )
+        return {name: tuple(net.input_dim[4 * i : 4 * i + 4]) for i, name in enumerate(names)}
     if len(net.input_shape) != len(names):
         raise CaffeImportError(f"{source}: {len(names)} inputs but {len(net.input_shape)} input_shape entries")
     return {name: tuple(int(d) for d in shape.dim) for name, shape in zip(names, net.input_shape)}
@@ -178,8 +212,9 @@ def _check_binary_start(path: Path, raw: bytes) -> None:
         if byte < 0x80:
             break
     if tag & 0x07 not in (0, 2) or tag >> 3 not in _NET_FIELDS:
-        raise CaffeImportError(f"{path}: not a caffemodel: it does not start like a Caffe NetParameter "
-                               f"(first bytes {raw[:4].hex()})")
+        raise CaffeImportError(
+            f"{path}: not a caffemodel: it does not start like a Caffe NetParameter (first bytes {raw[:4].hex()})"
+        )
 
 
 def read_caffemodel(path: str | Path) -> NetParameter:
@@ -207,8 +242,10 @@ def blob_array(blob, where: str) -> np.ndarray:
         raise CaffeImportError(f"{where}: negative dimension in shape {shape}")
     expected = int(np.prod(shape, dtype=np.int64))
     if len(blob.data) != expected:
-        raise CaffeImportError(f"{where}: holds {len(blob.data)} values but its shape {shape} needs {expected} "
-                               f"(truncated or corrupt caffemodel)")
+        raise CaffeImportError(
+            f"{where}: holds {len(blob.data)} values but its shape {shape} needs {expected} "
+            f"(truncated or corrupt caffemodel)"
+        )
     return np.asarray(blob.data, dtype=np.float32).reshape(shape)
 
 
@@ -217,8 +254,9 @@ def attach_weights(net: CaffeNet, weights, source: str) -> CaffeNet:
     trained = {}
     for layer in net_layers(weights, source):
         if len(layer.blobs):
-            trained[layer.name] = [blob_array(blob, f"{source}: layer {layer.name!r} blob {i}")
-                                   for i, blob in enumerate(layer.blobs)]
+            trained[layer.name] = [
+                blob_array(blob, f"{source}: layer {layer.name!r} blob {i}") for i, blob in enumerate(layer.blobs)
+            ]
     for layer in net.layers:
         layer.blobs = trained.get(layer.name, [])
     net.weights_source = source

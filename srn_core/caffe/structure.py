@@ -106,9 +106,12 @@ class GraphView:
 def conv_geometry(node: Node) -> dict[str, int]:
     """kernel, stride, pad, group, dilation of a Convolution (square only; else a MappingError)."""
     p = node.layer.param.convolution_param
-    values = {"kernel": hw_pair(p, "kernel_size", "kernel_h", "kernel_w", 0),
-              "stride": hw_pair(p, "stride", "stride_h", "stride_w", 1), "pad": hw_pair(p, "pad", "pad_h", "pad_w", 0),
-              "dilation": (int(p.dilation[0]), int(p.dilation[-1])) if len(p.dilation) else (1, 1)}
+    values = {
+        "kernel": hw_pair(p, "kernel_size", "kernel_h", "kernel_w", 0),
+        "stride": hw_pair(p, "stride", "stride_h", "stride_w", 1),
+        "pad": hw_pair(p, "pad", "pad_h", "pad_w", 0),
+        "dilation": (int(p.dilation[0]), int(p.dilation[-1])) if len(p.dilation) else (1, 1),
+    }
     for key, (h, w) in values.items():
         if h != w:
             raise MappingError(f"{node.layer.describe()}: non-square {key} ({h}, {w}); SRN's convolutions are square")
@@ -144,8 +147,10 @@ class SRNFinder:
             raise MappingError("the stem conv is not followed by a ReLU and a single pooling layer")
         p = pool.layer.param.pooling_param
         if p.pool != 0 or p.global_pooling or p.kernel_size != 3 or p.stride != 2 or p.pad or p.HasField("pad_h"):
-            raise MappingError(f"{pool.layer.describe()}: the Caffe-style ResNet stem needs a 3x3 max-pool with "
-                               f"stride 2 and no padding")
+            raise MappingError(
+                f"{pool.layer.describe()}: the Caffe-style ResNet stem needs a 3x3 max-pool with "
+                f"stride 2 and no padding"
+            )
         return stem, pool.outputs[0]
 
     def _block(self, value: int) -> Block | None:
@@ -185,8 +190,16 @@ class SRNFinder:
         stride = conv_geometry(a.conv)["stride"]
         width = conv_geometry(a.conv)["out"]
         _expect(a.conv, "bottleneck branch2a", kernel=1, pad=0, group=1, dilation=1)
-        _expect(b.conv, "bottleneck branch2b (a torchvision-style stride here is not Caffe-style)",
-                kernel=3, stride=1, pad=1, group=1, dilation=1, out=width)
+        _expect(
+            b.conv,
+            "bottleneck branch2b (a torchvision-style stride here is not Caffe-style)",
+            kernel=3,
+            stride=1,
+            pad=1,
+            group=1,
+            dilation=1,
+            out=width,
+        )
         _expect(c.conv, "bottleneck branch2c", kernel=1, stride=1, pad=0, group=1, dilation=1, out=4 * width)
         if c.relu or not (a.relu and b.relu):
             raise MappingError(f"{c.conv.layer.describe()}: ReLUs are not where a bottleneck has them")
@@ -204,16 +217,19 @@ class SRNFinder:
             if block.shortcut is not None:
                 expected = 1 if not stages else 2
                 if stride != expected:
-                    raise MappingError(f"{block.units[0].conv.layer.describe()}: stage {len(stages) + 1} starts with "
-                                       f"stride {stride}, a ResNet uses {expected}")
+                    raise MappingError(
+                        f"{block.units[0].conv.layer.describe()}: stage {len(stages) + 1} starts with "
+                        f"stride {stride}, a ResNet uses {expected}"
+                    )
                 stages.append([])
             elif not stages:
                 raise MappingError("the first residual block has no projection shortcut")
             stages[-1].append(block)
             value, in_ch = block.out, 4 * width
         if len(stages) != 4:
-            raise MappingError(f"the backbone has {len(stages)} stages of bottleneck blocks; the SRN mapping "
-                               f"needs a four-stage ResNet")
+            raise MappingError(
+                f"the backbone has {len(stages)} stages of bottleneck blocks; the SRN mapping needs a four-stage ResNet"
+            )
         return stages
 
     def _att_chain(self, features: int, used: set[int]) -> tuple[list[ConvUnit], ConvUnit]:
@@ -221,8 +237,10 @@ class SRNFinder:
         att = [u for u in heads if u.relu]
         conf = [u for u in heads if not u.relu]
         if len(att) != 1 or len(conf) != 1:
-            raise MappingError(f"X (res4) feeds {len(att)} conv+ReLU heads and {len(conf)} plain conv heads; SRN has "
-                               f"one of each (f_att and the confidence conv)")
+            raise MappingError(
+                f"X (res4) feeds {len(att)} conv+ReLU heads and {len(conf)} plain conv heads; SRN has "
+                f"one of each (f_att and the confidence conv)"
+            )
         chain = att
         while len(chain) < 3:
             nxt = self.view.only_user(chain[-1].out)
@@ -268,14 +286,19 @@ class SRNFinder:
         if self.view.channels(conf.out) != num_labels:
             raise MappingError(f"confidence conv has {self.view.channels(conf.out)} channels, f_att {num_labels}")
         attention = self._attention(att[2].out, num_labels, grid)
-        conv4s = [n for n in self.view.graph.nodes if n.layer.type == "Convolution" and conv_geometry(n)["group"] > 1
-                  and conv_geometry(n)["kernel"] == grid]
+        conv4s = [
+            n
+            for n in self.view.graph.nodes
+            if n.layer.type == "Convolution" and conv_geometry(n)["group"] > 1 and conv_geometry(n)["kernel"] == grid
+        ]
         if len(conv4s) != 1:
             raise MappingError(f"found {len(conv4s)} grouped {grid}x{grid} convolutions; f_sr has exactly one (conv4)")
         sr = [self.view.unit(conv4s[0])]
         for _ in range(2):
             relu = self.view.graph.producer.get(self.view.source(sr[0].conv.inputs[0]))
-            conv = self.view.graph.producer.get(relu.inputs[0]) if relu is not None and relu.layer.type == "ReLU" else None
+            conv = (
+                self.view.graph.producer.get(relu.inputs[0]) if relu is not None and relu.layer.type == "ReLU" else None
+            )
             if conv is None or conv.layer.type != "Convolution":
                 raise MappingError(f"{sr[0].conv.layer.describe()}: not preceded by conv + ReLU as f_sr's conv2/conv3")
             sr.insert(0, self.view.unit(conv))
@@ -288,9 +311,25 @@ class SRNFinder:
         if self.view.spatial(head.outputs[0]) != (1, 1):
             raise MappingError(f"{head.layer.describe()}: f_cls pooling must be global")
         fc_cls, fc_sr = self._fc_after(head.outputs[0], "f_cls pooling"), self._fc_after(sr[2].out, "conv4")
-        fusion = [n for n in self.view.users(fc_cls.outputs[0]) if n.layer.type == "Eltwise"
-                  and {self.view.source(v) for v in n.inputs} == {fc_cls.outputs[0], fc_sr.outputs[0]}]
+        fusion = [
+            n
+            for n in self.view.users(fc_cls.outputs[0])
+            if n.layer.type == "Eltwise"
+            and {self.view.source(v) for v in n.inputs} == {fc_cls.outputs[0], fc_sr.outputs[0]}
+        ]
         if len(fusion) != 1 or fusion[0].layer.param.eltwise_param.operation != 1:
             raise MappingError("no Eltwise SUM fuses the main-net classifier with the f_sr classifier")
-        return SRNStructure(self.image, stem, stages, features, att, conf, sr, fc_cls, fc_sr, fusion[0], attention,
-                            self.view.source(sr[0].conv.inputs[0]))
+        return SRNStructure(
+            self.image,
+            stem,
+            stages,
+            features,
+            att,
+            conf,
+            sr,
+            fc_cls,
+            fc_sr,
+            fusion[0],
+            attention,
+            self.view.source(sr[0].conv.inputs[0]),
+        )

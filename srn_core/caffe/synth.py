@@ -16,10 +16,24 @@ from google.protobuf import text_format
 
 from .proto import NetParameter
 
-V1_TYPES = {"Convolution": "CONVOLUTION", "ReLU": "RELU", "Pooling": "POOLING", "Eltwise": "ELTWISE",
-            "InnerProduct": "INNER_PRODUCT", "Softmax": "SOFTMAX", "Concat": "CONCAT", "Slice": "SLICE",
-            "Split": "SPLIT", "Power": "POWER", "Dropout": "DROPOUT", "Sigmoid": "SIGMOID", "TanH": "TANH",
-            "Flatten": "FLATTEN", "Data": "DATA", "LRN": "LRN"}
+V1_TYPES = {
+    "Convolution": "CONVOLUTION",
+    "ReLU": "RELU",
+    "Pooling": "POOLING",
+    "Eltwise": "ELTWISE",
+    "InnerProduct": "INNER_PRODUCT",
+    "Softmax": "SOFTMAX",
+    "Concat": "CONCAT",
+    "Slice": "SLICE",
+    "Split": "SPLIT",
+    "Power": "POWER",
+    "Dropout": "DROPOUT",
+    "Sigmoid": "SIGMOID",
+    "TanH": "TANH",
+    "Flatten": "FLATTEN",
+    "Data": "DATA",
+    "LRN": "LRN",
+}
 
 
 def _fill(message, values: dict) -> None:
@@ -64,8 +78,15 @@ class NetBuilder:
     input_name: str = "data"
     layers: list[tuple[str, str, list[str], list[str], dict, list[np.ndarray]]] = field(default_factory=list)
 
-    def add(self, name: str, kind: str, bottoms: list[str], tops: list[str] | None = None,
-            blobs: list[np.ndarray] | None = None, **params) -> str:
+    def add(
+        self,
+        name: str,
+        kind: str,
+        bottoms: list[str],
+        tops: list[str] | None = None,
+        blobs: list[np.ndarray] | None = None,
+        **params,
+    ) -> str:
         """Append a layer; returns its first top (its name unless `tops` says otherwise)."""
         tops = [name] if tops is None else tops
         self.layers.append((name, kind, list(bottoms), list(tops), params, list(blobs or [])))
@@ -135,23 +156,49 @@ class _SRNWriter:
         self.count += 1
         return f"n{self.count:03d}" if self.opaque else readable
 
-    def conv_norm(self, name: str, bottom: str, in_ch: int, out_ch: int, k: int, stride: int = 1, pad: int = 0,
-                  relu: bool = True, gain: float = 1.0) -> str:
-        top = self.b.add(self.name(name), "Convolution", [bottom], blobs=[self.w.conv(out_ch, in_ch, k) * gain],
-                         convolution_param=dict(num_output=out_ch, kernel_size=[k], stride=[stride], pad=[pad],
-                                                bias_term=False))
+    def conv_norm(
+        self,
+        name: str,
+        bottom: str,
+        in_ch: int,
+        out_ch: int,
+        k: int,
+        stride: int = 1,
+        pad: int = 0,
+        relu: bool = True,
+        gain: float = 1.0,
+    ) -> str:
+        top = self.b.add(
+            self.name(name),
+            "Convolution",
+            [bottom],
+            blobs=[self.w.conv(out_ch, in_ch, k) * gain],
+            convolution_param=dict(num_output=out_ch, kernel_size=[k], stride=[stride], pad=[pad], bias_term=False),
+        )
         mean, var = self.w.vector(out_ch, -0.1, 0.1), self.w.vector(out_ch, 0.5, 1.5)
         gamma, beta = self.w.vector(out_ch, 0.8, 1.2), self.w.vector(out_ch)
         if self.norm == "BN":
-            self.b.add(self.name("bn_" + name), "BN", [top], [top], [gamma[None], beta[None], mean[None], var[None]],
-                       bn_param=dict(eps=1e-3, frozen=True))
+            self.b.add(
+                self.name("bn_" + name),
+                "BN",
+                [top],
+                [top],
+                [gamma[None], beta[None], mean[None], var[None]],
+                bn_param=dict(eps=1e-3, frozen=True),
+            )
         else:
             factor = np.float32(0.5)
-            self.b.add(self.name("bn_" + name), "BatchNorm", [top], [top],
-                       [mean * factor, var * factor, np.array([factor], np.float32)],
-                       batch_norm_param=dict(use_global_stats=True, eps=2e-5))
-            self.b.add(self.name("scale_" + name), "Scale", [top], [top], [gamma, beta],
-                       scale_param=dict(bias_term=True))
+            self.b.add(
+                self.name("bn_" + name),
+                "BatchNorm",
+                [top],
+                [top],
+                [mean * factor, var * factor, np.array([factor], np.float32)],
+                batch_norm_param=dict(use_global_stats=True, eps=2e-5),
+            )
+            self.b.add(
+                self.name("scale_" + name), "Scale", [top], [top], [gamma, beta], scale_param=dict(bias_term=True)
+            )
         if relu:
             self.b.add(self.name(name + "_relu"), "ReLU", [top], [top])
         return top
@@ -182,10 +229,19 @@ class _SRNWriter:
         return res4, x, widths[2] * 4, in_ch
 
 
-def srn_caffe_net(num_labels: int = 5, blocks: tuple[int, int, int, int] = (3, 4, 6, 3),
-                  widths: tuple[int, int, int, int] = (4, 4, 8, 8), input_size: int = 64, att_channels: int = 8,
-                  sr_channels: int = 8, filters_per_channel: int = 4, norm: str = "BN",
-                  fusion: tuple[float, float] = (0.5, 0.5), seed: int = 0, opaque_names: bool = False) -> NetBuilder:
+def srn_caffe_net(
+    num_labels: int = 5,
+    blocks: tuple[int, int, int, int] = (3, 4, 6, 3),
+    widths: tuple[int, int, int, int] = (4, 4, 8, 8),
+    input_size: int = 64,
+    att_channels: int = 8,
+    sr_channels: int = 8,
+    filters_per_channel: int = 4,
+    norm: str = "BN",
+    fusion: tuple[float, float] = (0.5, 0.5),
+    seed: int = 0,
+    opaque_names: bool = False,
+) -> NetBuilder:
     """An SRN laid out as the released deploy nets (see module docstring), with random weights."""
     rng = _Weights(np.random.default_rng(seed))
     builder = NetBuilder("srn_synthetic", (1, 3, input_size, input_size))
@@ -194,16 +250,25 @@ def srn_caffe_net(num_labels: int = 5, blocks: tuple[int, int, int, int] = (3, 4
     res4, res5, feat_ch, final_ch = w.resnet("data", blocks, widths)
 
     def conv(name: str, bottom: str, in_ch: int, out_ch: int, k: int, pad: int = 0, group: int = 1) -> str:
-        return builder.add(w.name(name), "Convolution", [bottom],
-                           blobs=[rng.conv(out_ch, in_ch // group, k) * np.sqrt(group), rng.vector(out_ch)],
-                           convolution_param=dict(num_output=out_ch, kernel_size=[k], pad=[pad], group=group))
+        return builder.add(
+            w.name(name),
+            "Convolution",
+            [bottom],
+            blobs=[rng.conv(out_ch, in_ch // group, k) * np.sqrt(group), rng.vector(out_ch)],
+            convolution_param=dict(num_output=out_ch, kernel_size=[k], pad=[pad], group=group),
+        )
 
     def relu(top: str) -> None:
         builder.add(w.name(top + "_relu"), "ReLU", [top], [top])
 
     pool = builder.add(w.name("pool5"), "Pooling", [res5], pooling_param=dict(pool=1, global_pooling=True))
-    y_cls = builder.add(w.name("fc_cls"), "InnerProduct", [pool], blobs=[rng.linear(c, final_ch), rng.vector(c)],
-                        inner_product_param=dict(num_output=c))
+    y_cls = builder.add(
+        w.name("fc_cls"),
+        "InnerProduct",
+        [pool],
+        blobs=[rng.linear(c, final_ch), rng.vector(c)],
+        inner_product_param=dict(num_output=c),
+    )
     a = conv("att.conv1", res4, feat_ch, att_channels, 1)
     relu(a)
     a = conv("att.conv2", a, att_channels, att_channels, 3, pad=1)
@@ -211,8 +276,9 @@ def srn_caffe_net(num_labels: int = 5, blocks: tuple[int, int, int, int] = (3, 4
     z = conv("att.conv3", a, att_channels, c, 1)
     flat = builder.add(w.name("att.att_Reshape_4"), "Reshape", [z], reshape_param=dict(shape=dict(dim=[0, 0, -1])))
     soft = builder.add(w.name("att.att_Softmax_5"), "Softmax", [flat], softmax_param=dict(axis=2))
-    att = builder.add(w.name("att.att_Reshape_6"), "Reshape", [soft],
-                      reshape_param=dict(shape=dict(dim=[0, 0, grid, grid])))
+    att = builder.add(
+        w.name("att.att_Reshape_6"), "Reshape", [soft], reshape_param=dict(shape=dict(dim=[0, 0, grid, grid]))
+    )
     s = conv("att.conf", res4, feat_ch, c, 1)
     sig = builder.add(w.name("att.conf_sigmoid"), "Sigmoid", [s])
     u = builder.add(w.name("sr.input"), "Eltwise", [sig, att], eltwise_param=dict(operation=0))
@@ -222,11 +288,17 @@ def srn_caffe_net(num_labels: int = 5, blocks: tuple[int, int, int, int] = (3, 4
     relu(x)
     x = conv("sr.conv4", x, sr_channels, sr_channels * filters_per_channel, grid, group=sr_channels)
     relu(x)
-    y_sr = builder.add(w.name("sr.fc"), "InnerProduct", [x],
-                       blobs=[rng.linear(c, sr_channels * filters_per_channel), rng.vector(c)],
-                       inner_product_param=dict(num_output=c))
+    y_sr = builder.add(
+        w.name("sr.fc"),
+        "InnerProduct",
+        [x],
+        blobs=[rng.linear(c, sr_channels * filters_per_channel), rng.vector(c)],
+        inner_product_param=dict(num_output=c),
+    )
     builder.add(w.name("fused"), "Eltwise", [y_cls, y_sr], eltwise_param=dict(operation=1, coeff=list(fusion)))
     product = builder.add(w.name("att.weighted"), "Eltwise", [att, s], eltwise_param=dict(operation=0))
-    spatial = builder.add(w.name("att.weighted_flat"), "Reshape", [product], reshape_param=dict(shape=dict(dim=[0, 0, -1])))
+    spatial = builder.add(
+        w.name("att.weighted_flat"), "Reshape", [product], reshape_param=dict(shape=dict(dim=[0, 0, -1]))
+    )
     builder.add(w.name("y_att"), "BatchReduction", [spatial], batch_reduction_param=dict(reduction_param=dict(axis=2)))
     return builder

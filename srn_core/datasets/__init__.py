@@ -7,6 +7,21 @@ from .manifest import read_manifest, write_manifest
 from .srn_split import read_srn_split
 from .voc import VOC_CLASSES, read_voc
 
-__all__ = ["FORMATS", "NEGATIVE", "POSITIVE", "UNKNOWN", "VOC_CLASSES", "Box", "DatasetError", "MultiLabelDataset",
-           "Sample", "detect_format", "load_dataset", "read_coco", "read_manifest", "read_srn_split", "read_voc",
-           "write_manifest"]
+__all__ = [
+    "FORMATS",
+    "NEGATIVE",
+    "POSITIVE",
+    "UNKNOWN",
+    "VOC_CLASSES",
+    "Box",
+    "DatasetError",
+    "MultiLabelDataset",
+    "Sample",
+    "detect_format",
+    "load_dataset",
+    "read_coco",
+    "read_manifest",
+    "read_srn_split",
+    "read_voc",
+    "write_manifest",
+]

@@ -24,9 +24,9 @@ def read_coco(annotations_json: str | Path, image_dir: str | Path, skip_missing:
 def coco_from_dict(data: Any, source: Path, image_dir: Path, skip_missing: bool = False) -> MultiLabelDataset:
     """Build a dataset from an already parsed COCO instances file read from `source`."""
     if not isinstance(data, dict) or not all(isinstance(data.get(k), list) for k in ("images", "categories")):
-        raise DatasetError(f"{source}: not a COCO instances file (needs lists \"images\" and \"categories\")")
+        raise DatasetError(f'{source}: not a COCO instances file (needs lists "images" and "categories")')
     if not isinstance(data.get("annotations"), list):
-        raise DatasetError(f"{source}: no \"annotations\" list (an image-info file without labels?)")
+        raise DatasetError(f'{source}: no "annotations" list (an image-info file without labels?)')
     label_names, column = _categories(data["categories"], source)
     rows = _images(data["images"], source)
     targets = np.zeros((len(rows), len(label_names)), dtype=np.int8)
@@ -63,16 +63,16 @@ def _categories(categories: list, source: Path) -> tuple[list[str], dict[Any, in
     for i, cat in enumerate(categories):
         where = f"{source}, entry categories[{i}]"
         if not isinstance(cat, dict) or not isinstance(cat.get("id"), int) or isinstance(cat.get("id"), bool):
-            raise DatasetError(f"{where}: a category needs an integer \"id\"")
+            raise DatasetError(f'{where}: a category needs an integer "id"')
         name = cat.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise DatasetError(f"{where}: a category needs a non-empty \"name\"")
+            raise DatasetError(f'{where}: a category needs a non-empty "name"')
         if cat["id"] in seen_ids or name in seen_names:
             raise DatasetError(f"{where}: duplicate category id {cat['id']} or name {name!r}")
         seen_ids.add(cat["id"])
         seen_names.add(name)
     ordered = sorted(categories, key=lambda c: c["id"])
-    names = check_label_names([c["name"] for c in ordered], f"{source}, \"categories\"")
+    names = check_label_names([c["name"] for c in ordered], f'{source}, "categories"')
     return names, {c["id"]: j for j, c in enumerate(ordered)}
 
 
@@ -81,9 +81,9 @@ def _images(images: list, source: Path) -> dict[Any, int]:
     for i, entry in enumerate(images):
         where = f"{source}, entry images[{i}]"
         if not isinstance(entry, dict) or _key(entry.get("id")) is None:
-            raise DatasetError(f"{where}: an image needs an \"id\"")
+            raise DatasetError(f'{where}: an image needs an "id"')
         if not isinstance(entry.get("file_name"), str) or not entry["file_name"].strip():
-            raise DatasetError(f"{where}: an image needs a non-empty \"file_name\"")
+            raise DatasetError(f'{where}: an image needs a non-empty "file_name"')
         if entry["id"] in rows:
             raise DatasetError(f"{where}: duplicate image id {entry['id']!r}")
         rows[entry["id"]] = i
@@ -92,10 +92,13 @@ def _images(images: list, source: Path) -> dict[Any, int]:
 
 def _box(bbox: Any, label: str, where: str) -> Box:
     """COCO boxes are [x, y, width, height]; ours are [x0, y0, x1, y1]."""
-    if (not isinstance(bbox, list) or len(bbox) != 4
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in bbox)):
-        raise DatasetError(f"{where}: \"bbox\" must be [x, y, width, height], got {bbox!r}")
+    if (
+        not isinstance(bbox, list)
+        or len(bbox) != 4
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in bbox)
+    ):
+        raise DatasetError(f'{where}: "bbox" must be [x, y, width, height], got {bbox!r}')
     x, y, w, h = (float(v) for v in bbox)
     if w < 0 or h < 0:
-        raise DatasetError(f"{where}: \"bbox\" {bbox} has a negative width or height")
+        raise DatasetError(f'{where}: "bbox" {bbox} has a negative width or height')
     return Box(label, x, y, x + w, y + h)

@@ -23,8 +23,9 @@ def detect_format(source: str | Path, **kw: Any) -> str:
             return "voc"
         if any((source / name).is_file() for name in MANIFEST_NAMES):
             return "manifest"
-        raise DatasetError(f"{source}: folder is neither a VOC root (Annotations/, ImageSets/Main/) "
-                           f"nor holds one of {MANIFEST_NAMES}")
+        raise DatasetError(
+            f"{source}: folder is neither a VOC root (Annotations/, ImageSets/Main/) nor holds one of {MANIFEST_NAMES}"
+        )
     suffix = source.suffix.lower()
     if suffix == ".csv":
         return "manifest"
@@ -74,8 +75,10 @@ def _json_kind(data: Any, source: Path) -> str:
         return "manifest"
     if isinstance(data, dict) and "categories" in data and "images" in data:
         return "coco"
-    raise DatasetError(f"{source}: JSON is neither an srn-manifest (\"format\": \"{FORMAT_NAME}\") "
-                       "nor a COCO instances file (\"images\", \"categories\")")
+    raise DatasetError(
+        f'{source}: JSON is neither an srn-manifest ("format": "{FORMAT_NAME}") '
+        'nor a COCO instances file ("images", "categories")'
+    )
 
 
 def _coco_image_dir(source: Path, image_dir: str | Path | None) -> Path:

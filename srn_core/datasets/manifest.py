@@ -58,14 +58,15 @@ def read_manifest(path: str | Path, skip_missing: bool = False) -> MultiLabelDat
 def manifest_from_dict(data: Any, source: Path, skip_missing: bool = False) -> MultiLabelDataset:
     """Build a dataset from an already parsed JSON manifest read from `source`."""
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
-        raise DatasetError(f"{source}: not an srn-manifest (top level needs \"format\": \"{FORMAT_NAME}\")")
+        raise DatasetError(f'{source}: not an srn-manifest (top level needs "format": "{FORMAT_NAME}")')
     if data.get("version") != FORMAT_VERSION:
-        raise DatasetError(f"{source}: unsupported manifest version {data.get('version')!r} "
-                           f"(this reader knows {FORMAT_VERSION})")
+        raise DatasetError(
+            f"{source}: unsupported manifest version {data.get('version')!r} (this reader knows {FORMAT_VERSION})"
+        )
     labels = _label_names(data.get("labels"), str(source))
     images = data.get("images")
     if not isinstance(images, list):
-        raise DatasetError(f"{source}: \"images\" must be a list")
+        raise DatasetError(f'{source}: "images" must be a list')
     index = {name: i for i, name in enumerate(labels)}
     folder = source.parent
     samples, skipped = [], 0
@@ -81,25 +82,25 @@ def manifest_from_dict(data: Any, source: Path, skip_missing: bool = False) -> M
 
 def _label_names(names: Any, where: str) -> list[str]:
     if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-        raise DatasetError(f"{where}: \"labels\" must be a list of non-empty label names")
+        raise DatasetError(f'{where}: "labels" must be a list of non-empty label names')
     return check_label_names(names, where)
 
 
 def _name_list(entry: dict, key: str, index: dict[str, int], where: str) -> list[int]:
     names = entry.get(key, [])
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise DatasetError(f"{where}: \"{key}\" must be a list of label names")
+        raise DatasetError(f'{where}: "{key}" must be a list of label names')
     for name in names:
         if name not in index:
-            raise DatasetError(f"{where}: unknown label {name!r} in \"{key}\"")
+            raise DatasetError(f'{where}: unknown label {name!r} in "{key}"')
     return [index[n] for n in names]
 
 
 def _box(item: Any, index: dict[str, int], where: str) -> Box:
     if not isinstance(item, dict) or not isinstance(item.get("box"), list) or len(item["box"]) != 4:
-        raise DatasetError(f"{where}: a box must look like {{\"label\": name, \"box\": [x0, y0, x1, y1]}}")
+        raise DatasetError(f'{where}: a box must look like {{"label": name, "box": [x0, y0, x1, y1]}}')
     if item.get("label") not in index:
-        raise DatasetError(f"{where}: unknown label {item.get('label')!r} in \"boxes\"")
+        raise DatasetError(f'{where}: unknown label {item.get("label")!r} in "boxes"')
     coords = item["box"]
     if not all(isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in coords):
         raise DatasetError(f"{where}: box coordinates must be finite numbers, got {coords}")
@@ -114,7 +115,7 @@ def _sample_from_entry(entry: Any, index: dict[str, int], folder: Path, where: s
         raise DatasetError(f"{where}: an image entry must be a JSON object")
     rel = entry.get("path")
     if not isinstance(rel, str) or not rel.strip():
-        raise DatasetError(f"{where}: missing or empty \"path\"")
+        raise DatasetError(f'{where}: missing or empty "path"')
     positive = _name_list(entry, "labels", index, where)
     unknown = _name_list(entry, "unknown", index, where)
     both = sorted(set(positive) & set(unknown))
@@ -126,7 +127,7 @@ def _sample_from_entry(entry: Any, index: dict[str, int], folder: Path, where: s
     targets[unknown] = UNKNOWN
     boxes = entry.get("boxes", [])
     if not isinstance(boxes, list):
-        raise DatasetError(f"{where}: \"boxes\" must be a list")
+        raise DatasetError(f'{where}: "boxes" must be a list')
     extra = {k: v for k, v in entry.items() if k not in RESERVED_KEYS}
     return Sample(folder / rel, targets, [_box(b, index, where) for b in boxes], extra)
 
@@ -211,8 +212,10 @@ def _to_json(dataset: MultiLabelDataset, folder: Path, path: Path) -> str:
     lines = []
     for i, sample in enumerate(dataset.samples):
         targets = np.asarray(sample.targets)
-        entry: dict[str, Any] = {"path": _relative(sample.path, folder),
-                                 "labels": [names[j] for j in np.flatnonzero(targets == 1)]}
+        entry: dict[str, Any] = {
+            "path": _relative(sample.path, folder),
+            "labels": [names[j] for j in np.flatnonzero(targets == 1)],
+        }
         unknown = [names[j] for j in np.flatnonzero(targets == UNKNOWN)]
         if unknown:
             entry["unknown"] = unknown

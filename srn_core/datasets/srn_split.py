@@ -19,9 +19,15 @@ ENCODINGS = ("auto", "binary", "wider")
 _VALUES = {"1": 1, "0": 0, "-1": -1}
 
 
-def read_srn_split(image_list: str | Path, label_matrix: str | Path, image_root: str | Path,
-                   label_names: Sequence[str] | str | Path | None = None, skip_missing: bool = False,
-                   encoding: str = "auto", subset: str | Path | None = None) -> MultiLabelDataset:
+def read_srn_split(
+    image_list: str | Path,
+    label_matrix: str | Path,
+    image_root: str | Path,
+    label_names: Sequence[str] | str | Path | None = None,
+    skip_missing: bool = False,
+    encoding: str = "auto",
+    subset: str | Path | None = None,
+) -> MultiLabelDataset:
     """Read an image list and its label matrix; N on each list line must equal the row's positive count.
 
     `label_names`: a list of names, a path to a names file (one name a line), or None for label_0, label_1, ...
@@ -47,8 +53,9 @@ def read_srn_split(image_list: str | Path, label_matrix: str | Path, image_root:
         where = f"{list_path}, line {line}"
         positives = int((row == 1).sum())
         if positives != count:
-            raise DatasetError(f"{where}: says {count} positive labels but {matrix_path}, line {row_line} "
-                               f"has {positives}")
+            raise DatasetError(
+                f"{where}: says {count} positive labels but {matrix_path}, line {row_line} has {positives}"
+            )
         sample = Sample(image_root / rel, row.copy())
         if image_present(sample.path, where, skip_missing):
             samples.append(sample)
@@ -57,15 +64,15 @@ def read_srn_split(image_list: str | Path, label_matrix: str | Path, image_root:
     return MultiLabelDataset(names, samples, skipped_missing=skipped)
 
 
-
-
 def _read_image_list(path: Path) -> list[tuple[int, str, int]]:
     entries = []
     for line, text in text_lines(path):
         parts = text.rsplit(None, 1)
         if len(parts) != 2 or not (parts[1].isascii() and parts[1].isdigit()):
-            raise DatasetError(f"{path}, line {line}: malformed line {text!r} "
-                               "(expected '<relative/path.jpg> <number of positive labels>')")
+            raise DatasetError(
+                f"{path}, line {line}: malformed line {text!r} "
+                "(expected '<relative/path.jpg> <number of positive labels>')"
+            )
         entries.append((line, parts[0], int(parts[1])))
     return entries
 

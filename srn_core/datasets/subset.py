@@ -43,8 +43,9 @@ def _read_mat(path: Path) -> np.ndarray:
         return numeric[OFFICIAL_VARIABLE]
     if len(numeric) == 1:
         return next(iter(numeric.values()))
-    raise DatasetError(f"{path}: expected one numeric variable (or {OFFICIAL_VARIABLE!r}), found "
-                       f"{sorted(variables) or 'none'}")
+    raise DatasetError(
+        f"{path}: expected one numeric variable (or {OFFICIAL_VARIABLE!r}), found {sorted(variables) or 'none'}"
+    )
 
 
 def _read_text(path: Path) -> np.ndarray:
@@ -63,8 +64,9 @@ def _to_rows(values: np.ndarray, num_rows: int, path: Path) -> np.ndarray:
     if values.ndim > 1 and sum(side > 1 for side in values.shape) > 1:
         raise DatasetError(f"{path}: the subset must be a vector, got shape {values.shape}")
     values = values.ravel()
-    is_mask = values.dtype == bool or (len(values) == num_rows and np.isin(values, (0, 1)).all() and
-                                       (values == 0).any())
+    is_mask = values.dtype == bool or (
+        len(values) == num_rows and np.isin(values, (0, 1)).all() and (values == 0).any()
+    )
     if is_mask:
         if len(values) != num_rows:
             raise DatasetError(f"{path}: a mask of {len(values)} entries for {num_rows} rows")
@@ -73,8 +75,7 @@ def _to_rows(values: np.ndarray, num_rows: int, path: Path) -> np.ndarray:
         raise DatasetError(f"{path}: row numbers must be whole numbers")
     rows = values.astype(np.int64)
     if rows.size and (rows.min() < 1 or rows.max() > num_rows):
-        raise DatasetError(f"{path}: row numbers must lie in 1..{num_rows} (1-based), found "
-                           f"{rows.min()}..{rows.max()}")
+        raise DatasetError(f"{path}: row numbers must lie in 1..{num_rows} (1-based), found {rows.min()}..{rows.max()}")
     if len(np.unique(rows)) != len(rows):
         raise DatasetError(f"{path}: a row number appears more than once")
     return rows - 1

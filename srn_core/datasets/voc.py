@@ -10,13 +10,33 @@ import numpy as np
 
 from .base import UNKNOWN, Box, DatasetError, MultiLabelDataset, Sample, check_label_names, image_present, text_lines
 
-VOC_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
-               "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train",
-               "tvmonitor")
+VOC_CLASSES = (
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+)
 
 
-def read_voc(root: str | Path, image_set: str = "trainval", skip_missing: bool = False,
-             label_names: Sequence[str] = VOC_CLASSES) -> MultiLabelDataset:
+def read_voc(
+    root: str | Path, image_set: str = "trainval", skip_missing: bool = False, label_names: Sequence[str] = VOC_CLASSES
+) -> MultiLabelDataset:
     """Read one VOC image set; the image of id X is JPEGImages/X.jpg, as in the VOC devkit.
 
     A label is positive if the image has a non-difficult object of it, unknown (-1) if all its
@@ -34,8 +54,9 @@ def read_voc(root: str | Path, image_set: str = "trainval", skip_missing: bool =
         if not xml_path.is_file():
             raise DatasetError(f"{where}: annotation not found: {xml_path}")
         targets, boxes, difficult = _parse_annotation(xml_path, index)
-        sample = Sample(root / "JPEGImages" / f"{image_id}.jpg", targets, boxes,
-                        {"voc_id": image_id, "difficult": difficult})
+        sample = Sample(
+            root / "JPEGImages" / f"{image_id}.jpg", targets, boxes, {"voc_id": image_id, "difficult": difficult}
+        )
         if image_present(sample.path, where, skip_missing):
             samples.append(sample)
         else:

@@ -9,9 +9,40 @@ boxes and the rules each image fired.
 from .generator import generate_dataset, iter_scenes, render_scene, sample_labels
 from .glyphs import GLYPH_NAMES
 from .render import contact_sheet
-from .spec import (DEFAULT_SPEC_PATH, Arrangement, ClassDef, Context, Cooccurrence, Exclusive, Layout, RenderParams,
-                   SceneSpec, SpecError, default_spec, load_spec, parse_spec)
+from .spec import (
+    DEFAULT_SPEC_PATH,
+    Arrangement,
+    ClassDef,
+    Context,
+    Cooccurrence,
+    Exclusive,
+    Layout,
+    RenderParams,
+    SceneSpec,
+    SpecError,
+    default_spec,
+    load_spec,
+    parse_spec,
+)
 
-__all__ = ["DEFAULT_SPEC_PATH", "GLYPH_NAMES", "Arrangement", "ClassDef", "Context", "Cooccurrence", "Exclusive",
-           "Layout", "RenderParams", "SceneSpec", "SpecError", "contact_sheet", "default_spec", "generate_dataset",
-           "iter_scenes", "load_spec", "parse_spec", "render_scene", "sample_labels"]
+__all__ = [
+    "DEFAULT_SPEC_PATH",
+    "GLYPH_NAMES",
+    "Arrangement",
+    "ClassDef",
+    "Context",
+    "Cooccurrence",
+    "Exclusive",
+    "Layout",
+    "RenderParams",
+    "SceneSpec",
+    "SpecError",
+    "contact_sheet",
+    "default_spec",
+    "generate_dataset",
+    "iter_scenes",
+    "load_spec",
+    "parse_spec",
+    "render_scene",
+    "sample_labels",
+]

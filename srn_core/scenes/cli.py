@@ -25,6 +25,7 @@ from .spec import DEFAULT_SPEC_PATH, SpecError, load_spec
 
 def _count(minimum: int) -> Callable[[str], int]:
     """An argparse type: an integer >= `minimum`."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -33,24 +34,38 @@ def _count(minimum: int) -> Callable[[str], int]:
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
         return value
+
     return parse
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the `generate` subcommand; it dispatches to `run`."""
     parser = subparsers.add_parser(
-        "generate", help="render synthetic scenes whose label relations are known",
+        "generate",
+        help="render synthetic scenes whose label relations are known",
         description="Render N scenes obeying a relation spec into DIR/images/*.png, with DIR/manifest.json "
-                    "(labels, boxes, fired rules) and DIR/spec.json (the spec used).")
+        "(labels, boxes, fired rules) and DIR/spec.json (the spec used).",
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     parser.add_argument("--n", type=_count(1), default=1000, metavar="N", help="number of scenes (default 1000)")
-    parser.add_argument("--seed", type=_count(0), default=0, metavar="S",
-                        help="run seed; image i depends only on (spec, S, i) (default 0)")
-    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC_PATH, metavar="FILE",
-                        help="relation spec, JSON or YAML (default: the shipped default_spec.json)")
+    parser.add_argument(
+        "--seed",
+        type=_count(0),
+        default=0,
+        metavar="S",
+        help="run seed; image i depends only on (spec, S, i) (default 0)",
+    )
+    parser.add_argument(
+        "--spec",
+        type=Path,
+        default=DEFAULT_SPEC_PATH,
+        metavar="FILE",
+        help="relation spec, JSON or YAML (default: the shipped default_spec.json)",
+    )
     parser.add_argument("--workers", type=_count(1), default=1, metavar="W", help="rendering processes (default 1)")
-    parser.add_argument("--preview", type=Path, metavar="PNG",
-                        help="also save a contact sheet of the first 16 scenes with their boxes")
+    parser.add_argument(
+        "--preview", type=Path, metavar="PNG", help="also save a contact sheet of the first 16 scenes with their boxes"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -68,8 +83,10 @@ def save_preview(dataset: MultiLabelDataset, path: Path, count: int = 16) -> Non
 def _summary(dataset: MultiLabelDataset, seconds: float) -> str:
     targets = dataset.target_matrix()
     fired = Counter(r for s in dataset.samples for r in s.extra.get("rules", []))
-    lines = [f"{len(dataset)} scenes in {seconds:.1f} s ({len(dataset) / max(seconds, 1e-9):.0f} images/s), "
-             f"{targets.sum(axis=1).mean():.2f} labels per image"]
+    lines = [
+        f"{len(dataset)} scenes in {seconds:.1f} s ({len(dataset) / max(seconds, 1e-9):.0f} images/s), "
+        f"{targets.sum(axis=1).mean():.2f} labels per image"
+    ]
     lines += [f"  rule {rule}: fired in {n} images" for rule, n in sorted(fired.items())]
     lines += [f"  label {name}: {int(c)} images" for name, c in zip(dataset.label_names, np.sum(targets, axis=0))]
     return "\n".join(lines)

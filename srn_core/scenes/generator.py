@@ -81,8 +81,10 @@ def _group_root(spec: SceneSpec, name: str, present: set[str]) -> str:
 
 
 def _overlap_area(box: tuple[float, ...], others: list[tuple[float, ...]]) -> float:
-    return sum(max(0.0, min(box[2], o[2]) - max(box[0], o[0])) * max(0.0, min(box[3], o[3]) - max(box[1], o[1]))
-               for o in others)
+    return sum(
+        max(0.0, min(box[2], o[2]) - max(box[0], o[0])) * max(0.0, min(box[3], o[3]) - max(box[1], o[1]))
+        for o in others
+    )
 
 
 def _placed_offset(rule: Layout | Context | Arrangement, present: set[str], rng: np.random.Generator) -> np.ndarray:
@@ -99,8 +101,9 @@ def place_objects(spec: SceneSpec, present: set[str], rng: np.random.Generator) 
 
     Objects joined by rules form a group placed as one, uniformly where it fits (a position label's
     object: where its box centre lies in its region), preferring spots that overlap nothing already
-    placed. An arrangement's `other` sits at +offset when its label is present, else at a wrong offset. Strokes are at most size/7 (but >= the minimum stroke) so
-    small letters stay legible. Returns the objects and the ids of layout rules that fired.
+    placed. An arrangement's `other` sits at +offset when its label is present, else at a wrong offset.
+    Strokes are at most size/7 (but >= the minimum stroke) so small letters stay legible. Returns the
+    objects and the ids of layout rules that fired.
     """
     rp, size = spec.render, spec.image_size
     names = [c.name for c in spec.classes if c.name in present and c.glyph is not None]
@@ -121,8 +124,11 @@ def place_objects(spec: SceneSpec, present: set[str], rng: np.random.Generator) 
         while pending:
             for m in [m for m in pending if spec.placement_parent[m].anchor_label in rel]:
                 rule = spec.placement_parent[m]
-                rel[m] = (rel[rule.anchor_label] + _placed_offset(rule, present, rng)
-                          + rng.uniform(-rule.jitter, rule.jitter, 2))
+                rel[m] = (
+                    rel[rule.anchor_label]
+                    + _placed_offset(rule, present, rng)
+                    + rng.uniform(-rule.jitter, rule.jitter, 2)
+                )
                 if isinstance(rule, Layout):
                     fired.add(rule.id)
                 pending.remove(m)
@@ -169,8 +175,13 @@ def add_decoys(img: Image.Image, spec: SceneSpec, rng: np.random.Generator, obje
         stroke = min(int(rng.integers(rp.stroke[0], rp.stroke[1] + 1)), max(rp.stroke[0], round(size_px / 7)))
         for _ in range(30):
             centre = rng.uniform(size_px / 2 + 1, size - size_px / 2 - 1, 2)
-            placed = place_glyph(spec.class_by_name[rule.label].glyph, tuple(centre), size_px,
-                                 rng.uniform(-1, 1) * rp.rotation_deg, stroke)
+            placed = place_glyph(
+                spec.class_by_name[rule.label].glyph,
+                tuple(centre),
+                size_px,
+                rng.uniform(-1, 1) * rp.rotation_deg,
+                stroke,
+            )
             far = all(np.hypot(*(centre - p)) >= 2 * size / 14 for p in planted)
             if far and _overlap_area(placed.box, taken) == 0:
                 colour = object_colour(rng)
@@ -228,8 +239,9 @@ def render_scene(spec: SpecLike = None, seed: int = 0, index: int = 0) -> tuple[
     return img, sample
 
 
-def iter_scenes(spec: SpecLike = None, seed: int = 0, start: int = 0,
-                stop: int | None = None) -> Iterator[tuple[Image.Image, Sample]]:
+def iter_scenes(
+    spec: SpecLike = None, seed: int = 0, start: int = 0, stop: int | None = None
+) -> Iterator[tuple[Image.Image, Sample]]:
     """Stream scenes start, start+1, ... (forever unless `stop`), for on-the-fly training; no torch needed."""
     spec = load_spec(spec)
     index = start
@@ -269,8 +281,9 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
-def generate_dataset(out_dir: str | Path, n: int, seed: int = 0, spec: SpecLike = None, workers: int = 1,
-                     progress: bool = True) -> MultiLabelDataset:
+def generate_dataset(
+    out_dir: str | Path, n: int, seed: int = 0, spec: SpecLike = None, workers: int = 1, progress: bool = True
+) -> MultiLabelDataset:
     """Render `n` scenes into `out_dir`/images/*.png and write `out_dir`/manifest.json and spec.json.
 
     Every file is written atomically; the manifest comes last, so a finished manifest means a

@@ -29,13 +29,20 @@ class Shape:
 
 
 def _regular(n: int, radius: float = 1.0, phase: float = -math.pi / 2) -> Points:
-    return [(radius * math.cos(phase + 2 * math.pi * k / n), radius * math.sin(phase + 2 * math.pi * k / n))
-            for k in range(n)]
+    return [
+        (radius * math.cos(phase + 2 * math.pi * k / n), radius * math.sin(phase + 2 * math.pi * k / n))
+        for k in range(n)
+    ]
 
 
 def _star() -> Points:
-    return [((1.0 if k % 2 == 0 else 0.42) * math.cos(-math.pi / 2 + math.pi * k / 5),
-             (1.0 if k % 2 == 0 else 0.42) * math.sin(-math.pi / 2 + math.pi * k / 5)) for k in range(10)]
+    return [
+        (
+            (1.0 if k % 2 == 0 else 0.42) * math.cos(-math.pi / 2 + math.pi * k / 5),
+            (1.0 if k % 2 == 0 else 0.42) * math.sin(-math.pi / 2 + math.pi * k / 5),
+        )
+        for k in range(10)
+    ]
 
 
 def _crescent() -> Points:
@@ -58,8 +65,24 @@ SHAPES: dict[str, Shape] = {
     "square": Shape(polys=([(-1, -1), (1, -1), (1, 1), (-1, 1)],)),
     "triangle": Shape(polys=([(0, -1), (1, 0.85), (-1, 0.85)],)),
     "star": Shape(polys=(_star(),)),
-    "cross": Shape(polys=([(-0.3, -1), (0.3, -1), (0.3, -0.3), (1, -0.3), (1, 0.3), (0.3, 0.3), (0.3, 1),
-                           (-0.3, 1), (-0.3, 0.3), (-1, 0.3), (-1, -0.3), (-0.3, -0.3)],)),
+    "cross": Shape(
+        polys=(
+            [
+                (-0.3, -1),
+                (0.3, -1),
+                (0.3, -0.3),
+                (1, -0.3),
+                (1, 0.3),
+                (0.3, 0.3),
+                (0.3, 1),
+                (-0.3, 1),
+                (-0.3, 0.3),
+                (-1, 0.3),
+                (-1, -0.3),
+                (-0.3, -0.3),
+            ],
+        )
+    ),
     "hexagon": Shape(polys=(_regular(6, phase=0.0),)),
     "crescent": Shape(polys=(_crescent(),)),
     "heart": Shape(polys=(_heart(),)),
@@ -72,8 +95,14 @@ SHAPES: dict[str, Shape] = {
     "letter_E": Shape(strokes=([(0.6, -0.9), (-0.6, -0.9), (-0.6, 0.9), (0.6, 0.9)], [(-0.6, 0), (0.4, 0)])),
     "digit_7": Shape(strokes=([(-0.7, -0.9), (0.7, -0.9), (-0.15, 0.9)],)),
     "digit_4": Shape(strokes=([(0.35, 0.95), (0.35, -0.95), (-0.7, 0.35), (0.75, 0.35)],)),
-    "hash": Shape(strokes=([(-0.3, -0.95), (-0.45, 0.95)], [(0.45, -0.95), (0.3, 0.95)],
-                           [(-0.9, -0.35), (0.9, -0.35)], [(-0.9, 0.35), (0.9, 0.35)])),
+    "hash": Shape(
+        strokes=(
+            [(-0.3, -0.95), (-0.45, 0.95)],
+            [(0.45, -0.95), (0.3, 0.95)],
+            [(-0.9, -0.35), (0.9, -0.35)],
+            [(-0.9, 0.35), (0.9, 0.35)],
+        )
+    ),
 }
 
 GLYPH_NAMES: tuple[str, ...] = tuple(SHAPES)
@@ -113,8 +142,9 @@ def place_glyph(name: str, centre: tuple[float, float], size: float, angle_deg: 
     return Placed(tuple(pix[:n]), tuple(pix[n:]), stroke, ring, box)
 
 
-def draw_glyph(draw: ImageDraw.ImageDraw, placed: Placed, colour: tuple[int, int, int],
-               edge: tuple[int, int, int]) -> None:
+def draw_glyph(
+    draw: ImageDraw.ImageDraw, placed: Placed, colour: tuple[int, int, int], edge: tuple[int, int, int]
+) -> None:
     """Draw a placed glyph: filled polygons with an `edge`-coloured outline, strokes with an `edge` halo.
 
     Strokes get round caps, so the drawn mark fills its box (half the halo width past every end).

@@ -43,8 +43,7 @@ def background(rng: np.random.Generator, size: int) -> np.ndarray:
     """A muted, textured background (HxWx3 uint8): base colour, low-frequency blotches, one texture."""
     base = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.05, 0.35), rng.uniform(0.4, 0.7))
     grid = int(rng.integers(3, 9))
-    blotch = Image.fromarray(rng.integers(0, 256, (grid, grid, 3), dtype=np.uint8)).resize((size, size),
-                                                                                          Image.BILINEAR)
+    blotch = Image.fromarray(rng.integers(0, 256, (grid, grid, 3), dtype=np.uint8)).resize((size, size), Image.BILINEAR)
     arr = np.asarray(base, np.float32) * 255 + (np.asarray(blotch, np.float32) - 128) * rng.uniform(0.1, 0.25)
     yy, xx = _grid(size)
     kind = int(rng.integers(0, 4))
@@ -76,15 +75,22 @@ def add_clutter(img: Image.Image, bg: np.ndarray, rng: np.random.Generator, coun
             draw.line([(x, y), (x2, y2)], fill=colour, width=int(rng.integers(1, 4)))
         elif kind == 1:
             start = rng.uniform(0, 360)
-            draw.arc([x - r, y - r, x + r, y + r], start, start + rng.uniform(60, 200), fill=colour,
-                     width=int(rng.integers(1, 3)))
+            draw.arc(
+                [x - r, y - r, x + r, y + r],
+                start,
+                start + rng.uniform(60, 200),
+                fill=colour,
+                width=int(rng.integers(1, 3)),
+            )
         else:
             draw.ellipse([x - r, y - r / 2, x + r, y + r / 2], fill=colour)
 
 
 def _overlaps(box: BoxT, others: Sequence[BoxT], margin: float = 2.0) -> bool:
-    return any(box[0] < o[2] + margin and o[0] < box[2] + margin and box[1] < o[3] + margin and o[1] < box[3] + margin
-               for o in others)
+    return any(
+        box[0] < o[2] + margin and o[0] < box[2] + margin and box[1] < o[3] + margin and o[1] < box[3] + margin
+        for o in others
+    )
 
 
 def _fragment_mask(rng: np.random.Generator, size: int, stroke: int) -> Image.Image:
@@ -115,8 +121,7 @@ def _scribble_mask(rng: np.random.Generator, size: int, stroke: int) -> Image.Im
         draw.line(list(zip(xs.tolist(), ys.tolist())), fill=255, width=stroke, joint="curve")
     elif kind == 1:
         start = rng.uniform(0, 360)
-        draw.arc([c - half, c - half, c + half, c + half], start, start + rng.uniform(90, 240), fill=255,
-                 width=stroke)
+        draw.arc([c - half, c - half, c + half, c + half], start, start + rng.uniform(90, 240), fill=255, width=stroke)
     else:
         n = int(rng.integers(5, 8))
         angles = np.sort(rng.uniform(0, 2 * math.pi, n))
@@ -192,8 +197,12 @@ def add_noise(img: Image.Image, rng: np.random.Generator, sigma: tuple[float, fl
     return Image.fromarray(np.clip(noisy, 0, 255, out=noisy).astype(np.uint8))
 
 
-def contact_sheet(images: Sequence[Image.Image], captions: Sequence[str] = (),
-                  boxes: Sequence[Sequence[tuple[str, BoxT]]] = (), cols: int = 4) -> Image.Image:
+def contact_sheet(
+    images: Sequence[Image.Image],
+    captions: Sequence[str] = (),
+    boxes: Sequence[Sequence[tuple[str, BoxT]]] = (),
+    cols: int = 4,
+) -> Image.Image:
     """Tile scenes into one image, with each object's box and label drawn and a caption under each."""
     if not images:
         raise ValueError("contact_sheet needs at least one image")
@@ -205,7 +214,7 @@ def contact_sheet(images: Sequence[Image.Image], captions: Sequence[str] = (),
     for i, img in enumerate(images):
         x, y = (i % cols) * (w + 4), (i // cols) * (h + pad + 4)
         sheet.paste(img, (x, y))
-        for label, (x0, y0, x1, y1) in (boxes[i] if i < len(boxes) else ()):
+        for label, (x0, y0, x1, y1) in boxes[i] if i < len(boxes) else ():
             draw.rectangle([x + x0, y + y0, x + x1, y + y1], outline=(255, 255, 255))
             draw.text((x + x0 + 1, y + y0), label, fill=(255, 255, 255))
         if i < len(captions):

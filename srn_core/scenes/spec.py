@@ -213,6 +213,7 @@ class SceneSpec:
         def depth(rule: Cooccurrence) -> int:
             parent = by_then.get(rule.given)
             return 0 if parent is None else 1 + depth(parent)
+
         return tuple(sorted(self.cooccurrence, key=depth))
 
     def rule_ids(self) -> list[str]:
@@ -262,8 +263,18 @@ def load_spec(source: SceneSpec | Mapping[str, Any] | str | Path | None = None) 
     return parse_spec(_read_file(path), str(path))
 
 
-_TOP_KEYS = {"image_size", "render", "classes", "cooccurrence", "exclusive", "layout", "context", "arrangement",
-             "controls", "description"}
+_TOP_KEYS = {
+    "image_size",
+    "render",
+    "classes",
+    "cooccurrence",
+    "exclusive",
+    "layout",
+    "context",
+    "arrangement",
+    "controls",
+    "description",
+}
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
 
@@ -293,15 +304,20 @@ class _Reader:
         return value
 
     def num(self, value: Any, where: str, lo: float, hi: float, integer: bool = False) -> float:
-        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-                or (integer and value != int(value))):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or (integer and value != int(value))
+        ):
             self.fail(where, f"expected {'an integer' if integer else 'a number'}, got {value!r}")
         if not lo <= value <= hi:
             self.fail(where, f"{value!r} is outside [{lo}, {hi}]")
         return int(value) if integer else float(value)
 
-    def pair(self, value: Any, where: str, lo: float, hi: float, integer: bool = False,
-             ordered: bool = True) -> tuple[Any, Any]:
+    def pair(
+        self, value: Any, where: str, lo: float, hi: float, integer: bool = False, ordered: bool = True
+    ) -> tuple[Any, Any]:
         if not isinstance(value, (list, tuple)) or len(value) != 2:
             self.fail(where, f"expected a list of two numbers, got {value!r}")
         a, b = (self.num(v, f"{where}[{i}]", lo, hi, integer) for i, v in enumerate(value))
@@ -326,7 +342,8 @@ def _render(r: _Reader, raw: Any, size: int) -> RenderParams:
         distractors=r.pair(d["distractors"], "render.distractors", 0, 50, integer=True),
         clutter=r.pair(d["clutter"], "render.clutter", 0, 200, integer=True),
         occlusion_p=r.num(d["occlusion_p"], "render.occlusion_p", 0, 1),
-        noise_sigma=r.pair(d["noise_sigma"], "render.noise_sigma", 0, 64))
+        noise_sigma=r.pair(d["noise_sigma"], "render.noise_sigma", 0, 64),
+    )
 
 
 def _classes(r: _Reader, raw: Any) -> tuple[ClassDef, ...]:
@@ -390,9 +407,17 @@ def _rules(r: _Reader, top: dict[str, Any], names: dict[str, ClassDef], size: in
         d = r.obj(item, w, {"label", "beside", "offset", "p"}, {"id", "jitter", "decoy_p"})
         label, beside = r.name(d["label"], f"{w}.label", names), r.name(d["beside"], f"{w}.beside", names)
         offset, jitter = _offset(r, d, w, size)
-        sections["context"].append(Context(d.get("id", f"context:{label}@{beside}"), label, beside, offset,
-                                           jitter, r.num(d["p"], f"{w}.p", 0, 1),
-                                           r.num(d.get("decoy_p", 0), f"{w}.decoy_p", 0, 1)))
+        sections["context"].append(
+            Context(
+                d.get("id", f"context:{label}@{beside}"),
+                label,
+                beside,
+                offset,
+                jitter,
+                r.num(d["p"], f"{w}.p", 0, 1),
+                r.num(d.get("decoy_p", 0), f"{w}.decoy_p", 0, 1),
+            )
+        )
     for i, item in enumerate(r.items(top.get("arrangement", []), "arrangement")):
         w = f"arrangement[{i}]"
         d = r.obj(item, w, {"label", "anchor", "other", "offset", "p"}, {"id", "jitter", "negatives"})
@@ -402,8 +427,18 @@ def _rules(r: _Reader, top: dict[str, Any], names: dict[str, ClassDef], size: in
         negatives = d.get("negatives", "mirror")
         if negatives not in ARRANGEMENT_NEGATIVES:
             r.fail(f"{w}.negatives", f"expected one of {', '.join(ARRANGEMENT_NEGATIVES)}, got {negatives!r}")
-        sections["arrangement"].append(Arrangement(d.get("id", f"arrangement:{label}"), label, anchor, other, offset,
-                                                   jitter, r.num(d["p"], f"{w}.p", 0, 1), negatives))
+        sections["arrangement"].append(
+            Arrangement(
+                d.get("id", f"arrangement:{label}"),
+                label,
+                anchor,
+                other,
+                offset,
+                jitter,
+                r.num(d["p"], f"{w}.p", 0, 1),
+                negatives,
+            )
+        )
     return {k: tuple(v) for k, v in sections.items()}
 
 
@@ -415,13 +450,15 @@ def parse_spec(data: Any, source: str = "<spec>") -> SceneSpec:
     render = _render(r, top.get("render", {}), size)
     classes = _classes(r, top["classes"])
     names = {c.name: c for c in classes}
-    controls = tuple(r.name(v, f"controls[{i}]", names) for i, v in enumerate(r.items(top.get("controls", []),
-                                                                                      "controls")))
+    controls = tuple(
+        r.name(v, f"controls[{i}]", names) for i, v in enumerate(r.items(top.get("controls", []), "controls"))
+    )
     description = top.get("description", "")
     if not isinstance(description, str):
         r.fail("description", "expected a string")
-    spec = SceneSpec(size, classes, controls=controls, render=render, description=description,
-                     **_rules(r, top, names, size))
+    spec = SceneSpec(
+        size, classes, controls=controls, render=render, description=description, **_rules(r, top, names, size)
+    )
     check_relations(spec, r.fail)
     return spec
 
@@ -431,6 +468,20 @@ def default_spec() -> SceneSpec:
     return load_spec(DEFAULT_SPEC_PATH)
 
 
-__all__ = ["ARRANGEMENT_NEGATIVES", "Arrangement", "ClassDef", "Context", "Cooccurrence", "DEFAULT_SPEC_PATH",
-           "Exclusive", "Layout", "RenderParams", "SceneSpec", "SpecError", "WRONG_ARRANGEMENTS", "default_spec",
-           "load_spec", "parse_spec"]
+__all__ = [
+    "ARRANGEMENT_NEGATIVES",
+    "Arrangement",
+    "ClassDef",
+    "Context",
+    "Cooccurrence",
+    "DEFAULT_SPEC_PATH",
+    "Exclusive",
+    "Layout",
+    "RenderParams",
+    "SceneSpec",
+    "SpecError",
+    "WRONG_ARRANGEMENTS",
+    "default_spec",
+    "load_spec",
+    "parse_spec",
+]

@@ -28,17 +28,24 @@ EPILOG = """examples:
 """
 
 
-GROUPS = {"run": "run", "model": "model", "optim": "optimisation (X or X1,X2,X3,X4 = one value per stage)",
-          "augment": "augmentation (off by default)"}
+GROUPS = {
+    "run": "run",
+    "model": "model",
+    "optim": "optimisation (X or X1,X2,X3,X4 = one value per stage)",
+    "augment": "augmentation (off by default)",
+}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "train", help="train an SRN in the four stages of the paper",
+        "train",
+        help="train an SRN in the four stages of the paper",
         description="Train an SRN: 1 main net (f_cnn + f_cls, loss on y_cls); 2 f_att + conv1 (loss on y_att); "
-                    "3 f_sr (loss on y_sr); 4 everything (joint loss on y and y_att). Writes RUN_DIR/stage{k}"
-                    ".safetensors, final.safetensors, log.jsonl and a resumable state.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "3 f_sr (loss on y_sr); 4 everything (joint loss on y and y_att). Writes RUN_DIR/stage{k}"
+        ".safetensors, final.safetensors, log.jsonl and a resumable state.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_data_arguments(parser, with_val=True)
     add_options(parser, TrainConfig, GROUPS)
     parser.set_defaults(run=run_train)
@@ -59,8 +66,11 @@ def run_train(args: argparse.Namespace) -> int:
         config = config_from_args(args)
         final = train(config)
     except KeyboardInterrupt:
-        print(f"\ninterrupted; continue with the same command and --resume (the state in {args.out} is at most "
-              f"--checkpoint-every steps old)", file=sys.stderr)
+        print(
+            f"\ninterrupted; continue with the same command and --resume (the state in {args.out} is at most "
+            f"--checkpoint-every steps old)",
+            file=sys.stderr,
+        )
         return 130
     except TrainingDiverged as exc:
         print(f"error: training diverged: {exc}", file=sys.stderr)
@@ -71,8 +81,10 @@ def run_train(args: argparse.Namespace) -> int:
     if os.environ.get("RANK", "0") == "0" and final.is_file():
         summary = read_metadata(final).training.get("summary", {})
         metrics = summary.get("final_metrics", {})
-        print(f"final model: {final}  (wall time {summary.get('wall_time_s', 0):.0f} s, images/s per stage "
-              f"{json.dumps({k: round(v, 1) for k, v in summary.get('images_per_s', {}).items()})})")
+        print(
+            f"final model: {final}  (wall time {summary.get('wall_time_s', 0):.0f} s, images/s per stage "
+            f"{json.dumps({k: round(v, 1) for k, v in summary.get('images_per_s', {}).items()})})"
+        )
         if metrics.get("heads"):
             table = format_table(_metric_values(metrics["heads"]))
             print(f"metrics on the {metrics.get('on', 'validation')} data:\n{table}")

@@ -58,8 +58,9 @@ class TrainingImages(Dataset):
     With `cache`, each image is decoded and preprocessed once and kept in memory (float32).
     """
 
-    def __init__(self, source: LabelledImages, preprocess: Preprocessor, augment: Augment | None = None,
-                 cache: bool = False) -> None:
+    def __init__(
+        self, source: LabelledImages, preprocess: Preprocessor, augment: Augment | None = None, cache: bool = False
+    ) -> None:
         self.source = source
         self.preprocess = preprocess
         self.augment = augment or Augment()
@@ -98,8 +99,9 @@ class EpochBatches(Sampler[list[tuple[int, int]]]):
     batch of a single image is dropped (BatchNorm cannot train on it when the final map is 1x1).
     """
 
-    def __init__(self, num_images: int, batch_size: int, seed: int = 0, rank: int = 0, world_size: int = 1,
-                 shuffle: bool = True) -> None:
+    def __init__(
+        self, num_images: int, batch_size: int, seed: int = 0, rank: int = 0, world_size: int = 1, shuffle: bool = True
+    ) -> None:
         if num_images < 1:
             raise ValueError("cannot train on an empty dataset")
         self.num_images = num_images
@@ -124,12 +126,12 @@ class EpochBatches(Sampler[list[tuple[int, int]]]):
             order = list(range(self.num_images))
         total = math.ceil(self.num_images / self.world_size) * self.world_size
         padded = (order * math.ceil(total / len(order)))[:total]
-        return padded[self.rank:total:self.world_size]
+        return padded[self.rank : total : self.world_size]
 
     def batches(self) -> list[list[int]]:
         """All of this epoch's batches of this rank (indices only), including the skipped ones."""
         indices = self._rank_indices()
-        batches = [indices[i:i + self.batch_size] for i in range(0, len(indices), self.batch_size)]
+        batches = [indices[i : i + self.batch_size] for i in range(0, len(indices), self.batch_size)]
         if len(batches) > 1 and len(batches[-1]) == 1:
             batches.pop()
         return batches
@@ -141,5 +143,5 @@ class EpochBatches(Sampler[list[tuple[int, int]]]):
         return count - 1 if count > 1 and per_rank % self.batch_size == 1 else count
 
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
-        for batch in self.batches()[self.skip:]:
+        for batch in self.batches()[self.skip :]:
             yield [(self.epoch, index) for index in batch]

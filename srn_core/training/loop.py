@@ -62,16 +62,23 @@ def _load_source(data: Any, spec: DataSpec | None, skip_missing: bool) -> Labell
     try:
         dataset = load_dataset(spec.source, spec.fmt, skip_missing=skip_missing, **spec.options)
     except TypeError as exc:
-        raise ValueError(f"{spec.source}: the options {sorted(spec.options)} do not all apply to this dataset's "
-                         f"format ({exc})") from None
+        raise ValueError(
+            f"{spec.source}: the options {sorted(spec.options)} do not all apply to this dataset's format ({exc})"
+        ) from None
     return as_source(dataset)
 
 
 class Trainer:
     """One run of TrainConfig; `run()` returns the path of final.safetensors."""
 
-    def __init__(self, config: TrainConfig, ctx: dd.DistContext, data: Any = None, val_data: Any = None,
-                 callback: StepCallback | None = None) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        ctx: dd.DistContext,
+        data: Any = None,
+        val_data: Any = None,
+        callback: StepCallback | None = None,
+    ) -> None:
         self.config = config
         self.ctx = ctx
         self.folder = RunFolder(config.out)
@@ -100,17 +107,25 @@ class Trainer:
         if saved is not None:
             differences = config_differences(saved["config_identity"], config.identity())
             if differences:
-                raise RunFolderError(f"{self.folder.root} was started with other settings; resume with the same "
-                                     f"ones ({'; '.join(differences)})")
+                raise RunFolderError(
+                    f"{self.folder.root} was started with other settings; resume with the same "
+                    f"ones ({'; '.join(differences)})"
+                )
             if saved["label_names"] != self.label_names or saved["num_images"] != len(self.source):
-                raise RunFolderError(f"{self.folder.root} was trained on other data ({saved['num_images']} images, "
-                                     f"labels {saved['label_names'][:5]}...)")
+                raise RunFolderError(
+                    f"{self.folder.root} was trained on other data ({saved['num_images']} images, "
+                    f"labels {saved['label_names'][:5]}...)"
+                )
             return RunState.from_dict(saved)
         if config.resume and self.config.progress:
             print(f"no saved state in {self.folder.root}; starting a new run")
         self.folder.check_fresh_start(config.stages)
-        return RunState(config.identity(), self.label_names, len(self.source),
-                        records=self.folder.earlier_records(min(config.stages)))
+        return RunState(
+            config.identity(),
+            self.label_names,
+            len(self.source),
+            records=self.folder.earlier_records(min(config.stages)),
+        )
 
     def _save(self, state: RunState) -> None:
         if not self.ctx.is_main:
@@ -160,8 +175,13 @@ class Trainer:
         sampler = EpochBatches(len(self.source), config.batch_size, seed, ctx.rank, ctx.world_size)
         cache = should_cache(config.cache, len(self.source), config.input_size, config.workers)
         dataset = TrainingImages(self.source, self.preprocess, Augment(config.hflip, config.crop_scale, seed), cache)
-        loader = DataLoader(dataset, batch_sampler=sampler, num_workers=config.workers,
-                            persistent_workers=config.workers > 0, pin_memory=ctx.device.type == "cuda")
+        loader = DataLoader(
+            dataset,
+            batch_sampler=sampler,
+            num_workers=config.workers,
+            persistent_workers=config.workers > 0,
+            pin_memory=ctx.device.type == "cuda",
+        )
         optimizer = make_optimizer(config, params, config.lr[number - 1])
         scheduler = make_scheduler(optimizer, config.schedule, config.epochs[number - 1] * len(sampler))
         scaler = torch.amp.GradScaler(ctx.device.type, enabled=self.amp == torch.float16)
@@ -182,8 +202,13 @@ class Trainer:
         config, number = self.config, stage.number
         run = self._start_stage(stage, state, previous)
         epochs = config.epochs[number - 1]
-        epoch_bar = tqdm(total=epochs, initial=run.progress.epoch, desc=f"stage {number} ({stage.name})",
-                         unit="epoch", disable=not self.show)
+        epoch_bar = tqdm(
+            total=epochs,
+            initial=run.progress.epoch,
+            desc=f"stage {number} ({stage.name})",
+            unit="epoch",
+            disable=not self.show,
+        )
         while run.progress.epoch < epochs:
             self._run_epoch(run, state)
             epoch_bar.update()
@@ -191,8 +216,12 @@ class Trainer:
         record = stage_record(stage, config, run.progress, len(run.sampler))
         state.records[str(number)] = record
         if self.ctx.is_main:
-            save_checkpoint(self.folder.stage(number), run.model, self.label_names,
-                            training={"stage": number, "record": record, "config": config.to_dict()})
+            save_checkpoint(
+                self.folder.stage(number),
+                run.model,
+                self.label_names,
+                training={"stage": number, "record": record, "config": config.to_dict()},
+            )
         state.completed = sorted({*state.completed, number})
         state.current = None
         self._save(state)
@@ -204,8 +233,15 @@ class Trainer:
         set_train_modes(run.model, stage)
         run.sampler.set_epoch(epoch, progress.step)
         started, lr = time.perf_counter(), run.lr
-        bar = tqdm(run.loader, total=len(run.sampler), initial=progress.step, desc=f"epoch {epoch + 1}", unit="batch",
-                   leave=False, disable=not self.show)
+        bar = tqdm(
+            run.loader,
+            total=len(run.sampler),
+            initial=progress.step,
+            desc=f"epoch {epoch + 1}",
+            unit="batch",
+            leave=False,
+            disable=not self.show,
+        )
         for images, targets, _ in bar:
             images = images.to(ctx.device, non_blocking=True)
             targets = targets.to(ctx.device, non_blocking=True)
@@ -220,9 +256,11 @@ class Trainer:
             run.scheduler.step()
             value = dd.all_reduce_sum([loss.item()], ctx)[0] / ctx.world_size
             if not math.isfinite(value):
-                raise TrainingDiverged(f"stage {stage.number}, epoch {epoch + 1}, step {progress.step + 1}: the loss "
-                                       f"is {value}; lower the learning rate (the SRN authors saw 1e-1 and 1e-2 "
-                                       f"explode and used 1e-3)")
+                raise TrainingDiverged(
+                    f"stage {stage.number}, epoch {epoch + 1}, step {progress.step + 1}: the loss "
+                    f"is {value}; lower the learning rate (the SRN authors saw 1e-1 and 1e-2 "
+                    f"explode and used 1e-3)"
+                )
             progress.add_step(value, len(images) * ctx.world_size)
             bar.set_postfix(loss=f"{value:.4f}")
             if progress.global_step % config.checkpoint_every == 0:
@@ -233,8 +271,15 @@ class Trainer:
         bar.close()
         progress.seconds += time.perf_counter() - started
         dd.sync_buffers(run.model, ctx)
-        entry = {"stage": stage.number, "epoch": epoch + 1, "steps": progress.step, "loss": progress.mean_loss,
-                 "lr": lr, "stage_images_per_s": progress.images_per_s, "elapsed_s": self._elapsed(state)}
+        entry = {
+            "stage": stage.number,
+            "epoch": epoch + 1,
+            "steps": progress.step,
+            "loss": progress.mean_loss,
+            "lr": lr,
+            "stage_images_per_s": progress.images_per_s,
+            "elapsed_s": self._elapsed(state),
+        }
         if self.val_source is not None and config.eval_every_epoch:
             entry["val"] = self.evaluate(run.model, self.val_source)
         state.history.append(entry)
@@ -257,13 +302,13 @@ class Trainer:
         """Every head's metrics on `source`; with several processes each scores a share of the images."""
         ctx = self.ctx
         indices = list(range(ctx.rank, len(source), ctx.world_size))
-        logits, targets = predict_logits(model, ImageTensors(source, self.preprocess), self.config.batch_size,
-                                         ctx.device, indices=indices)
+        logits, targets = predict_logits(
+            model, ImageTensors(source, self.preprocess), self.config.batch_size, ctx.device, indices=indices
+        )
         parts = dd.gather((indices, logits, targets), ctx)
         order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
         targets = np.concatenate([p[2] for p in parts])[order]
-        return {head: evaluate_logits(np.concatenate([p[1][head] for p in parts])[order], targets)
-                for head in logits}
+        return {head: evaluate_logits(np.concatenate([p[1][head] for p in parts])[order], targets) for head in logits}
 
     def _finish(self, model: SRN, state: RunState) -> None:
         last = self.config.stages[-1]
@@ -272,15 +317,23 @@ class Trainer:
             on, metrics = "val", history[-1]["val"] if history else self.evaluate(model, self.val_source)
         else:
             on, metrics = "train", self.evaluate(model, self.source)
-        summary = run_summary(self.config, self.label_names, len(self.source),
-                              len(self.val_source) if self.val_source is not None else 0, state.records,
-                              self._elapsed(state), {"on": on, "heads": metrics}, self.ctx, self.amp)
+        summary = run_summary(
+            self.config,
+            self.label_names,
+            len(self.source),
+            len(self.val_source) if self.val_source is not None else 0,
+            state.records,
+            self._elapsed(state),
+            {"on": on, "heads": metrics},
+            self.ctx,
+            self.amp,
+        )
         if self.ctx.is_main:
-            save_checkpoint(self.folder.final, model, self.label_names, training={"summary": summary},
-                            domain=self._domain(model))
+            save_checkpoint(
+                self.folder.final, model, self.label_names, training={"summary": summary}, domain=self._domain(model)
+            )
         state.finished = True
         self._save(state)
-
 
     def _domain(self, model: SRN) -> DomainModel | None:
         """Statistics of the training images' features, so that unlike images can be flagged (None when
@@ -291,9 +344,18 @@ class Trainer:
         data = config.data.source if config.data is not None else "in-memory images"
         description = config.domain_description or f"the {len(self.source)} training images of {data}"
         try:
-            return fit_domain(model, self.source, self.val_source, self.preprocess, description,
-                              config.domain_images, batch_size=config.batch_size, device=self.ctx.device,
-                              seed=config.seed, progress=config.progress and self.ctx.is_main)
+            return fit_domain(
+                model,
+                self.source,
+                self.val_source,
+                self.preprocess,
+                description,
+                config.domain_images,
+                batch_size=config.batch_size,
+                device=self.ctx.device,
+                seed=config.seed,
+                progress=config.progress and self.ctx.is_main,
+            )
         except ValueError as exc:
             print(f"note: no out-of-domain statistics recorded ({exc})")
             return None

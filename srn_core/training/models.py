@@ -26,6 +26,7 @@ def _copy(model: SRN) -> SRN:
 
 def _read_checkpoint(path: Path, ctx: dd.DistContext) -> tuple[SRNConfig, list[str], dict[str, torch.Tensor]]:
     """Rank 0 reads the checkpoint and hands its contents to every rank (files live on rank 0's machine)."""
+
     def read() -> tuple[SRNConfig, list[str], dict[str, torch.Tensor]]:
         model, meta = load_checkpoint(path)
         return meta.config, meta.label_names, model.state_dict()
@@ -33,18 +34,22 @@ def _read_checkpoint(path: Path, ctx: dd.DistContext) -> tuple[SRNConfig, list[s
     return dd.run_on_main(read, ctx)
 
 
-def _check_matches(path: Path, config: TrainConfig, model_config: SRNConfig, names: list[str],
-                   label_names: list[str]) -> None:
+def _check_matches(
+    path: Path, config: TrainConfig, model_config: SRNConfig, names: list[str], label_names: list[str]
+) -> None:
     if names != label_names:
-        raise RunFolderError(f"{path}: its labels ({len(names)}: {names[:5]}...) are not the training data's "
-                             f"({len(label_names)}: {label_names[:5]}...)")
+        raise RunFolderError(
+            f"{path}: its labels ({len(names)}: {names[:5]}...) are not the training data's "
+            f"({len(label_names)}: {label_names[:5]}...)"
+        )
     wanted = config.model_kwargs()
     saved = model_config.to_dict()
     if wanted["backbone"] == saved["backbone"] == "compact" and wanted["widths"] is None:
         wanted["widths"] = saved["widths"]
     wanted["widths"] = list(wanted["widths"]) if wanted["widths"] is not None else None
-    differences = [f"{k}: checkpoint {saved[k]!r}, settings {wanted[k]!r}"
-                   for k in MODEL_FIELDS if saved[k] != wanted[k]]
+    differences = [
+        f"{k}: checkpoint {saved[k]!r}, settings {wanted[k]!r}" for k in MODEL_FIELDS if saved[k] != wanted[k]
+    ]
     if differences:
         raise RunFolderError(f"{path}: the model does not match the training settings ({'; '.join(differences)})")
 
@@ -58,8 +63,15 @@ def from_checkpoint(path: Path, config: TrainConfig, ctx: dd.DistContext, label_
     return model
 
 
-def initial_model(config: TrainConfig, stage: Stage, folder: RunFolder, ctx: dd.DistContext, label_names: list[str],
-                  previous: SRN | None, current: dict[str, Any] | None) -> SRN:
+def initial_model(
+    config: TrainConfig,
+    stage: Stage,
+    folder: RunFolder,
+    ctx: dd.DistContext,
+    label_names: list[str],
+    previous: SRN | None,
+    current: dict[str, Any] | None,
+) -> SRN:
     """The weights stage `stage` starts from (or continues with, when `current` holds saved progress)."""
     number = stage.number
     if current is not None:
@@ -75,7 +87,9 @@ def initial_model(config: TrainConfig, stage: Stage, folder: RunFolder, ctx: dd.
         return SRN(len(label_names), pretrained=config.pretrained_weights(), **config.model_kwargs())
     path = folder.stage(number - 1)
     if not dd.run_on_main(path.is_file, ctx):
-        raise RunFolderError(f"stage {number} starts from the result of stage {number - 1}, {path}, which does not "
-                             f"exist; run stage {number - 1} first (--stages {number - 1},{number}) or pass "
-                             f"--init-weights CHECKPOINT")
+        raise RunFolderError(
+            f"stage {number} starts from the result of stage {number - 1}, {path}, which does not "
+            f"exist; run stage {number - 1} first (--stages {number - 1},{number}) or pass "
+            f"--init-weights CHECKPOINT"
+        )
     return from_checkpoint(path, config, ctx, label_names)

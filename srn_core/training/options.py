@@ -70,8 +70,9 @@ def add_options(parser: argparse.ArgumentParser, cls: type, groups: dict[str, st
         elif f.default is MISSING:
             kwargs.update(required=True, type=option.parse)
         else:
-            kwargs.update(default=f.default, type=option.parse or _parser(f.default), choices=option.choices,
-                          nargs=option.nargs)
+            kwargs.update(
+                default=f.default, type=option.parse or _parser(f.default), choices=option.choices, nargs=option.nargs
+            )
         if option.help is not None:
             kwargs["help"] = option.help.format(default=_shown(f.default))
         target.add_argument(flag_of(f), **{k: v for k, v in kwargs.items() if v is not None})
@@ -85,6 +86,7 @@ def from_options(cls: type[T], args: argparse.Namespace, **given: Any) -> T:
 
 def numbers(kind: type, counts: tuple[int, ...] = (1, 4)) -> Callable[[str], tuple]:
     """A parser of comma-separated numbers of `kind`, `counts` of them (one, or one per stage, by default)."""
+
     def parse(text: str) -> tuple:
         try:
             values = tuple(kind(v) for v in text.split(",") if v.strip())
@@ -93,4 +95,5 @@ def numbers(kind: type, counts: tuple[int, ...] = (1, 4)) -> Callable[[str], tup
         if len(values) not in counts:
             raise argparse.ArgumentTypeError(f"expected {' or '.join(map(str, counts))} value(s), got {text!r}")
         return values
+
     return parse

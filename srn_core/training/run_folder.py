@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..checkpoint import CheckpointError, read_metadata
-from ..jsonsafe import json_safe
 from ..fileio import atomic_write_text
+from ..jsonsafe import json_safe
 from .state import load_state
 
 
@@ -52,13 +52,17 @@ class RunFolder:
         """Refuse to start over a run folder that already holds results of any of `stages`."""
         existing = [self.stage(k).name for k in stages if self.stage(k).is_file()]
         if existing:
-            raise RunFolderError(f"{self.root} already holds {', '.join(existing)}; pass --resume to continue "
-                                 f"that run, or choose another --out")
+            raise RunFolderError(
+                f"{self.root} already holds {', '.join(existing)}; pass --resume to continue "
+                f"that run, or choose another --out"
+            )
         saved = self.read_state()
         current = (saved or {}).get("current")
         if current and current.get("stage") in stages:
-            raise RunFolderError(f"{self.root} holds an unfinished run (stage {current['stage']}, epoch "
-                                 f"{current['epoch'] + 1}); pass --resume to continue it, or choose another --out")
+            raise RunFolderError(
+                f"{self.root} holds an unfinished run (stage {current['stage']}, epoch "
+                f"{current['epoch'] + 1}); pass --resume to continue it, or choose another --out"
+            )
 
     def write_log(self, history: list[dict[str, Any]]) -> None:
         """Rewrite log.jsonl from the run's history (atomically, so it always matches the saved state)."""

@@ -106,6 +106,12 @@ class StageRun:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything needed to resume this stage after the last step: counters, weights, objects, RNG states."""
-        return {**asdict(self.progress), "model_config": self.model.config.to_dict(), "model": self.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-                "scaler": self.scaler.state_dict(), "rng": rng_state()}
+        return {
+            **asdict(self.progress),
+            "model_config": self.model.config.to_dict(),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": rng_state(),
+        }

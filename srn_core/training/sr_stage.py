@@ -43,8 +43,9 @@ def cache_maps(model: SRN, source, batch_size: int = 32, progress: bool = True) 
     model.eval()
     dataset = ImageTensors(source, Preprocessor(model.config.input_size, IMAGENET_MEAN, IMAGENET_STD))
     maps, targets = [], []
-    for images, batch_targets, _ in tqdm(DataLoader(dataset, batch_size=batch_size), desc="cache U", unit="batch",
-                                         disable=not progress):
+    for images, batch_targets, _ in tqdm(
+        DataLoader(dataset, batch_size=batch_size), desc="cache U", unit="batch", disable=not progress
+    ):
         features = model.f_cnn(images)
         maps.append(weighted_attention(model.f_att(features), model.conv1(features)))
         targets.append(batch_targets)
@@ -65,13 +66,25 @@ def sr_mean_ap(model: SRN, maps: torch.Tensor, targets: torch.Tensor) -> float:
     """mAP (percent) of y_sr over the labels that have positives."""
     with torch.no_grad():
         scores = torch.sigmoid(model.f_sr(maps)).numpy()
-    aps = [voc_average_precision(scores[:, c], targets[:, c].numpy()) for c in range(targets.shape[1])
-           if (targets[:, c] == 1).any()]
+    aps = [
+        voc_average_precision(scores[:, c], targets[:, c].numpy())
+        for c in range(targets.shape[1])
+        if (targets[:, c] == 1).any()
+    ]
     return 100.0 * float(np.mean(aps)) if aps else float("nan")
 
 
-def train_f_sr(model: SRN, maps: torch.Tensor, targets: torch.Tensor, epochs: int, lr: float, weight_decay: float,
-               batch_size: int = 64, seed: int = 0, progress: bool = True) -> list[float]:
+def train_f_sr(
+    model: SRN,
+    maps: torch.Tensor,
+    targets: torch.Tensor,
+    epochs: int,
+    lr: float,
+    weight_decay: float,
+    batch_size: int = 64,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[float]:
     """AdamW on f_sr alone (cosine schedule), loss on y_sr; returns the mean loss of each epoch."""
     torch.manual_seed(seed)
     f_sr = model.f_sr.train()
@@ -82,7 +95,7 @@ def train_f_sr(model: SRN, maps: torch.Tensor, targets: torch.Tensor, epochs: in
     for _ in tqdm(range(epochs), desc="stage 3 (cached U)", unit="epoch", disable=not progress):
         order, total = torch.randperm(len(maps)), 0.0
         for start in range(0, len(maps), batch_size):
-            batch = order[start:start + batch_size]
+            batch = order[start : start + batch_size]
             loss = masked_bce(f_sr(maps[batch]), targets[batch])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -118,17 +131,32 @@ def run_stage3(config: CachedStageConfig) -> Path:
     maps, targets = cache_maps(model, source, progress=c.progress)
     scale_conv4_init(model, c.conv4_init, c.seed)
     losses = train_f_sr(model, maps, targets, c.epochs, c.lr, c.weight_decay, c.batch_size, c.seed, c.progress)
-    record = {"stage": 3, "name": get_stage(3).name, "trainable": ["f_sr"], "loss_on": ["srn"], "epochs": c.epochs,
-              "lr": c.lr, "optimizer": "adamw", "weight_decay": c.weight_decay, "schedule": "cosine",
-              "batch_size": c.batch_size, "seed": c.seed, "cached_maps": True, "conv4_init_scale": c.conv4_init,
-              "images": c.epochs * len(maps), "seconds": time.perf_counter() - start,
-              "epoch_losses": losses, "train_sr_map": sr_mean_ap(model, maps, targets)}
+    record = {
+        "stage": 3,
+        "name": get_stage(3).name,
+        "trainable": ["f_sr"],
+        "loss_on": ["srn"],
+        "epochs": c.epochs,
+        "lr": c.lr,
+        "optimizer": "adamw",
+        "weight_decay": c.weight_decay,
+        "schedule": "cosine",
+        "batch_size": c.batch_size,
+        "seed": c.seed,
+        "cached_maps": True,
+        "conv4_init_scale": c.conv4_init,
+        "images": c.epochs * len(maps),
+        "seconds": time.perf_counter() - start,
+        "epoch_losses": losses,
+        "train_sr_map": sr_mean_ap(model, maps, targets),
+    }
     record["images_per_s"] = record["images"] / record["seconds"]
     if c.val_data:
         val = aligned(as_source(load_dataset(c.val_data)), meta.label_names)
         record["val_sr_map"] = sr_mean_ap(model, *cache_maps(model, val, progress=c.progress))
-    return save_checkpoint(c.run / "stage3.safetensors", model, meta.label_names, {"record": record},
-                           meta.mean, meta.std)
+    return save_checkpoint(
+        c.run / "stage3.safetensors", model, meta.label_names, {"record": record}, meta.mean, meta.std
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

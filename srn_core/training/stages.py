@@ -99,8 +99,12 @@ def masked_bce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return (losses * known).sum() / known.sum().clamp(min=1)
 
 
-def stage_loss(stage: Stage, logits: dict[str, torch.Tensor], targets: torch.Tensor,
-               joint_weights: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
+def stage_loss(
+    stage: Stage,
+    logits: dict[str, torch.Tensor],
+    targets: torch.Tensor,
+    joint_weights: tuple[float, float] = (1.0, 1.0),
+) -> torch.Tensor:
     """The stage's loss: one head's BCE, or for stage 4 w_y * BCE(y) + w_att * BCE(y_att)."""
     if stage.number == 4:
         w_fused, w_att = joint_weights
