@@ -163,19 +163,21 @@ def test_sigterm_ends_a_report_cleanly(folder, tmp_path) -> None:
 def test_a_signal_in_the_middle_of_a_write_leaves_no_temporary_file(
     folder, tmp_path, monkeypatch, capsys, signum: int
 ) -> None:
-    from matplotlib.figure import Figure
-
-    real = Figure.savefig
+    """Figures are rendered to bytes, then written through srn_core.fileio: the signal lands while the third
+    PNG's bytes sit in its temporary file, before the rename."""
+    real = Path.write_bytes
     calls = []
 
-    def interrupted_savefig(self, target, *args, **kwargs):
-        calls.append(target)
-        real(self, target, *args, **kwargs)
-        if len(calls) == 3:
-            os.kill(os.getpid(), signum)
-            time.sleep(5)
+    def interrupted_write(self, data):
+        written = real(self, data)
+        if ".png." in self.name:
+            calls.append(self)
+            if len(calls) == 3:
+                os.kill(os.getpid(), signum)
+                time.sleep(5)
+        return written
 
-    monkeypatch.setattr(Figure, "savefig", interrupted_savefig)
+    monkeypatch.setattr(Path, "write_bytes", interrupted_write)
     out = tmp_path / "report"
     code, output = run_cli(
         analysis_main,
