@@ -20,7 +20,7 @@ import torch
 from srn_core import SRN
 from srn_core.heads import stacked_logits
 from srn_core.metrics import voc_average_precision
-from srn_core.scenes.spec import SceneSpec, default_spec
+from srn_core.scenes import SceneSpec, default_spec
 
 from ..measures.filters import sr_stages
 from ..measures.relation_probes import relation_probe

@@ -20,10 +20,8 @@ from .spec import (
     RenderParams,
     SceneSpec,
     SpecError,
-    default_spec,
-    load_spec,
-    parse_spec,
 )
+from .spec_reader import default_spec, load_spec, parse_spec
 
 __all__ = [
     "DEFAULT_SPEC_PATH",

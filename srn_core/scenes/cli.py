@@ -20,7 +20,8 @@ from ..datasets import DatasetError, MultiLabelDataset
 from ..fileio import atomic_path
 from .generator import generate_dataset
 from .render import contact_sheet
-from .spec import DEFAULT_SPEC_PATH, SpecError, load_spec
+from .spec import DEFAULT_SPEC_PATH, SpecError
+from .spec_reader import load_spec
 
 
 def _count(minimum: int) -> Callable[[str], int]:
