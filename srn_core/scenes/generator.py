@@ -27,7 +27,8 @@ from ..datasets import Box, MultiLabelDataset, Sample, write_manifest
 from ..fileio import atomic_write_text
 from .glyphs import Placed, draw_glyph, place_glyph
 from .render import EDGE, add_clutter, add_distractors, add_noise, background, draw_faint, object_colour, occlude
-from .spec import Arrangement, Context, Layout, SceneSpec, load_spec
+from .spec import Arrangement, Context, Layout, SceneSpec
+from .spec_reader import load_spec
 
 SpecLike = SceneSpec | Mapping[str, Any] | str | Path | None
 _PNG_FLAGS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
@@ -93,6 +94,7 @@ def _placed_offset(rule: Layout | Context | Arrangement, present: set[str], rng:
     if not isinstance(rule, Arrangement) or rule.label in present:
         return np.asarray(rule.offset, dtype=float)
     wrong = rule.wrong_offsets()
+    # A single choice ("mirror") draws nothing, so scenes of specs written before "elsewhere" stay identical.
     return np.asarray(wrong[int(rng.integers(len(wrong)))] if len(wrong) > 1 else wrong[0], dtype=float)
 
 
