@@ -42,3 +42,8 @@ def tiny_analyses(model: SRN) -> list:
     return Analyzer(model, tiny_meta(model), "cpu").analyse(
         images, ["a", "b", "c"], targets=[np.array(t, np.int8) for t in TINY_TARGETS]
     )
+
+
+def report_args(weights, images, out) -> list[str]:
+    """The start of an `analysis report` command line: the subcommand, its model, its images and its folder."""
+    return ["report", "--weights", str(weights), "--images", str(images), "--out", str(out)]

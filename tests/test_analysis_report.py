@@ -15,7 +15,7 @@ from PIL import Image
 from analysis.cli import main
 from srn_core.datasets import Box, MultiLabelDataset, Sample, write_manifest
 
-from .helpers import TINY_LABELS
+from .helpers import TINY_LABELS, report_args
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,13 +59,7 @@ def test_report_cli_on_a_folder_with_a_broken_image(tiny_checkpoint: Path, tmp_p
         sys.executable,
         "-m",
         "analysis",
-        "report",
-        "--weights",
-        str(tiny_checkpoint),
-        "--images",
-        str(images),
-        "--out",
-        str(out),
+        *report_args(tiny_checkpoint, images, out),
         "--formats",
         "png",
         "svg",
@@ -110,13 +104,7 @@ def test_report_cli_on_a_folder_with_a_broken_image(tiny_checkpoint: Path, tmp_p
     assert (
         main(
             [
-                "report",
-                "--weights",
-                str(tiny_checkpoint),
-                "--images",
-                str(images),
-                "--out",
-                str(out),
+                *report_args(tiny_checkpoint, images, out),
                 "--formats",
                 "png",
                 "svg",
@@ -146,13 +134,7 @@ def test_report_on_a_manifest_with_boxes_gradcam_and_html(tiny_checkpoint: Path,
     out = tmp_path / "report"
     code = main(
         [
-            "report",
-            "--weights",
-            str(tiny_checkpoint),
-            "--images",
-            str(manifest),
-            "--out",
-            str(out),
+            *report_args(tiny_checkpoint, manifest, out),
             "--formats",
             "pdf",
             "--top-k",
@@ -197,7 +179,7 @@ def test_report_refuses_bad_inputs(tiny_checkpoint: Path, tmp_path: Path, proble
         make_images(images, 1)
         weights = tmp_path / "model.pth"
         weights.write_bytes(b"\x80\x02pickle")
-    code = main(["report", "--weights", str(weights), "--images", str(images), "--out", str(tmp_path / "out")])
+    code = main(report_args(weights, images, tmp_path / "out"))
     assert code == 2
     message = capsys.readouterr().err
     assert ("cannot load weights" in message) if problem == "weights" else ("holds no image files" in message)

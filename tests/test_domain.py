@@ -17,7 +17,7 @@ from srn_core.cli import main
 from srn_core.domain import DomainModel, fit_domain, pooled_features
 from srn_core.sources import InMemoryImages
 
-from .helpers import TINY_LABELS, tiny_model
+from .helpers import TINY_LABELS, report_args, tiny_model
 
 
 def grey_images(count: int, seed: int) -> InMemoryImages:
@@ -182,13 +182,7 @@ def test_report_lists_images_unlike_the_training_data(fitted, tmp_path):
     assert (
         analysis_main(
             [
-                "report",
-                "--weights",
-                str(path),
-                "--images",
-                str(images),
-                "--out",
-                str(out),
+                *report_args(path, images, out),
                 "--formats",
                 "png",
                 "--dpi",

@@ -27,7 +27,7 @@ from analysis.faithfulness import (
 )
 from analysis.faithfulness.card import END, START, replace_section
 
-from .helpers import TINY_LABELS, tiny_meta, tiny_model
+from .helpers import TINY_LABELS, report_args, tiny_meta, tiny_model
 
 GRID, SIZE = 4, 64
 REGION = (1, 2)
@@ -252,13 +252,7 @@ def test_report_flag_adds_the_faithfulness_section(tiny_checkpoint, tmp_path):
     assert (
         main(
             [
-                "report",
-                "--weights",
-                str(tiny_checkpoint),
-                "--images",
-                str(manifest),
-                "--out",
-                str(out),
+                *report_args(tiny_checkpoint, manifest, out),
                 "--formats",
                 "png",
                 "--top-k",

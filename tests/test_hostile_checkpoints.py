@@ -15,7 +15,7 @@ from srn_core import Predictor, load_checkpoint, read_metadata, save_checkpoint
 from srn_core.checkpoint import CheckpointError
 from srn_core.cli import main as srn_main
 
-from .helpers import TINY_LABELS, tiny_model
+from .helpers import TINY_LABELS, report_args, tiny_model
 from .hostile_corpus import BAD_CHECKPOINTS, bad_checkpoint, current_rss_bytes, peak_rss_bytes, reset_peak_rss, run_cli
 
 pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
@@ -69,7 +69,7 @@ def test_every_cli_exits_2_with_one_message(corpus, name: str, command: str, tmp
         "evaluate": (srn_main, ["evaluate", "--weights", path, "--data", str(tmp_path / "m.json")]),
         "report": (
             analysis_main,
-            ["report", "--weights", path, "--images", str(tmp_path), "--out", str(tmp_path / "out"), "--no-progress"],
+            [*report_args(path, tmp_path, tmp_path / "out"), "--no-progress"],
         ),
     }[command]
     code, output = run_cli(*argv, capsys)

@@ -24,7 +24,7 @@ from srn_core.evaluation import METRIC_ORDER
 from srn_core.heads import HEADS
 from srn_core.jsonsafe import json_safe
 
-from .helpers import TINY_LABELS, tiny_model
+from .helpers import TINY_LABELS, report_args, tiny_model
 from .hostile_corpus import run_cli
 
 pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
@@ -137,13 +137,7 @@ def test_sigterm_ends_a_report_cleanly(folder, tmp_path) -> None:
         sys.executable,
         "-m",
         "analysis",
-        "report",
-        "--weights",
-        str(folder / "tiny.safetensors"),
-        "--images",
-        str(folder / "images"),
-        "--out",
-        str(out),
+        *report_args(folder / "tiny.safetensors", folder / "images", out),
         "--formats",
         "png",
         "--no-progress",
@@ -182,13 +176,7 @@ def test_a_signal_in_the_middle_of_a_write_leaves_no_temporary_file(
     code, output = run_cli(
         analysis_main,
         [
-            "report",
-            "--weights",
-            str(folder / "tiny.safetensors"),
-            "--images",
-            str(folder / "images"),
-            "--out",
-            str(out),
+            *report_args(folder / "tiny.safetensors", folder / "images", out),
             "--formats",
             "png",
             "--no-progress",

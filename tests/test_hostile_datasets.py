@@ -17,7 +17,7 @@ from srn_core.cli import main as srn_main
 from srn_core.datasets import DatasetError, load_dataset, read_manifest, read_srn_split
 from srn_core.sources import align_dataset, aligned, as_source
 
-from .helpers import TINY_LABELS
+from .helpers import TINY_LABELS, report_args
 from .hostile_corpus import run_cli
 
 pytestmark = pytest.mark.timeout(180)  # a hostile input must never hang a run
@@ -88,13 +88,7 @@ def test_deep_json_ends_every_cli_with_one_message(
         "report": (
             analysis_main,
             [
-                "report",
-                "--weights",
-                str(tiny_checkpoint),
-                "--images",
-                source,
-                "--out",
-                str(tmp_path / "r"),
+                *report_args(tiny_checkpoint, source, tmp_path / "r"),
                 "--no-progress",
             ],
         ),
@@ -143,13 +137,7 @@ def test_report_on_coco_annotations_takes_their_image_folder(data, tiny_checkpoi
     code, output = run_cli(
         analysis_main,
         [
-            "report",
-            "--weights",
-            str(tiny_checkpoint),
-            "--images",
-            str(data["coco"]),
-            "--out",
-            str(tmp_path / "none"),
+            *report_args(tiny_checkpoint, data["coco"], tmp_path / "none"),
             "--no-progress",
         ],
         capsys,

@@ -13,6 +13,7 @@ from analysis.cli import main as analysis_main
 from srn_core import Predictor
 from srn_core.cli import main as srn_main
 from srn_core.images import MAX_ASPECT, ImageLoadError, load_image
+from tests.helpers import report_args
 
 from .hostile_corpus import BAD_IMAGES, current_rss_bytes, peak_rss_bytes, reset_peak_rss, write_png_header
 
@@ -73,13 +74,7 @@ def test_report_cli_lists_bad_images_and_analyses_the_rest(images, tiny_checkpoi
     folder = Path(images["good"]).parent
     code = analysis_main(
         [
-            "report",
-            "--weights",
-            str(tiny_checkpoint),
-            "--images",
-            str(folder),
-            "--out",
-            str(tmp_path / "report"),
+            *report_args(tiny_checkpoint, folder, tmp_path / "report"),
             "--formats",
             "png",
             "--no-progress",

@@ -25,6 +25,7 @@ from analysis.figures.catalogue import image_figures
 from analysis.figures.image_inputs import ImageView
 from srn_core.cli import main as srn_main
 from srn_core.text_safety import csv_cell, markdown_text, mpl_text, plotly_original, plotly_text, unique_slugs
+from tests.helpers import report_args
 
 from .hostile_corpus import EVIL_HOST, HOSTILE_LABELS, REPORT_LABELS, TOP_HOSTILE, hostile_label_checkpoint
 
@@ -96,13 +97,7 @@ def test_a_whole_report_keeps_every_label_a_label(hostile, tmp_path, capsys) -> 
     start = time.perf_counter()
     code = analysis_main(
         [
-            "report",
-            "--weights",
-            str(checkpoint),
-            "--images",
-            str(images),
-            "--out",
-            str(out),
+            *report_args(checkpoint, images, out),
             "--formats",
             "png",
             "--html",
