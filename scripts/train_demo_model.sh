@@ -16,7 +16,7 @@ timed() { local name=$1 t; shift; t=$(date +%s); "$@"; echo "$name $(( $(date +%
   --workers 2 --quiet
 [ -f "$work/val/manifest.json" ] || timed data $py -m srn_core generate --out "$work/val" --n 400 --seed 2 --quiet
 common=(--data "$work/train/manifest.json" --val-data "$work/val/manifest.json" --out "$run"
-  --backbone compact --widths 32 64 128 256 --att-channels 128 --sr-channels 128 --input-size 224
+  --backbone compact --widths 32 64 128 256 --padding-mode reflect --att-channels 128 --sr-channels 128 --input-size 224
   --epochs 10,4,1,2 --optimizer adamw --lr 2e-3,1e-3,1e-3,1e-4 --weight-decay 1e-4 --batch-size 32
   --seed 0 --workers 1 --resume
   --domain-description "synthetic glyph scenes of the relation benchmark v2 (224 px, cluttered backgrounds)")

@@ -19,7 +19,7 @@ import torch
 
 from . import backbones
 from .domain import DOMAIN_MEAN, DOMAIN_PRECISION
-from .model import SRN, SRNConfig
+from .model import PADDING_MODES, SRN, SRNConfig
 from .text_safety import label_names_problem
 
 FORMAT_NAME = "srn-checkpoint"
@@ -132,6 +132,11 @@ def _config(model: Any, source: str) -> SRNConfig:
     ):
         if key in model:
             values[key] = _integer(model, key, 1, top, source)
+    if "padding_mode" in model:
+        mode = model["padding_mode"]
+        if mode not in PADDING_MODES:
+            raise _fail(source, "model.padding_mode", f"must be one of {', '.join(PADDING_MODES)}, got {_show(mode)}")
+        values["padding_mode"] = mode
     try:
         return SRNConfig(**values)
     except (TypeError, ValueError) as exc:

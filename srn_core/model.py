@@ -16,6 +16,7 @@ from torch import nn
 from .backbones import WIDTH_BACKBONES, build_backbone
 
 FEATURE_STRIDE = 16
+PADDING_MODES = ("zeros", "reflect", "replicate")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class SRNConfig:
     att_channels: int = 512
     sr_channels: int = 512
     filters_per_channel: int = 4
+    padding_mode: str = "zeros"
 
     def __post_init__(self) -> None:
         if self.num_labels < 1:
@@ -38,6 +40,8 @@ class SRNConfig:
             raise ValueError(f"input_size must be a positive multiple of {FEATURE_STRIDE}, got {self.input_size}")
         if not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"alpha must lie in [0, 1], got {self.alpha}")
+        if self.padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {', '.join(PADDING_MODES)}, got {self.padding_mode!r}")
         if self.widths is not None:
             object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
 
@@ -159,6 +163,18 @@ class SpatialRegularizationNet(nn.Module):
         return self.readout(self.filter_preactivations(self.channel_maps(weighted_attention)))
 
 
+def set_padding_mode(module: nn.Module, mode: str) -> None:
+    """Pad every padded convolution of `module` with `mode` ("zeros" is PyTorch's default).
+
+    Zero padding tells a CNN how far each cell lies from the image border, so global average pooling
+    can still read absolute position. "reflect" removes most of that cue: position then has to come
+    from where the attention maps sit, which is what f_sr's whole-grid conv4 reads.
+    """
+    for conv in module.modules():
+        if isinstance(conv, nn.Conv2d) and any(conv.padding):
+            conv.padding_mode = mode
+
+
 class SRN(nn.Module):
     """Spatial Regularization Network: main net f_cnn + f_cls, f_att, conv1 and f_sr, fused by alpha."""
 
@@ -173,6 +189,7 @@ class SRN(nn.Module):
         sr_channels: int = 512,
         filters_per_channel: int = 4,
         pretrained: str | Path | bool | None = None,
+        padding_mode: str = "zeros",
     ) -> None:
         super().__init__()
         if backbone not in WIDTH_BACKBONES and widths is not None:
@@ -187,6 +204,7 @@ class SRN(nn.Module):
             att_channels,
             sr_channels,
             filters_per_channel,
+            padding_mode,
         )
         grid = self.config.grid
         self.f_cnn = parts.stem_to_stage3
@@ -194,6 +212,7 @@ class SRN(nn.Module):
         self.f_att = AttentionNet(parts.feature_channels, num_labels, att_channels)
         self.conv1 = nn.Conv2d(parts.feature_channels, num_labels, kernel_size=1)
         self.f_sr = SpatialRegularizationNet(num_labels, grid, sr_channels, filters_per_channel)
+        set_padding_mode(self, padding_mode)
 
     @classmethod
     def from_config(cls, config: SRNConfig) -> SRN:
@@ -207,6 +226,7 @@ class SRN(nn.Module):
             config.att_channels,
             config.sr_channels,
             config.filters_per_channel,
+            padding_mode=config.padding_mode,
         )
 
     @property

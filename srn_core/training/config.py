@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import cli_options
 from ..backbones import BACKBONE_NAMES, COMPACT
+from ..model import PADDING_MODES
 from .options import numbers, setting
 
 STAGE_IDS = (1, 2, 3, 4)
@@ -73,6 +74,13 @@ class TrainConfig:
     att_channels: int = setting(512, "f_att width (default {default})", group="model")
     sr_channels: int = setting(512, "f_sr width (default {default})", group="model")
     input_size: int = setting(224, "input side, a multiple of 16 (default {default})", group="model")
+    padding_mode: str = setting(
+        "zeros",
+        "padding of every padded convolution: zeros (PyTorch's default) or reflect/replicate, which hide "
+        "the image border from the main net and f_att (default {default})",
+        group="model",
+        choices=PADDING_MODES,
+    )
     alpha: float = setting(0.5, "fusion weight of y_cls (default {default})", group="model")
     pretrained: str = setting(
         "auto",
@@ -255,6 +263,7 @@ class TrainConfig:
             widths=self.widths,
             att_channels=self.att_channels,
             sr_channels=self.sr_channels,
+            padding_mode=self.padding_mode,
         )
 
     def to_dict(self) -> dict[str, Any]:

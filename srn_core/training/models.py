@@ -14,7 +14,7 @@ from .config import TrainConfig
 from .run_folder import RunFolder, RunFolderError
 from .stages import Stage
 
-MODEL_FIELDS = ("backbone", "widths", "input_size", "alpha", "att_channels", "sr_channels")
+MODEL_FIELDS = ("backbone", "widths", "input_size", "alpha", "att_channels", "sr_channels", "padding_mode")
 
 
 def _copy(model: SRN) -> SRN:
