@@ -155,6 +155,7 @@ BAD_CHECKPOINTS: dict[str, tuple[int, dict[str, Any], tuple[str, ...]]] = {
     "training_string": (9, {"meta": _set("training", "abc")}, ("'training'", "JSON object")),
     "backbone_unknown": (9, {"meta": _set("model.backbone", "resnet9000")}, ("'model.backbone'", "resnet9000")),
     "widths_zero": (9, {"meta": _set("model.widths", [0, 0, 0, 0])}, ("'model.widths'",)),
+    "padding_mode_circular": (9, {"meta": _set("model.padding_mode", "circular")}, ("'model.padding_mode'", "reflect")),
     "input_size_32000": (4, {"meta": _set("model.input_size", 32000)}, ("'model.input_size'", "1024")),
     "huge_model_small_file": (4, {"meta": lambda m: _huge(m)}, ("tensors do not match the metadata",)),
     "std_zero": (10, {"meta": _set("normalization.std", [0, 0, 0])}, ("'normalization.std'", "positive")),

@@ -79,7 +79,9 @@ def reference_values() -> dict[str, np.ndarray]:
     scenarios = [[Edit("cat", "remove")], [Edit("dog", "scale", 2.5)], [Edit("tree", "move", shift=(1, -2))]]
     what_ifs = what_if_each(model, analyses[0], scenarios)
     out["what_if"] = np.stack([np.stack([w.sr_before, w.sr_after]) for w in what_ifs])
-    probe = relation_probe(model, analyses, "dog", "cat", shift=(1, 0), seed=1)
+    probe = relation_probe(
+        model, analyses, "dog", "cat", shift=(1, 0), seed=1, min_kept=0.0
+    )  # recorded before min_kept
     out["relation_probe"] = np.array(
         [[e.images, e.srn_change, e.srn_abs_change, e.fused_change, *e.srn_change_ci] for e in probe.effects.values()]
     )

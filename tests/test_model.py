@@ -151,6 +151,32 @@ def test_bad_configuration_is_refused():
         SRN(3, backbone="compact", alpha=1.5)
 
 
+def test_reflect_padding_hides_the_border_and_survives_a_checkpoint(tmp_path):
+    """With reflect padding a uniform image gives the same features at every cell: nothing tells the
+    border apart. With zero padding the border cells differ."""
+    from srn_core.checkpoint import load_checkpoint, save_checkpoint
+
+    torch.manual_seed(0)
+    kwargs = dict(backbone="compact", widths=(8, 16, 32, 64), input_size=64, att_channels=16, sr_channels=16)
+    flat = torch.full((1, 3, 64, 64), 0.7)
+    spread = {}
+    for mode in ("zeros", "reflect"):
+        model = SRN(3, padding_mode=mode, **kwargs).eval()
+        with torch.no_grad():
+            features = model.f_cnn(flat)
+        spread[mode] = float((features - features.mean(dim=(2, 3), keepdim=True)).abs().max())
+    assert spread["reflect"] < 1e-5 < spread["zeros"]
+    path = save_checkpoint(tmp_path / "m.safetensors", model, ["a", "b", "c"], {})
+    loaded, meta = load_checkpoint(path)
+    assert meta.config.padding_mode == "reflect"
+    convs = [m for m in loaded.modules() if isinstance(m, torch.nn.Conv2d) and any(m.padding)]
+    assert convs and all(m.padding_mode == "reflect" for m in convs)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(flat).logits, model(flat).logits)
+    with pytest.raises(ValueError, match="padding_mode"):
+        SRN(3, padding_mode="circular", **kwargs)
+
+
 def test_missing_imagenet_weights_say_what_to_provide(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     with pytest.raises(PretrainedWeightsError, match=r"resnet18-f37072fd\.pth.*--pretrained"):

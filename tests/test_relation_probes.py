@@ -84,7 +84,7 @@ def test_a_layout_model_is_found_to_use_the_layout(images):
     probe = relation_probe(wired(True), images, "cat", "dog", anchor="cat", shift=(0, 1), add_offset=(2, -1))
     assert probe.verdict == "layout", probe.to_dict()
     mirror, remove, add = (probe.effects[op] for op in ("mirror", "remove", "add"))
-    assert mirror.images == remove.images == 6
+    assert remove.images == 6 and (mirror.images, mirror.left_out) == (3, 3), "dog mirrored through (1, 1) leaves"
     assert mirror.srn_change == pytest.approx(-WEIGHT) and mirror.srn_abs_change_ci[0] == pytest.approx(WEIGHT)
     assert remove.srn_change == pytest.approx(-WEIGHT)
     assert mirror.fused_change == pytest.approx(-WEIGHT / 2) and mirror.main_change == 0.0
@@ -98,6 +98,21 @@ def test_a_presence_model_is_found_to_use_presence_only(images):
     assert probe.effects["remove"].srn_abs_change == pytest.approx(WEIGHT)
     assert probe.effects["mirror"].srn_abs_change == pytest.approx(0.0, abs=1e-6)
     assert probe.effects["move"].srn_abs_change == pytest.approx(0.0, abs=1e-6)
+
+
+def test_mirror_and_move_leave_out_images_where_the_partner_leaves_the_grid(images):
+    """Mirroring dog (0, 3) through cat's peak at (1, 1) puts it off the grid: that measures removal, not
+    layout, so those three images are left out; through (1, 2) it lands on (2, 1) and stays."""
+    probe = relation_probe(wired(False), images, "cat", "dog", anchor="cat", shift=(0, -1))
+    mirror, move = probe.effects["mirror"], probe.effects["move"]
+    assert (mirror.images, mirror.left_out) == (3, 3)
+    assert mirror.srn_abs_change == pytest.approx(0.0, abs=1e-6)
+    assert (move.images, move.left_out) == (0, 6), "moving dog up from row 0 leaves the grid"
+    assert probe.verdict == "presence"
+    counted = relation_probe(wired(False), images, "cat", "dog", anchor="cat", shift=(0, -1), min_kept=0.0)
+    assert (counted.effects["mirror"].images, counted.effects["mirror"].left_out) == (6, 0)
+    assert counted.effects["mirror"].srn_abs_change == pytest.approx(WEIGHT / 2)
+    assert counted.verdict == "layout", "counting removals as mirrors would call presence layout"
 
 
 def test_no_relation_and_bad_input(images):

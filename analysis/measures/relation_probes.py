@@ -4,10 +4,14 @@ For a label pair (read label r, partner p) and a set of analysed images, each pr
 partner's weighted attention map U_p, reruns f_sr, and records how r's logits change:
 
 - remove: U_p taken out (what presence is worth);
-- move: U_p shifted by (dx, dy) grid cells (what leaves the grid is lost);
+- move: U_p shifted by (dx, dy) grid cells;
 - mirror: U_p reflected through a pivot (the anchor label's peak, or the grid centre), so the partner
   stays present but sits on the other side: "T above the arrow" becomes "T below the arrow";
 - add: where p is absent, a point of p's typical mass put at pivot + (dx, dy) (what presence adds).
+
+move and mirror must keep the partner present: an image whose edit pushes more than `1 - min_kept`
+of U_p's mass off the grid is left out of that probe (and counted), since there the edit measures
+removal, not layout.
 
 The main net never reads U, so its logit does not change (reported as 0); the fused logit changes
 by (1 - alpha) times the SRN change. Each effect is averaged over the images with a bootstrap
@@ -82,6 +86,7 @@ class ProbeEffect:
     fused_change: float
     fused_change_ci: tuple[float, float]
     main_change: float = 0.0
+    left_out: int = 0
 
     def row(self) -> dict[str, Any]:
         data = asdict(self)
@@ -157,7 +162,14 @@ class RelationProbe:
 
 
 def _effect(
-    op: str, description: str, before: np.ndarray, after: np.ndarray, alpha: float, confidence: float, seed: int
+    op: str,
+    description: str,
+    before: np.ndarray,
+    after: np.ndarray,
+    alpha: float,
+    confidence: float,
+    seed: int,
+    left_out: int,
 ) -> ProbeEffect:
     change = np.asarray(after, np.float64) - np.asarray(before, np.float64)
     mean = float(change.mean()) if change.size else float("nan")
@@ -173,6 +185,7 @@ def _effect(
         bootstrap_ci(absolute, confidence, seed=seed),
         (1 - alpha) * mean,
         ((1 - alpha) * ci[0], (1 - alpha) * ci[1]),
+        left_out=left_out,
     )
 
 
@@ -189,13 +202,15 @@ def relation_probe(
     threshold: float = 1.0,
     confidence: float = 0.95,
     seed: int = 0,
+    min_kept: float = 0.9,
 ) -> RelationProbe:
     """Probe how `read`'s logits depend on `partner`'s map (one label, or several edited together).
 
     remove / move / mirror run on images where a partner is present (ground truth if known, else a
     positive fused logit); add runs on images where none is. `anchor`: the label whose peak is the
     pivot of mirror and add (default: the grid centre). `shift` (dx, dy) cells for move;
-    `add_offset` (dx, dy) cells from the pivot for add.
+    `add_offset` (dx, dy) cells from the pivot for add. `min_kept`: the share of the partner's map
+    that move and mirror must keep on the grid for an image to count.
     """
     if not analyses:
         raise ValueError("relation probes need at least one analysed image")
@@ -214,10 +229,10 @@ def relation_probe(
     mass = (
         float(np.mean([x.weighted_attention[ps].sum(axis=(1, 2)).max() for x in with_partner])) if with_partner else 1.0
     )
-    batches: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+    batches: dict[str, tuple[list[np.ndarray], list[np.ndarray], int]] = {}
     for op in ops:
         group = without if op == "add" else with_partner
-        befores, afters = [], []
+        befores, afters, left_out = [], [], 0
         for x in group:
             u = x.weighted_attention
             pivot = centre if a is None else peak_cell(u[a])
@@ -233,9 +248,12 @@ def relation_probe(
                 if not (0 <= row < grid and 0 <= col < grid):
                     continue
                 edited[ps[0], row, col] += mass
+            if op in ("move", "mirror") and edited[ps].sum() < min_kept * u[ps].sum():
+                left_out += 1
+                continue
             befores.append(u)
             afters.append(edited)
-        batches[op] = (befores, afters)
+        batches[op] = (befores, afters, left_out)
     descriptions = {
         "remove": "removing the partner",
         "move": f"moving the partner by dx={shift[0]}, dy={shift[1]} cells",
@@ -245,13 +263,13 @@ def relation_probe(
         + ("the grid centre" if a is None else f"{names[a]}'s peak"),
     }
     effects = {}
-    for n, (op, (befores, afters)) in enumerate(batches.items()):
+    for n, (op, (befores, afters, left_out)) in enumerate(batches.items()):
         if befores:
             logits = sr_forward(model, np.stack(befores + afters))[:, r]
             before, after = logits[: len(befores)], logits[len(befores) :]
         else:
             before = after = np.zeros(0)
-        effects[op] = _effect(op, descriptions[op], before, after, analyses[0].alpha, confidence, seed + n)
+        effects[op] = _effect(op, descriptions[op], before, after, analyses[0].alpha, confidence, seed + n, left_out)
     return RelationProbe(
         names[r],
         [names[p] for p in ps],

@@ -70,16 +70,18 @@ def relation_sections(
         "Only the partner's weighted attention map is edited and f_sr rerun; the table gives the mean "
         "absolute change of the read label's SRN logit (the main net does not read the maps; the fused "
         "logit changes by half as much). Mirror: the partner's map reflected through the read label's peak "
-        "(through the grid centre for position labels); move: shifted by 3 cells; remove: taken out.",
+        "(through the grid centre for position labels); move: shifted by 3 cells; remove: taken out. "
+        "Mirror and move must keep the partner present: images where they push more than 10 % of its map "
+        "off the grid are left out of that column (its image count is given next to it).",
         "",
-        "| family | rule | read | partner | images | mirror | move | remove | verdict |",
+        "| family | rule | read | partner | images | mirror (images) | move (images) | remove | verdict |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for p in relation["probes"]:
         lines.append(
             f"| {p['family']} | {p['rule']} | {p['read']} | {'+'.join(p['partners'])} | {p['images']} | "
-            f"{p['mirror_abs_change']:.2f} {_ci(p['mirror_abs_change_ci'])} | "
-            f"{p['move_abs_change']:.2f} {_ci(p['move_abs_change_ci'])} | "
+            f"{p['mirror_abs_change']:.2f} {_ci(p['mirror_abs_change_ci'])} ({p.get('mirror_images', '-')}) | "
+            f"{p['move_abs_change']:.2f} {_ci(p['move_abs_change_ci'])} ({p.get('move_images', '-')}) | "
             f"{p['remove_abs_change']:.2f} {_ci(p['remove_abs_change_ci'])} | {p['verdict']} |"
         )
     lines += [

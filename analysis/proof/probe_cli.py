@@ -57,6 +57,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--mirror-axes", choices=("x", "y", "xy"), default="xy", help="mirror along x, y or both")
     parser.add_argument("--ops", default=",".join(PROBE_OPS), help=f"probes to run (default {','.join(PROBE_OPS)})")
     parser.add_argument("--threshold", type=float, default=1.0, help="logit change that counts as an effect")
+    parser.add_argument(
+        "--min-kept",
+        type=float,
+        default=0.9,
+        help="share of the partner's map that move and mirror must keep on the grid for an image to count "
+        "(default 0.9)",
+    )
     parser.add_argument("--json", type=Path, help="write the probe (effects, intervals, verdict) to this file")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
     parser.set_defaults(run=run)
@@ -79,17 +86,21 @@ def run(args: argparse.Namespace) -> int:
             tuple(args.add_offset),
             [op.strip() for op in args.ops.split(",") if op.strip()],
             args.threshold,
+            min_kept=args.min_kept,
         )
     except (CheckpointError, DatasetError, SpecError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"{'probe':<8} {'images':>6}  {'SRN change [95% CI]':<28} {'|SRN change| [95% CI]':<28} fused change")
+    print(
+        f"{'probe':<8} {'images':>6}  {'SRN change [95% CI]':<28} {'|SRN change| [95% CI]':<28} fused change  left out"
+    )
     for effect in probe.effects.values():
         low, high = effect.srn_change_ci
         alow, ahigh = effect.srn_abs_change_ci
         print(
             f"{effect.op:<8} {effect.images:>6}  {effect.srn_change:+7.2f} [{low:+.2f}, {high:+.2f}]{'':<8} "
-            f"{effect.srn_abs_change:6.2f} [{alow:.2f}, {ahigh:.2f}]{'':<10} {effect.fused_change:+.2f}"
+            f"{effect.srn_abs_change:6.2f} [{alow:.2f}, {ahigh:.2f}]{'':<10} {effect.fused_change:+12.2f}  "
+            f"{effect.left_out:>8}"
         )
     print(f"verdict: {probe.verdict}. {probe.explanation()}")
     if args.json:

@@ -184,7 +184,9 @@ def probe_table(
         rows.append(
             {
                 **pair,
-                "images": mirror.images,
+                "images": remove.images,
+                "mirror_images": mirror.images,
+                "move_images": move.images,
                 "mirror_abs_change": mirror.srn_abs_change,
                 "mirror_abs_change_ci": list(mirror.srn_abs_change_ci),
                 "move_abs_change": move.srn_abs_change,
