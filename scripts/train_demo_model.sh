@@ -2,7 +2,7 @@
 # Regenerate the relation scenes (benchmark v2) and retrain the shipped demo model from scratch on the CPU,
 # then write its card and proof numbers. Resumable: rerun the same command after an interruption and
 # finished steps are skipped (each training step also resumes mid-stage).
-# About 25 minutes on 2 free cores (24 min measured, weights/README.md). Usage: scripts/train_demo_model.sh [WORK_DIR]
+# About 30 minutes on 2 free cores (measured time in weights/README.md). Usage: scripts/train_demo_model.sh [WORK_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -17,7 +17,7 @@ timed() { local name=$1 t; shift; t=$(date +%s); "$@"; echo "$name $(( $(date +%
 [ -f "$work/val/manifest.json" ] || timed data $py -m srn_core generate --out "$work/val" --n 400 --seed 2 --quiet
 common=(--data "$work/train/manifest.json" --val-data "$work/val/manifest.json" --out "$run"
   --backbone compact --widths 32 64 128 256 --padding-mode reflect --att-channels 128 --sr-channels 128 --input-size 224
-  --epochs 10,4,1,2 --optimizer adamw --lr 2e-3,1e-3,1e-3,1e-4 --weight-decay 1e-4 --batch-size 32
+  --epochs 10,12,1,2 --optimizer adamw --lr 2e-3,1e-3,1e-3,1e-4 --weight-decay 1e-4 --batch-size 32
   --seed 0 --workers 1 --resume
   --domain-description "synthetic glyph scenes of the relation benchmark v2 (224 px, cluttered backgrounds)")
 # Stages 1-2: main net, then f_att + conv1.
@@ -26,7 +26,7 @@ common=(--data "$work/train/manifest.json" --val-data "$work/val/manifest.json" 
 # so conv4 trains long enough to leave its initialisation).
 [ -f "$run/stage3.safetensors" ] || timed stage_3 $py -m srn_core.training.sr_stage --run "$run" \
   --data "$work/train/manifest.json" --val-data "$work/val/manifest.json" \
-  --epochs 60 --lr 3e-3 --weight-decay 0.5 --conv4-init 0.1 --batch-size 64 --seed 0
+  --epochs 150 --lr 3e-3 --weight-decay 0.5 --conv4-init 0.1 --batch-size 64 --seed 0
 # Stage 4: everything jointly (loss on y and y_att); final.safetensors also records the training images'
 # feature statistics, so that images unlike them are flagged (docs/training.md, "Out-of-domain statistics").
 [ -f "$run/stage4.safetensors" ] || timed stage_4 $py -m srn_core train "${common[@]}" --stages 4
