@@ -121,6 +121,8 @@ def test_no_relation_and_bad_input(images):
         relation_probe(wired(True), images, "cat", "dog", ops=("flip",))
     with pytest.raises(ValueError, match="unknown label"):
         relation_probe(wired(True), images, "cat", "horse")
+    with pytest.raises(ValueError, match="min_kept"):
+        relation_probe(wired(True), images, "cat", "dog", min_kept=1.5)
     with pytest.raises(ValueError, match="at least one"):
         relation_probe(wired(True), [], "cat", "dog")
 

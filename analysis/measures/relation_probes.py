@@ -214,6 +214,8 @@ def relation_probe(
     """
     if not analyses:
         raise ValueError("relation probes need at least one analysed image")
+    if not 0.0 <= min_kept <= 1.0:
+        raise ValueError(f"min_kept must lie in [0, 1], got {min_kept}")
     unknown = sorted(set(ops) - set(PROBE_OPS))
     if unknown:
         raise ValueError(f"unknown probe {unknown[0]!r}; choose among {PROBE_OPS}")
