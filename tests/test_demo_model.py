@@ -99,10 +99,10 @@ def test_moving_or_mirroring_the_partner_moves_the_spatial_labels(proof):
         assert all(p["verdict"] == "layout" for p in probes if p["family"] == family)
 
 
-@MISSED
 def test_mirroring_a_cooccurrence_only_partner_barely_moves_the_label(proof):
     cooc = [p for p in proof.relation["probes"] if p["family"] == "co-occurrence"]
-    assert cooc and all(p["mirror_abs_change"] < 1.0 for p in cooc), cooc
+    assert cooc and all(p["mirror_abs_change"] < 1.0 and p["mirror_images"] >= 20 for p in cooc), cooc
+    assert all(p["verdict"] == "presence" for p in cooc), cooc
 
 
 def test_position_labels_have_conv4_filters_shaped_like_their_region(proof):
@@ -118,7 +118,11 @@ def test_relation_fields_peak_at_the_planted_arrangement_offsets(proof):
     assert all(f["hit"] and f["warning"] is None for f in fields), fields
 
 
-@MISSED
+@pytest.mark.xfail(
+    strict=True,
+    reason="borderline: the layout's field peaks at (0, -2) on this seed and at (0, -3) on the card's, against "
+    "(0, -3.75); see weights/README.md",
+)
 def test_relation_fields_peak_at_the_planted_offsets_for_most_layout_and_arrangement_rules(proof):
     fields = [f for f in proof.relation["fields"] if f["kind"] in ("layout", "arrangement")]
     assert fields and sum(f["hit"] for f in fields) >= 0.8 * len(fields), fields
