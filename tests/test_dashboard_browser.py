@@ -119,6 +119,16 @@ def enlarge_and_see(page: Page) -> None:
     dialog.wait_for(state="detached")
 
 
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`, as a user does: open it, click the option."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.scroll_into_view_if_needed()
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option, timeout=SLOW)
+    wait_idle(page)
+
+
 def model_labels() -> tuple[list[str], int]:
     shown = {p.name: p for p in state.list_checkpoints(settings.weights_dir())}
     model = state.load_model(shown.get(settings.default_model(), next(iter(shown.values()))))
@@ -133,6 +143,8 @@ def test_the_dashboard_in_a_browser(browser: Browser, url: str, tmp_path: Path) 
     enlarge_and_see(page)
 
     open_tab(page, "conv4 filters", VIEW_MARKERS["conv4 filters"])
+    choose(page, "Label (for sorting and for its path)", "heart_bottom")
+    page.get_by_text("heart_bottom → channels → filters → labels").wait_for()
     assert_fits(page, "conv4 filters")
     shot(page, "filters", tmp_path)
 
@@ -145,6 +157,7 @@ def test_the_dashboard_in_a_browser(browser: Browser, url: str, tmp_path: Path) 
     shot(page, "relations", tmp_path)
 
     open_tab(page, "What-if", VIEW_MARKERS["What-if"])
+    choose(page, "Label to edit", "letter_T")
     width, height = Image.open(min((settings.samples_manifest().parent / "images").iterdir())).size
     cell = 0.5 * width * min(1.0, settings.LARGE_SIDE / max(width, height)) / cells
     click_plot(page, "whatif_click", cell, cell)
