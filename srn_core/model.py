@@ -166,9 +166,10 @@ class SpatialRegularizationNet(nn.Module):
 def set_padding_mode(module: nn.Module, mode: str) -> None:
     """Pad every padded convolution of `module` with `mode` ("zeros" is PyTorch's default).
 
-    Zero padding tells a CNN how far each cell lies from the image border, so global average pooling
-    can still read absolute position. "reflect" removes most of that cue: position then has to come
-    from where the attention maps sit, which is what f_sr's whole-grid conv4 reads.
+    Zero padding marks the image border, which a CNN uses to tell where a cell lies. "reflect" and
+    "replicate" leave no such mark, so the border can only be inferred from the content. The shipped
+    demo model's attention no longer peaks on the border row with reflect padding, but its main net
+    still reads position (weights/README.md).
     """
     for conv in module.modules():
         if isinstance(conv, nn.Conv2d) and any(conv.padding):

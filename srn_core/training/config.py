@@ -76,8 +76,8 @@ class TrainConfig:
     input_size: int = setting(224, "input side, a multiple of 16 (default {default})", group="model")
     padding_mode: str = setting(
         "zeros",
-        "padding of every padded convolution: zeros (PyTorch's default) or reflect/replicate, which hide "
-        "the image border from the main net and f_att (default {default})",
+        "padding of every padded convolution: zeros (PyTorch's default) or reflect/replicate, which leave "
+        "no zero mark at the image border (default {default})",
         group="model",
         choices=PADDING_MODES,
     )
