@@ -16,6 +16,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 
 from srn_core import SRN, read_metadata
+from srn_core.checkpoint import save_checkpoint
 from srn_core.cli import build_parser, main
 from srn_core.sources import GeneratedImages, InMemoryImages
 from srn_core.training import (
@@ -32,6 +33,7 @@ from srn_core.training import (
 from srn_core.training.cli import config_from_args
 from srn_core.training.data import Augment, EpochBatches
 from srn_core.training.data_args import add_data_arguments
+from srn_core.training.models import _check_matches
 from srn_core.training.options import add_options, flag_of, from_options, option_of
 from srn_core.training.run_state import RunState, StageProgress
 from srn_core.training.sr_stage import CachedStageConfig
@@ -452,3 +454,15 @@ def test_train_cli_end_to_end_and_bad_input(squares, tmp_path, capsys):
     assert "nope.json" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--data", str(squares), "--out", str(tmp_path), "--stages", "5"])
+
+
+def test_padding_mode_reaches_the_model_and_a_checkpoint_of_another_mode_is_refused(tmp_path):
+    kwargs = dict(backbone="compact", widths=(8, 16, 32, 64), input_size=64, att_channels=16, sr_channels=16)
+    config = TrainConfig(out=tmp_path, data="d.json", padding_mode="reflect", **kwargs)
+    model = SRN(3, **config.model_kwargs())
+    assert model.config.padding_mode == "reflect"
+    zeros = SRN(3, **{**config.model_kwargs(), "padding_mode": "zeros"})
+    path = save_checkpoint(tmp_path / "zeros.safetensors", zeros, ["a", "b", "c"], {})
+    _check_matches(path, config, model.config, ["a", "b", "c"], ["a", "b", "c"])
+    with pytest.raises(RunFolderError, match="padding_mode: checkpoint 'zeros', settings 'reflect'"):
+        _check_matches(path, config, zeros.config, ["a", "b", "c"], ["a", "b", "c"])
