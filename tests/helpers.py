@@ -12,6 +12,22 @@ TINY_LABELS = ["cat", "dog", "car", "tree", "sun"]
 TINY_TARGETS = ([1, 1, 0, 0, 1], [1, 1, 1, 0, 0], [0, 1, 1, 1, 0])
 
 
+def tiny_cli_args() -> list[str]:
+    """TINY as `python -m srn_core train` options."""
+    return [
+        "--backbone",
+        TINY["backbone"],
+        "--widths",
+        *(str(w) for w in TINY["widths"]),
+        "--input-size",
+        str(TINY["input_size"]),
+        "--att-channels",
+        str(TINY["att_channels"]),
+        "--sr-channels",
+        str(TINY["sr_channels"]),
+    ]
+
+
 def tiny_model(num_labels: int = len(TINY_LABELS), seed: int = 0, **overrides) -> SRN:
     """A small compact-backbone SRN with a 4x4 grid, deterministic for `seed`."""
     torch.manual_seed(seed)

@@ -8,7 +8,7 @@ import torch
 from srn_core import SRN
 from srn_core.backbones import PretrainedWeightsError
 
-from .helpers import tiny_model
+from .helpers import TINY, tiny_model
 
 CONFIGS = {
     "compact-224": dict(backbone="compact", input_size=224),
@@ -157,11 +157,10 @@ def test_reflect_padding_hides_the_border_and_survives_a_checkpoint(tmp_path):
     from srn_core.checkpoint import load_checkpoint, save_checkpoint
 
     torch.manual_seed(0)
-    kwargs = dict(backbone="compact", widths=(8, 16, 32, 64), input_size=64, att_channels=16, sr_channels=16)
     flat = torch.full((1, 3, 64, 64), 0.7)
     spread = {}
     for mode in ("zeros", "reflect"):
-        model = SRN(3, padding_mode=mode, **kwargs).eval()
+        model = SRN(3, padding_mode=mode, **TINY).eval()
         with torch.no_grad():
             features = model.f_cnn(flat)
         spread[mode] = float((features - features.mean(dim=(2, 3), keepdim=True)).abs().max())
@@ -174,7 +173,7 @@ def test_reflect_padding_hides_the_border_and_survives_a_checkpoint(tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(loaded(flat).logits, model(flat).logits)
     with pytest.raises(ValueError, match="padding_mode"):
-        SRN(3, padding_mode="circular", **kwargs)
+        SRN(3, padding_mode="circular", **TINY)
 
 
 def test_missing_imagenet_weights_say_what_to_provide(tmp_path, monkeypatch):

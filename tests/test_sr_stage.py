@@ -10,7 +10,7 @@ from srn_core.cli import main as srn_main
 from srn_core.scenes import generate_dataset
 from srn_core.training.sr_stage import main as sr_stage_main
 
-from .helpers import TINY, TINY_LABELS, tiny_model
+from .helpers import TINY_LABELS, tiny_cli_args, tiny_model
 
 SPEC = {
     "image_size": 64,
@@ -56,7 +56,6 @@ def test_stage3_on_cached_maps_then_stage4(tmp_path):
     for name, tensor in after.items():
         assert torch.equal(tensor, before[name]) == (not name.startswith("f_sr.")), name
     assert sr_stage_main(["--run", str(tmp_path / "nowhere"), "--data", manifest, "--quiet"]) == 2
-    widths = [str(w) for w in TINY["widths"]]
     assert (
         srn_main(
             [
@@ -69,16 +68,7 @@ def test_stage3_on_cached_maps_then_stage4(tmp_path):
                 "4",
                 "--epochs",
                 "1",
-                "--backbone",
-                "compact",
-                "--widths",
-                *widths,
-                "--input-size",
-                "64",
-                "--att-channels",
-                "16",
-                "--sr-channels",
-                "16",
+                *tiny_cli_args(),
                 "--batch-size",
                 "8",
                 "--quiet",

@@ -40,7 +40,7 @@ from srn_core.training.sr_stage import CachedStageConfig
 from srn_core.training.stages import ALL_PARTS
 
 from .colour_squares import COLOURS, make_squares, square_image, tiny_config
-from .helpers import TINY, tiny_model
+from .helpers import TINY, tiny_cli_args, tiny_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -414,19 +414,7 @@ def test_train_cli_end_to_end_and_bad_input(squares, tmp_path, capsys):
         str(squares),
         "--out",
         str(tmp_path / "run"),
-        "--backbone",
-        "compact",
-        "--widths",
-        "8",
-        "16",
-        "32",
-        "64",
-        "--input-size",
-        "64",
-        "--att-channels",
-        "16",
-        "--sr-channels",
-        "16",
+        *tiny_cli_args(),
         "--epochs",
         "1",
         "--lr",
@@ -457,8 +445,7 @@ def test_train_cli_end_to_end_and_bad_input(squares, tmp_path, capsys):
 
 
 def test_padding_mode_reaches_the_model_and_a_checkpoint_of_another_mode_is_refused(tmp_path):
-    kwargs = dict(backbone="compact", widths=(8, 16, 32, 64), input_size=64, att_channels=16, sr_channels=16)
-    config = TrainConfig(out=tmp_path, data="d.json", padding_mode="reflect", **kwargs)
+    config = TrainConfig(out=tmp_path, data="d.json", padding_mode="reflect", **TINY)
     model = SRN(3, **config.model_kwargs())
     assert model.config.padding_mode == "reflect"
     zeros = SRN(3, **{**config.model_kwargs(), "padding_mode": "zeros"})
