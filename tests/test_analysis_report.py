@@ -18,6 +18,7 @@ from srn_core.datasets import Box, MultiLabelDataset, Sample, write_manifest
 from .helpers import TINY_LABELS, report_args
 
 ROOT = Path(__file__).resolve().parents[1]
+SMALL_REPORT = ["--formats", "png", "svg", "--dpi", "40", "--top-k", "1", "--pairs", "1"]  # quick to build
 
 
 def make_images(folder: Path, count: int = 2) -> list[Path]:
@@ -60,15 +61,7 @@ def test_report_cli_on_a_folder_with_a_broken_image(tiny_checkpoint: Path, tmp_p
         "-m",
         "analysis",
         *report_args(tiny_checkpoint, images, out),
-        "--formats",
-        "png",
-        "svg",
-        "--dpi",
-        "40",
-        "--top-k",
-        "1",
-        "--pairs",
-        "1",
+        *SMALL_REPORT,
     ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
@@ -105,15 +98,7 @@ def test_report_cli_on_a_folder_with_a_broken_image(tiny_checkpoint: Path, tmp_p
         main(
             [
                 *report_args(tiny_checkpoint, images, out),
-                "--formats",
-                "png",
-                "svg",
-                "--dpi",
-                "40",
-                "--top-k",
-                "1",
-                "--pairs",
-                "1",
+                *SMALL_REPORT,
                 "--no-progress",
             ]
         )
