@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from analysis import Analyzer
+from analysis.proof.card_relations import relation_sections
 from analysis.proof.relation_proof import SPATIAL_FAMILIES
 from analysis.proof.scene_proof import Tolerances, run_scene_proof
 from srn_core import SRN, load_checkpoint, read_metadata
@@ -76,6 +77,18 @@ def test_conv4_moved_away_from_its_initialisation():
     assert moved.median() >= 0.5, moved.median()
     used = model.f_sr.fc.weight.detach().abs().max(dim=0).values.argsort(descending=True)[:32]
     assert (trained[used].norm(dim=1) >= 2 * initial[used].norm(dim=1)).float().mean() >= 0.9
+
+
+def test_the_cards_relation_tables_are_those_of_its_proof_json():
+    """The card's probe, filter and field tables render from proof.json as they stand in the card."""
+    saved = json.loads(CARD.read_text())
+    notes = (ROOT / "weights" / "proof_notes.md").read_text()
+    lines = relation_sections(saved["relation"], saved["targets"], "position_filters.png", notes)
+    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| family")]
+    card = (ROOT / "weights" / "README.md").read_text()
+    assert len(rows) > 20 and [row for row in rows if row not in card] == []
+    probes = [line for line in rows if line.endswith(("| layout |", "| presence |", "| none |"))]
+    assert probes and all(line.count("(") >= 2 for line in probes), "mirror and move carry their image counts"
 
 
 def test_fused_map_matches_the_model_card(proof):

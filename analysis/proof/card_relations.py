@@ -80,8 +80,8 @@ def relation_sections(
     for p in relation["probes"]:
         lines.append(
             f"| {p['family']} | {p['rule']} | {p['read']} | {'+'.join(p['partners'])} | {p['images']} | "
-            f"{p['mirror_abs_change']:.2f} {_ci(p['mirror_abs_change_ci'])} ({p.get('mirror_images', '-')}) | "
-            f"{p['move_abs_change']:.2f} {_ci(p['move_abs_change_ci'])} ({p.get('move_images', '-')}) | "
+            f"{p['mirror_abs_change']:.2f} {_ci(p['mirror_abs_change_ci'])} ({p['mirror_images']}) | "
+            f"{p['move_abs_change']:.2f} {_ci(p['move_abs_change_ci'])} ({p['move_images']}) | "
             f"{p['remove_abs_change']:.2f} {_ci(p['remove_abs_change_ci'])} | {p['verdict']} |"
         )
     lines += [
